@@ -1,0 +1,60 @@
+/**
+ * The `ferry` CLI.
+ *   ferry dev [--port 8080] [--host 127.0.0.1] [--data ./.ferry] [--store DIR]...
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import * as path from 'node:path';
+import { isFerryError } from '../lib/core/errors';
+import { startEmbedded } from '../lib/embedded';
+
+const program = new Command();
+program.name('ferry').description('Ferry: a Kafka-style durable message log, serverless on AWS or embedded here.');
+
+const port = (v: string) => {
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('a port is a number from 0 to 65535');
+  return Number(v);
+};
+
+program
+  .command('dev')
+  .description('run the embedded server: files + SQLite, the same HTTP API as on AWS')
+  .option('--port <port>', 'port to listen on (0 picks a free one)', port, 8080)
+  .option('--host <host>', 'address to bind (keep 127.0.0.1 unless you add tokens)', '127.0.0.1')
+  .option('--data <dir>', 'data directory (metadata, and the object store unless --store is given)', './.ferry')
+  .option('--store <dir>', 'an object store directory (a replica failure domain); repeat for more', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .action(async (opts: { port: number; host: string; data: string; store: string[] }) => {
+    const ferry = await startEmbedded({
+      dataDir: opts.data,
+      storeDirs: opts.store,
+      host: opts.host,
+      port: opts.port,
+      onUnexpectedError: (e, route) => console.error(`ferry: unexpected error on ${route}:`, e),
+    });
+    const stores = opts.store.length ? opts.store.map((s) => path.resolve(s)).join(', ') : path.resolve(opts.data, 'store');
+    console.log(`Ferry is running at ${ferry.url}`);
+    console.log(`  data:   ${path.resolve(opts.data)}`);
+    console.log(`  stores: ${stores}`);
+    console.log('');
+    console.log('Try it:');
+    console.log(`  curl -s -X POST ${ferry.url}/v1/topics -H 'content-type: application/json' -d '{"name":"orders","partitions":3}'`);
+    console.log(`  curl -s -X POST ${ferry.url}/v1/topics/orders/records -H 'content-type: application/json' -d '{"records":[{"key":"u1","value":{"id":1}}]}'`);
+    console.log(`  curl -s '${ferry.url}/v1/topics/orders/partitions/0/records?offset=0'`);
+    console.log('');
+    console.log('Press Ctrl-C to stop.');
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping…`);
+      await ferry.close();
+      console.log('Ferry stopped.');
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(`ferry: ${isFerryError(e) ? e.message : (e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,15 @@
+import type { Clock } from '../ports/clock';
+import type { Ids } from '../ports/ids';
+import type { MetadataStore } from '../ports/metadata-store';
+import type { ObjectStore } from '../ports/object-store';
+import type { Settings } from './settings';
+
+/** What the core runs on: its ports and its settings. Nothing else reaches `lib/core`. */
+export interface CoreContext {
+  meta: MetadataStore;
+  /** The object stores (failure domains); index entries name the ones holding each segment. */
+  stores: readonly ObjectStore[];
+  clock: Clock;
+  ids: Ids;
+  settings: Settings;
+}

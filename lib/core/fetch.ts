@@ -1,0 +1,156 @@
+/**
+ * Reading a partition: find the index entries from an offset, read their batches (falling back to the next
+ * replica when a copy is missing or damaged), and long-poll at the high watermark.
+ */
+import type { CoreContext } from './context';
+import { FerryError } from './errors';
+import { decodeBatch, recordSize } from './codec/segment';
+import { entryItem, headItem } from './items';
+import { metaKeys } from './keys';
+import type { FetchResult, FetchedRecord, IndexEntry, PartitionHead, StoredRecord, TopicConfig } from './model';
+import type { Notifier } from './notifier';
+
+export interface FetchOptions {
+  maxRecords: number;
+  maxBytes: number;
+  waitMs: number;
+}
+
+/** Counters a caller can read (replica fallbacks are a sign of a store losing data). */
+export interface FetchStats {
+  replicaFallbacks: number;
+}
+
+export class Fetcher {
+  readonly stats: FetchStats = { replicaFallbacks: 0 };
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly notifier: Notifier,
+  ) {}
+
+  async head(topic: TopicConfig, partition: number): Promise<PartitionHead> {
+    return headItem.decode(await this.ctx.meta.get(metaKeys.partitionPk(topic.topicId, partition), metaKeys.headSk));
+  }
+
+  async fetch(topic: TopicConfig, partition: number, from: bigint | undefined, opts: FetchOptions): Promise<FetchResult> {
+    const pk = metaKeys.partitionPk(topic.topicId, partition);
+    let head = await this.head(topic, partition);
+    const offset = from ?? head.logStartOffset;
+    if (offset < head.logStartOffset || offset > head.nextOffset) {
+      throw new FerryError(
+        'offset_out_of_range',
+        `offset ${offset} is outside partition ${partition} of "${topic.name}": ` +
+          `valid offsets are ${head.logStartOffset} to ${head.nextOffset}`,
+        { logStartOffset: head.logStartOffset.toString(), highWatermark: head.nextOffset.toString() },
+      );
+    }
+    if (offset === head.nextOffset && opts.waitMs > 0) {
+      const deadline = this.ctx.clock.now() + opts.waitMs;
+      for (;;) {
+        const left = deadline - this.ctx.clock.now();
+        if (left <= 0) break;
+        await this.notifier.wait(pk, Math.min(left, this.ctx.settings.longPollIntervalMs));
+        head = await this.head(topic, partition);
+        if (head.nextOffset > offset) break;
+      }
+    }
+    const empty = { records: [], nextOffset: offset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
+    if (offset >= head.nextOffset) return empty;
+
+    const entries = await this.entriesFrom(pk, offset, head.nextOffset, opts);
+    const records: FetchedRecord[] = [];
+    let bytes = 0;
+    const batches = await mapLimit(entries, 8, (e) => this.readBatch(topic, partition, e));
+    outer: for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const batch = batches[i];
+      for (let j = 0; j < batch.length; j++) {
+        const o = e.baseOffset + BigInt(j);
+        if (o < offset) continue;
+        if (o >= head.nextOffset || records.length >= opts.maxRecords) break outer;
+        const size = recordSize(batch[j]);
+        if (records.length > 0 && bytes + size > opts.maxBytes) break outer;
+        bytes += size;
+        records.push({ ...batch[j], offset: o });
+      }
+    }
+    const nextOffset = records.length ? records[records.length - 1].offset + 1n : offset;
+    return { records, nextOffset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
+  }
+
+  /** Index entries covering `[offset, highWatermark)`, as many as the limits can use. */
+  async entriesFrom(pk: string, offset: bigint, highWatermark: bigint, opts: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>): Promise<IndexEntry[]> {
+    const prefix = metaKeys.entrySkPrefix;
+    const [first] = await this.ctx.meta.query(pk, { prefix, lte: metaKeys.entrySk(offset), reverse: true, limit: 1 });
+    if (!first) {
+      throw new FerryError('data', `index of ${pk} has no entry at or below offset ${offset} (below the high watermark)`);
+    }
+    const out: IndexEntry[] = [];
+    let records = 0;
+    let bytes = 0;
+    let from = first.sk;
+    for (;;) {
+      const page = await this.ctx.meta.query(pk, { prefix, gte: from, limit: 64 });
+      for (const item of page) {
+        if (item.sk === from && out.length > 0) continue;
+        const e = entryItem.decode(item);
+        if (e.baseOffset >= highWatermark) return out;
+        const expected = out.length ? out[out.length - 1].baseOffset + BigInt(out[out.length - 1].count) : undefined;
+        if (expected !== undefined && e.baseOffset !== expected) {
+          throw new FerryError('data', `index of ${pk} has a gap: expected an entry at ${expected}, found ${e.baseOffset}`);
+        }
+        out.push(e);
+        const usable = e.baseOffset + BigInt(e.count) - (offset > e.baseOffset ? offset : e.baseOffset);
+        records += Number(usable);
+        bytes += e.byteLength;
+        if (records >= opts.maxRecords || bytes >= opts.maxBytes) return out;
+      }
+      if (page.length < 64) return out;
+      from = page[page.length - 1].sk;
+    }
+  }
+
+  /** One batch, from the first replica that has an intact copy. */
+  private async readBatch(topic: TopicConfig, partition: number, e: IndexEntry): Promise<StoredRecord[]> {
+    const problems: string[] = [];
+    for (const name of e.replicas) {
+      const store = this.ctx.stores.find((s) => s.name === name);
+      if (!store) {
+        problems.push(`${name}: not configured`);
+        continue;
+      }
+      try {
+        const bytes = await store.get(e.objectKey, { start: e.byteStart, length: e.byteLength });
+        if (!bytes) {
+          problems.push(`${name}: object missing`);
+        } else {
+          return decodeBatch(bytes, e.count);
+        }
+      } catch (err) {
+        problems.push(`${name}: ${(err as Error).message}`);
+      }
+      this.stats.replicaFallbacks++;
+    }
+    throw new FerryError(
+      'data',
+      `no intact copy of offsets ${e.baseOffset}..${e.baseOffset + BigInt(e.count) - 1n} of "${topic.name}" ` +
+        `partition ${partition} (${problems.join('; ')})`,
+      { objectKey: e.objectKey, replicas: e.replicas, problems },
+    );
+  }
+}
+
+/** Maps with at most `limit` calls in flight, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

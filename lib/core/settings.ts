@@ -1,0 +1,54 @@
+/**
+ * Settings: plain data, validated once with every problem reported at once. Components (stores, clock) are
+ * injected separately.
+ */
+import { z } from 'zod';
+import { FerryError } from './errors';
+
+const MiB = 1024 * 1024;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const limitsSchema = z.strictObject({
+  /** Largest request body. */
+  maxRequestBytes: int(1024, 64 * MiB).default(5 * MiB),
+  /** Largest record (key + value + headers, in bytes) unless a topic sets less. */
+  maxRecordBytes: int(1, 16 * MiB).default(1 * MiB),
+  maxRecordsPerRequest: int(1, 100_000).default(10_000),
+  maxWaitMs: int(0, 300_000).default(30_000),
+  maxFetchRecords: int(1, 100_000).default(10_000),
+  maxFetchBytes: int(1, 64 * MiB).default(16 * MiB),
+  maxPartitions: int(1, 100_000).default(10_000),
+  maxHeadersPerRecord: int(0, 10_000).default(64),
+  maxHeaderNameBytes: int(1, 65_536).default(256),
+  maxHeaderValueBytes: int(1, 1 * MiB).default(16 * 1024),
+  maxJsonDepth: int(1, 10_000).default(64),
+});
+
+export const settingsSchema = z.strictObject({
+  limits: limitsSchema.default(() => limitsSchema.parse({})),
+  /** A flush (one segment object, one metadata write) takes pending produce requests up to this many bytes. */
+  flushMaxBytes: int(64 * 1024, 256 * MiB).default(8 * MiB),
+  /** Attempts at the conditional commit before the request fails as `unavailable`. */
+  commitAttempts: int(1, 100).default(8),
+  /** How often a long-poll re-reads the head for commits made by other processes. */
+  longPollIntervalMs: int(1, 60_000).default(200),
+  /** Default retention of a new topic (7 days, as Kafka). -1 keeps records forever. */
+  defaultRetentionMs: z.number().int().min(-1).default(7 * 24 * 3600 * 1000),
+  /** How long a cached topic config may be used before it is read again (0: never cache). */
+  topicCacheMs: int(0, 3_600_000).default(1_000),
+});
+
+export type Limits = z.infer<typeof limitsSchema>;
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+/** Validates settings, reporting every problem at once. */
+export function makeSettings(input: SettingsInput = {}): Settings {
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new FerryError('invalid', `invalid settings:\n  - ${problems.join('\n  - ')}`, { problems });
+  }
+  return parsed.data;
+}

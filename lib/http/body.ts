@@ -1,0 +1,97 @@
+/**
+ * Reading a JSON request body defensively: content type, size cap (declared and actual), strict UTF-8,
+ * bounded nesting (no stack overflow anywhere later), well-formed strings (no lone surrogates).
+ */
+import { FerryError, invalid } from '../core/errors';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function readJsonBody(req: Request, maxBytes: number, maxDepth: number): Promise<unknown> {
+  const type = req.headers.get('content-type');
+  const [mime, ...params] = (type ?? '').split(';').map((s) => s.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='));
+  if (mime !== 'application/json' || (charset && !/^charset="?utf-8"?$/.test(charset))) {
+    throw new FerryError(
+      'unsupported_media_type',
+      `send the body as JSON with "content-type: application/json" (got ${type ? JSON.stringify(type) : 'no content type'})`,
+    );
+  }
+  const declared = req.headers.get('content-length');
+  if (declared !== null) {
+    if (!/^\d{1,15}$/.test(declared)) throw invalid(`content-length ${JSON.stringify(declared)} is not a number`);
+    if (Number(declared) > maxBytes) throw tooLarge(maxBytes, Number(declared));
+  }
+  const bytes = await readCapped(req, maxBytes);
+  if (bytes.length === 0) throw invalid('the request body is empty; send a JSON object');
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw invalid('the request body is not valid UTF-8');
+  }
+  checkDepth(text, maxDepth);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw invalid(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+  checkStrings(value, '');
+  return value;
+}
+
+function tooLarge(maxBytes: number, size?: number): FerryError {
+  return new FerryError(
+    'too_large',
+    `the request body is larger than the limit of ${maxBytes} bytes${size ? ` (${size} bytes)` : ''}`,
+    { maxRequestBytes: maxBytes },
+  );
+}
+
+async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+}
+
+/** Refuses nesting deeper than `maxDepth` with a linear scan, before any recursive code sees the value. */
+export function checkDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped char
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) throw invalid(`JSON nesting is deeper than the limit of ${maxDepth}`);
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
+/** Every string and object key must be well-formed UTF-16 (a lone surrogate cannot be stored as UTF-8). */
+function checkStrings(v: unknown, path: string): void {
+  if (typeof v === 'string') {
+    if (!v.isWellFormed()) throw invalid(`${path || 'body'}: string contains a lone surrogate`);
+  } else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) checkStrings(v[i], `${path}[${i}]`);
+  } else if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      if (!k.isWellFormed()) throw invalid(`${path || 'body'}: a property name contains a lone surrogate`);
+      checkStrings((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+    }
+  }
+}
