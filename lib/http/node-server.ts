@@ -21,7 +21,7 @@ export interface RunningServer {
 
 export function startServer(app: Hono, options: ServeOptions): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server;
+    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, overrideGlobalObjects: false }) as Server;
     server.headersTimeout = 10_000;
     server.requestTimeout = options.maxWaitMs + 30_000;
     server.keepAliveTimeout = 5_000;

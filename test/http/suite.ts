@@ -1,0 +1,423 @@
+/**
+ * HTTP API v1, from the outside. The target is a parameter: the embedded server over real HTTP, or the
+ * Lambda entry driven with API Gateway events — the same cases must pass on both.
+ */
+export interface HttpTarget {
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): void {
+  describe(`HTTP API v1: ${name}`, () => {
+    let target: HttpTarget;
+    let n = 0;
+    const unique = (base: string) => `${base}-${Date.now().toString(36)}-${++n}`;
+
+    beforeAll(async () => {
+      target = await makeTarget();
+    });
+    afterAll(async () => target?.close());
+
+    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = JSON_HEADERS) => {
+      const res = await target.fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json: any;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json, headers: res.headers };
+    };
+    const createTopic = async (partitions = 3, extra: Record<string, unknown> = {}) => {
+      const topic = unique('t');
+      const res = await call('POST', '/v1/topics', { name: topic, partitions, ...extra });
+      expect(res.status).toBe(201);
+      return topic;
+    };
+    const produce = (topic: string, records: unknown[]) => call('POST', `/v1/topics/${topic}/records`, { records });
+    const read = (topic: string, p: number, query = 'offset=0') =>
+      call('GET', `/v1/topics/${topic}/partitions/${p}/records?${query}`);
+    const expectError = (res: { status: number; json: any }, status: number, kind: string) => {
+      expect({ status: res.status, kind: res.json?.error }).toEqual({ status, kind });
+      expect(typeof res.json.message).toBe('string');
+      expect(res.json.message.length).toBeGreaterThan(5);
+      expect(typeof res.json.details).toBe('object');
+    };
+
+    describe('topics', () => {
+      it('creates a topic (201) with partitionCount and per-partition offsets as strings', async () => {
+        const topic = unique('orders');
+        const res = await call('POST', '/v1/topics', { name: topic, partitions: 3 });
+        expect(res.status).toBe(201);
+        expect(res.json).toMatchObject({ name: topic, partitionCount: 3, replicationFactor: 1 });
+        expect(res.json.partitions).toEqual([0, 1, 2].map((p) => ({ partition: p, logStartOffset: '0', highWatermark: '0' })));
+      });
+
+      it('refuses to create a topic that exists (409 conflict)', async () => {
+        const topic = await createTopic();
+        expectError(await call('POST', '/v1/topics', { name: topic, partitions: 1 }), 409, 'conflict');
+      });
+
+      it('lists and describes topics; describe shows high watermarks', async () => {
+        const topic = await createTopic(2);
+        await produce(topic, [{ value: 1, partition: 1 }, { value: 2, partition: 1 }]);
+        const list = await call('GET', '/v1/topics');
+        expect(list.status).toBe(200);
+        expect(list.json.topics.map((t: any) => t.name)).toContain(topic);
+        const one = await call('GET', `/v1/topics/${topic}`);
+        expect(one.json.partitions).toEqual([
+          { partition: 0, logStartOffset: '0', highWatermark: '0' },
+          { partition: 1, logStartOffset: '0', highWatermark: '2' },
+        ]);
+      });
+
+      it('adds partitions but never removes them', async () => {
+        const topic = await createTopic(2);
+        const grown = await call('PATCH', `/v1/topics/${topic}`, { partitions: 4 });
+        expect(grown.status).toBe(200);
+        expect(grown.json.partitionCount).toBe(4);
+        expect(grown.json.partitions).toHaveLength(4);
+        expectError(await call('PATCH', `/v1/topics/${topic}`, { partitions: 3 }), 400, 'invalid');
+        expect((await produce(topic, [{ value: 'x', partition: 3 }])).status).toBe(200);
+      });
+
+      it('deletes a topic (204); it is gone, and a new one of that name starts empty', async () => {
+        const topic = await createTopic(1);
+        await produce(topic, [{ value: 'old' }]);
+        expect((await call('DELETE', `/v1/topics/${topic}`)).status).toBe(204);
+        expectError(await call('GET', `/v1/topics/${topic}`), 404, 'not_found');
+        expectError(await call('DELETE', `/v1/topics/${topic}`), 404, 'not_found');
+        expect((await call('POST', '/v1/topics', { name: topic, partitions: 1 })).status).toBe(201);
+        const again = await read(topic, 0);
+        expect(again.json).toMatchObject({ records: [], highWatermark: '0' });
+      });
+
+      it.each([
+        ['empty', ''],
+        ['dot', '.'],
+        ['dot-dot', '..'],
+        ['too long', 'a'.repeat(250)],
+        ['slash', 'a/b'],
+        ['backslash', 'a\\b'],
+        ['NUL', 'a\u0000b'],
+        ['space', 'a b'],
+        ['hash (key delimiter)', 'a#b'],
+        ['unicode', 'ordérs'],
+      ])('refuses a topic name that is %s (400)', async (_, bad) => {
+        expectError(await call('POST', '/v1/topics', { name: bad, partitions: 1 }), 400, 'invalid');
+      });
+
+      it.each([
+        ['zero partitions', { partitions: 0 }],
+        ['negative partitions', { partitions: -1 }],
+        ['fractional partitions', { partitions: 1.5 }],
+        ['partitions as string', { partitions: '3' }],
+        ['too many partitions', { partitions: 10_001 }],
+        ['partitions beyond 2^53', { partitions: 2 ** 60 }],
+        ['missing partitions', {}],
+        ['unknown field', { partitions: 1, color: 'red' }],
+        ['replicationFactor above the number of stores', { partitions: 1, replicationFactor: 9 }],
+        ['replicationFactor 0', { partitions: 1, replicationFactor: 0 }],
+        ['retentionMs 0', { partitions: 1, retentionMs: 0 }],
+      ])('refuses a topic with %s (400) and creates nothing', async (_, body) => {
+        const topic = unique('bad');
+        expectError(await call('POST', '/v1/topics', { name: topic, ...body }), 400, 'invalid');
+        expectError(await call('GET', `/v1/topics/${topic}`), 404, 'not_found');
+      });
+
+      it('names the numbers when replicationFactor exceeds the object stores', async () => {
+        const res = await call('POST', '/v1/topics', { name: unique('rf'), partitions: 1, replicationFactor: 9 });
+        expect(res.json.message).toMatch(/replicationFactor.*9/);
+      });
+    });
+
+    describe('produce and fetch', () => {
+      it('answers (partition, offset) per record in request order, offsets as strings', async () => {
+        const topic = await createTopic(3);
+        const res = await produce(topic, [
+          { value: 'a', partition: 2 },
+          { value: 'b', partition: 0 },
+          { value: 'c', partition: 2 },
+        ]);
+        expect(res.status).toBe(200);
+        expect(res.json).toEqual({
+          records: [
+            { partition: 2, offset: '0' },
+            { partition: 0, offset: '0' },
+            { partition: 2, offset: '1' },
+          ],
+        });
+      });
+
+      it('returns keys, values and headers exactly as sent (JSON and binary)', async () => {
+        const topic = await createTopic(1);
+        const sent = [
+          { key: 'u1', value: { id: 1, nested: [1, 'two', null, { x: true }] }, headers: { trace: 'abc', 'content-kind': 'order' } },
+          { key: { base64: 'AAEC/w==' }, value: { base64: 'AAECAwQFBgc=' } },
+          { value: null },
+          { key: '', value: 'héllo ✓ 𝄞' },
+          { key: 42, value: 3.25 },
+        ];
+        const res = await produce(topic, sent);
+        expect(res.status).toBe(200);
+        const got = await read(topic, 0);
+        expect(got.status).toBe(200);
+        expect(got.json.records.map((r: any) => ({ key: r.key, value: r.value, headers: r.headers }))).toEqual([
+          { key: 'u1', value: sent[0].value, headers: sent[0].headers },
+          { key: { base64: 'AAEC/w==' }, value: { base64: 'AAECAwQFBgc=' }, headers: {} },
+          { key: null, value: null, headers: {} },
+          { key: '', value: 'héllo ✓ 𝄞', headers: {} },
+          { key: 42, value: 3.25, headers: {} },
+        ]);
+        expect(got.json.records.map((r: any) => r.offset)).toEqual(['0', '1', '2', '3', '4']);
+        expect(got.json).toMatchObject({ nextOffset: '5', highWatermark: '5', logStartOffset: '0' });
+        for (const r of got.json.records) expect(typeof r.timestamp).toBe('number');
+      });
+
+      it('keeps a producer-given timestamp', async () => {
+        const topic = await createTopic(1);
+        await produce(topic, [{ value: 1, timestamp: 1_700_000_000_123 }]);
+        expect((await read(topic, 0)).json.records[0].timestamp).toBe(1_700_000_000_123);
+      });
+
+      it('sends one key to one partition, as a Kafka producer would (murmur2)', async () => {
+        const topic = await createTopic(12);
+        // kafkajs DefaultPartitioner / Java client: "u1" → 10 of 12 (checked against kafkajs in unit tests)
+        const res = await produce(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'u1', value: i })));
+        const partitions = new Set(res.json.records.map((r: any) => r.partition));
+        expect(partitions.size).toBe(1);
+        const offsets = res.json.records.map((r: any) => Number(r.offset));
+        expect(offsets).toEqual([0, 1, 2, 3, 4]);
+      });
+
+      it('spreads keyless records over partitions', async () => {
+        const topic = await createTopic(4);
+        const res = await produce(topic, Array.from({ length: 40 }, (_, i) => ({ value: i })));
+        const counts = [0, 0, 0, 0];
+        for (const r of res.json.records) counts[r.partition]++;
+        expect(counts.every((c) => c >= 5)).toBe(true);
+      });
+
+      it('reads from an offset, limited by maxRecords and maxBytes, and pages with nextOffset', async () => {
+        const topic = await createTopic(1);
+        await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
+        await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `w${i}` })));
+        const page = await read(topic, 0, 'offset=8&maxRecords=4');
+        expect(page.json.records.map((r: any) => r.value)).toEqual(['v8', 'v9', 'w0', 'w1']);
+        expect(page.json.nextOffset).toBe('12');
+        const small = await read(topic, 0, 'offset=3&maxBytes=1');
+        expect(small.json.records).toHaveLength(1); // always at least one record
+        const end = await read(topic, 0, 'offset=20');
+        expect(end.json).toEqual({ records: [], nextOffset: '20', highWatermark: '20', logStartOffset: '0' });
+        const defaultOffset = await read(topic, 0, 'maxRecords=1');
+        expect(defaultOffset.json.records[0].offset).toBe('0');
+      });
+
+      it('long-polls at the high watermark until a record arrives', async () => {
+        const topic = await createTopic(1);
+        const waiting = read(topic, 0, 'offset=0&waitMs=10000');
+        await new Promise((r) => setTimeout(r, 100));
+        const started = Date.now();
+        await produce(topic, [{ value: 'wake' }]);
+        const got = await waiting;
+        expect(got.json.records.map((r: any) => r.value)).toEqual(['wake']);
+        expect(Date.now() - started).toBeLessThan(5000);
+      });
+
+      it('answers an empty page after waitMs when nothing arrives', async () => {
+        const topic = await createTopic(1);
+        const got = await read(topic, 0, 'offset=0&waitMs=50');
+        expect(got.json).toEqual({ records: [], nextOffset: '0', highWatermark: '0', logStartOffset: '0' });
+      });
+
+      it('answers 416 with both bounds for an offset past the high watermark', async () => {
+        const topic = await createTopic(1);
+        await produce(topic, [{ value: 1 }, { value: 2 }]);
+        const res = await read(topic, 0, 'offset=3');
+        expectError(res, 416, 'offset_out_of_range');
+        expect(res.json.details).toEqual({ logStartOffset: '0', highWatermark: '2' });
+      });
+    });
+
+    describe('bad input changes nothing', () => {
+      let topic: string;
+      beforeAll(async () => {
+        topic = await createTopic(2, { maxRecordBytes: 1024 });
+        await produce(topic, [{ value: 'seed', partition: 0 }]);
+      });
+      const unchanged = async () => {
+        const t = await call('GET', `/v1/topics/${topic}`);
+        expect(t.json.partitions.map((p: any) => p.highWatermark)).toEqual(['1', '0']);
+      };
+
+      it.each([
+        ['records missing', {}],
+        ['records empty', { records: [] }],
+        ['records not an array', { records: { value: 1 } }],
+        ['a record without value', { records: [{ value: 1 }, { key: 'k' }] }],
+        ['a record that is not an object', { records: [1] }],
+        ['an unknown record field', { records: [{ value: 1, colour: 'red' }] }],
+        ['an unknown body field', { records: [{ value: 1 }], extra: true }],
+        ['a negative partition', { records: [{ value: 1, partition: -1 }] }],
+        ['a fractional partition', { records: [{ value: 1, partition: 0.5 }] }],
+        ['a partition as a string', { records: [{ value: 1, partition: '0' }] }],
+        ['a partition beyond the count', { records: [{ value: 1 }, { value: 1, partition: 2 }] }],
+        ['a huge partition', { records: [{ value: 1, partition: 2 ** 53 }] }],
+        ['a negative timestamp', { records: [{ value: 1, timestamp: -5 }] }],
+        ['a timestamp as a string', { records: [{ value: 1, timestamp: 'now' }] }],
+        ['invalid base64', { records: [{ value: { base64: 'not base64!' } }] }],
+        ['non-canonical base64', { records: [{ value: { base64: 'AB==' } }] }],
+        ['base64 without padding', { records: [{ value: { base64: 'AAE' } }] }],
+        ['base64 that is not a string', { records: [{ value: { base64: 12 } }] }],
+        ['headers that are not an object', { records: [{ value: 1, headers: ['a'] }] }],
+        ['a header value that is not a string', { records: [{ value: 1, headers: { a: 1 } }] }],
+        ['a __proto__ header', { records: [{ value: 1, headers: JSON.parse('{"__proto__":"x"}') }] }],
+        ['a constructor header', { records: [{ value: 1, headers: { constructor: 'x' } }] }],
+        ['a prototype header', { records: [{ value: 1, headers: { prototype: 'x' } }] }],
+        ['an empty header name', { records: [{ value: 1, headers: { '': 'x' } }] }],
+        ['too many headers', { records: [{ value: 1, headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, 'v'])) }] }],
+        ['an oversized header value', { records: [{ value: 1, headers: { h: 'x'.repeat(17_000) } }] }],
+        ['deliverAt (not supported yet)', { records: [{ value: 1, deliverAt: Date.now() + 60_000 }] }],
+        ['deliverAfterMs (not supported yet)', { records: [{ value: 1, deliverAfterMs: 1000 }] }],
+        ['producer (not supported yet)', { records: [{ value: 1 }], producer: { id: 'p', epoch: 0, sequence: 0 } }],
+      ])('refuses a produce with %s (400)', async (_, body) => {
+        expectError(await call('POST', `/v1/topics/${topic}/records`, body), 400, 'invalid');
+        await unchanged();
+      });
+
+      it('names the bad record index in details', async () => {
+        const res = await produce(topic, [{ value: 1 }, { value: 2 }, { value: 3, partition: -1 }]);
+        expectError(res, 400, 'invalid');
+        expect(res.json.details.index).toBe(2);
+        expect(res.json.message).toContain('records[2]');
+        await unchanged();
+      });
+
+      it('refuses a record over the topic maxRecordBytes, counting bytes not characters (413)', async () => {
+        // 400 three-byte characters: 400 characters, 1 200 bytes > 1 024
+        const res = await produce(topic, [{ value: 'ok' }, { value: '€'.repeat(400) }]);
+        expectError(res, 413, 'too_large');
+        expect(res.json.details.index).toBe(1);
+        await unchanged();
+      });
+
+      it('refuses too many records in one request (400)', async () => {
+        const res = await produce(topic, Array.from({ length: 10_001 }, () => ({ value: 0 })));
+        expectError(res, 400, 'invalid');
+        await unchanged();
+      });
+
+      it('refuses a body over the request cap (413), declared or not', async () => {
+        const big = JSON.stringify({ records: [{ value: 'x'.repeat(5 * 1024 * 1024) }] });
+        expectError(await call('POST', `/v1/topics/${topic}/records`, big), 413, 'too_large');
+        await unchanged();
+      });
+
+      it.each([
+        ['malformed JSON', '{"records": [{"value": 1}'],
+        ['trailing garbage', '{"records": [{"value": 1}]} xyz'],
+        ['an empty body', ''],
+        ['a JSON array', '[{"value": 1}]'],
+        ['deep nesting', `{"records":[{"value":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`],
+        ['a lone surrogate', '{"records":[{"value":"\\ud800"}]}'],
+        ['a lone surrogate in a header name', '{"records":[{"value":1,"headers":{"\\udc00":"x"}}]}'],
+      ])('refuses %s (400)', async (_, body) => {
+        expectError(await call('POST', `/v1/topics/${topic}/records`, body), 400, 'invalid');
+        await unchanged();
+      });
+
+      it('refuses bytes that are not UTF-8 (400)', async () => {
+        const body = Buffer.concat([Buffer.from('{"records":[{"value":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]);
+        const res = await target.fetch(`/v1/topics/${topic}/records`, { method: 'POST', headers: JSON_HEADERS, body });
+        expect(res.status).toBe(400);
+        expect((await res.json()).error).toBe('invalid');
+        await unchanged();
+      });
+
+      it.each([
+        ['text/plain', { 'content-type': 'text/plain' }],
+        ['no content type', {} as Record<string, string>],
+        ['form data', { 'content-type': 'application/x-www-form-urlencoded' }],
+        ['latin-1 JSON', { 'content-type': 'application/json; charset=latin1' }],
+      ])('refuses a body sent as %s (415)', async (_, headers) => {
+        expectError(await call('POST', `/v1/topics/${topic}/records`, { records: [{ value: 1 }] }, headers), 415, 'unsupported_media_type');
+        await unchanged();
+      });
+
+      it('answers 404 for an unknown topic, before and after validation', async () => {
+        expectError(await produce('no-such-topic', [{ value: 1 }]), 404, 'not_found');
+        expectError(await read('no-such-topic', 0), 404, 'not_found');
+        expectError(await call('GET', '/v1/topics/no-such-topic'), 404, 'not_found');
+      });
+
+      it.each([
+        ['%2e%2e', '%2e%2e'],
+        ['%2e%2e%2f', '%2e%2e%2fetc'],
+        ['double-encoded traversal', '%252e%252e%252f'],
+        ['encoded NUL', 'a%00b'],
+        ['encoded backslash', 'a%5cb'],
+      ])('refuses a topic path that is %s before touching anything', async (_, raw) => {
+        const res = await call('GET', `/v1/topics/${raw}/partitions/0/records`);
+        expect([400, 404]).toContain(res.status);
+        expect(res.json.error).toBe(res.status === 400 ? 'invalid' : 'not_found');
+        const produced = await call('POST', `/v1/topics/${raw}/records`, { records: [{ value: 1 }] });
+        expect([400, 404]).toContain(produced.status);
+      });
+
+      it.each([
+        ['negative offset', 'offset=-1'],
+        ['fractional offset', 'offset=1.5'],
+        ['hex offset', 'offset=0x1'],
+        ['exponent offset', 'offset=1e3'],
+        ['offset beyond 2^53', 'offset=9007199254740993'],
+        ['empty offset', 'offset='],
+        ['duplicated offset', 'offset=0&offset=1'],
+        ['zero maxRecords', 'maxRecords=0'],
+        ['negative maxRecords', 'maxRecords=-5'],
+        ['huge maxRecords', 'maxRecords=10001'],
+        ['zero maxBytes', 'maxBytes=0'],
+        ['huge maxBytes', 'maxBytes=16777217'],
+        ['waitMs over 30 s', 'waitMs=30001'],
+        ['an unknown parameter', 'ofset=0'],
+      ])('refuses a fetch with %s (400)', async (_, query) => {
+        expectError(await read(topic, 0, query), 400, 'invalid');
+      });
+
+      it.each([
+        ['beyond the partition count', '2', 404],
+        ['negative', '-1', 400],
+        ['not a number', 'x', 400],
+        ['fractional', '1.0', 400],
+        ['hex', '0x1', 400],
+      ])('refuses a fetch from a partition that is %s', async (_, p, status) => {
+        const res = await call('GET', `/v1/topics/${topic}/partitions/${p}/records?offset=0`);
+        expectError(res, status, status === 404 ? 'not_found' : 'invalid');
+      });
+
+      it('answers 405 with Allow for a wrong method, 404 for an unknown route', async () => {
+        const res = await call('PUT', `/v1/topics/${topic}`, { partitions: 3 });
+        expectError(res, 405, 'method_not_allowed');
+        expect(res.headers.get('allow')).toBe('GET, PATCH, DELETE');
+        expectError(await call('DELETE', `/v1/topics/${topic}/records`), 405, 'method_not_allowed');
+        expectError(await call('GET', '/v2/topics'), 404, 'not_found');
+        expectError(await call('GET', '/'), 404, 'not_found');
+        await unchanged();
+      });
+
+      it('refuses a bad topic PATCH (400) and leaves the topic as it was', async () => {
+        expectError(await call('PATCH', `/v1/topics/${topic}`, { partitions: 'many' }), 400, 'invalid');
+        expectError(await call('PATCH', `/v1/topics/${topic}`, { name: 'rename' }), 400, 'invalid');
+        expectError(await call('PATCH', `/v1/topics/${topic}`, { retentionMs: -7 }), 400, 'invalid');
+        const t = await call('GET', `/v1/topics/${topic}`);
+        expect(t.json.partitionCount).toBe(2);
+      });
+    });
+  });
+}
