@@ -105,6 +105,7 @@ export function decodeBatch(bytes: Uint8Array, expectedCount?: number): StoredRe
   if (buf.length < BATCH_HEADER_BYTES) throw corrupt(`truncated header (${buf.length} bytes)`);
   if (buf[0] !== BATCH_MAGIC[0] || buf[1] !== BATCH_MAGIC[1]) throw corrupt('bad magic');
   if (buf[2] !== SEGMENT_VERSION) throw corrupt(`unsupported version ${buf[2]}`);
+  if (buf[3] !== 0) throw corrupt(`unknown flags ${buf[3]}`);
   const crc = buf.readUInt32BE(4);
   const count = buf.readUInt32BE(8);
   const length = buf.readUInt32BE(12);
