@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import { isFerryError } from '../lib/core/errors';
 import { startEmbedded } from '../lib/embedded';
 
+// A closed stdout (ferry dev | head) must not crash the server.
+process.stdout.on('error', () => undefined);
+
 const program = new Command();
 program.name('ferry').description('Ferry: a Kafka-style durable message log, serverless on AWS or embedded here.');
 
