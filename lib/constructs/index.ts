@@ -1,0 +1,7 @@
+/** Ferry's CDK construct library. */
+export * from './ferry';
+export * from './topic';
+export { FerryPropsError } from './validation';
+export type { ObjectStore } from './object-stores';
+export type { FerryRoute, RouteGroup } from './routes';
+export { ROUTES } from './routes';

@@ -1,0 +1,51 @@
+/**
+ * The HTTP API v1 routes (DESIGN.md §4) as one table: which function serves each route, and which grant
+ * (produce / consume / admin) lets a caller invoke it. API Gateway routes and IAM grants are both derived
+ * from this table, so they cannot drift apart.
+ */
+
+/** A group of routes served by one Lambda function with its own least-privilege role. */
+export type RouteGroup = 'produce' | 'fetch' | 'admin' | 'groups';
+
+/** Which topic grant includes a route (`cluster` routes are not about one topic). */
+export type Access = 'produce' | 'consume' | 'admin' | 'cluster-admin';
+
+export interface FerryRoute {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** API Gateway route path; `{t}` is the topic name. */
+  readonly path: string;
+  readonly group: RouteGroup;
+  readonly access: Access;
+}
+
+export const ROUTES: readonly FerryRoute[] = [
+  { method: 'POST', path: '/v1/topics/{t}/records', group: 'produce', access: 'produce' },
+  { method: 'POST', path: '/v1/producers', group: 'produce', access: 'produce' },
+
+  { method: 'GET', path: '/v1/topics/{t}/partitions/{p}/records', group: 'fetch', access: 'consume' },
+
+  { method: 'GET', path: '/v1/topics/{t}', group: 'admin', access: 'consume' },
+  { method: 'PATCH', path: '/v1/topics/{t}', group: 'admin', access: 'admin' },
+  { method: 'DELETE', path: '/v1/topics/{t}', group: 'admin', access: 'admin' },
+  { method: 'GET', path: '/v1/topics/{t}/scheduled', group: 'admin', access: 'admin' },
+  { method: 'DELETE', path: '/v1/topics/{t}/scheduled/{id}', group: 'admin', access: 'admin' },
+  { method: 'POST', path: '/v1/topics', group: 'admin', access: 'cluster-admin' },
+  { method: 'GET', path: '/v1/topics', group: 'admin', access: 'cluster-admin' },
+
+  { method: 'GET', path: '/v1/groups', group: 'groups', access: 'consume' },
+  { method: 'GET', path: '/v1/groups/{g}', group: 'groups', access: 'consume' },
+  { method: 'POST', path: '/v1/groups/{g}/members', group: 'groups', access: 'consume' },
+  { method: 'POST', path: '/v1/groups/{g}/members/{m}/heartbeat', group: 'groups', access: 'consume' },
+  { method: 'DELETE', path: '/v1/groups/{g}/members/{m}', group: 'groups', access: 'consume' },
+  { method: 'POST', path: '/v1/groups/{g}/offsets', group: 'groups', access: 'consume' },
+  { method: 'POST', path: '/v1/groups/{g}/seek', group: 'groups', access: 'consume' },
+];
+
+/**
+ * The execute-api resource path of a route for one topic: `{t}` becomes the topic name, every other path
+ * parameter becomes `*` (IAM matches `*` across `/`, so `{p}` and `{id}` stay one segment in practice).
+ * Topic names are `[a-zA-Z0-9._-]`, so a name can never widen the pattern.
+ */
+export function resourcePath(route: FerryRoute, topicName: string): string {
+  return route.path.replace('{t}', topicName).replace(/\{[a-z]+\}/g, '*');
+}
