@@ -10,8 +10,13 @@
  *
  * One flush per topic is in flight at a time; requests arriving meanwhile wait and go together in the next
  * one, so throughput grows with concurrency instead of with fsyncs (Kafka's linger, without a fixed wait).
+ *
+ * An idempotent request (producer id, epoch, sequence) adds three conditions to the same atomic write: the
+ * producer's epoch is current, its previous sequence was stored, and this sequence was not — plus the
+ * request's offsets, kept for retries. So a retry can never store a batch twice (G5).
  */
 import type { ObjectStore } from '../ports/object-store';
+import type { WriteOp } from '../ports/metadata-store';
 import type { CoreContext } from './context';
 import { FerryError } from './errors';
 import { assembleSegment, encodeBatch, recordSize } from './codec/segment';
@@ -19,17 +24,26 @@ import { entryItem, headItem } from './items';
 import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
-import type { WriteOp } from '../ports/metadata-store';
 
 export interface AppendRecord {
   partition: number;
   record: StoredRecord;
 }
 
+/** An idempotent request's identity, checked (and recorded) in the commit itself. */
+export interface IdempotenceClaim {
+  producerId: string;
+  epoch: number;
+  sequence: number;
+  /** Version of the producer item when its epoch was read: a newer epoch changes it and fences this claim. */
+  producerVersion: number;
+}
+
 interface Pending {
   topic: TopicConfig;
   records: AppendRecord[];
   bytes: number;
+  idem?: IdempotenceClaim;
   resolve(results: ProduceResult[]): void;
   reject(error: unknown): void;
 }
@@ -40,6 +54,17 @@ interface PartitionBatch {
   /** For each record: which pending request and which index in it. */
   owners: Array<[Pending, number]>;
   base?: bigint;
+}
+
+/** Which op of a write belongs to what, to explain a failed condition. */
+type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' };
+
+/** A condition of one idempotent request failed: settle it, and flush the others again. */
+class SettleRequest {
+  constructor(
+    readonly request: Pending,
+    readonly what: 'producer' | 'sequence' | 'previous',
+  ) {}
 }
 
 export class Appender {
@@ -53,17 +78,27 @@ export class Appender {
     private readonly notifier: Notifier,
   ) {}
 
+  /** Most partitions one idempotent request may touch (all its conditions share one atomic write). */
+  get maxIdempotentPartitions(): number {
+    return Math.floor((this.ctx.meta.maxOpsPerWrite - 4) / 2);
+  }
+
   /** Appends records (partitions already chosen); resolves with their offsets, in input order. */
-  append(topic: TopicConfig, records: AppendRecord[]): Promise<ProduceResult[]> {
+  append(topic: TopicConfig, records: AppendRecord[], idem?: IdempotenceClaim): Promise<ProduceResult[]> {
     if (records.length === 0) return Promise.resolve([]);
     let bytes = 0;
     for (const r of records) bytes += recordSize(r.record);
     return new Promise((resolve, reject) => {
-      const q = this.queues.get(topic.topicId) ?? [];
-      this.queues.set(topic.topicId, q);
-      q.push({ topic, records, bytes, resolve, reject });
-      if (!this.flushing.has(topic.topicId)) void this.drain(topic.topicId);
+      this.enqueue({ topic, records, bytes, idem, resolve, reject });
     });
+  }
+
+  private enqueue(p: Pending, front = false): void {
+    const q = this.queues.get(p.topic.topicId) ?? [];
+    this.queues.set(p.topic.topicId, q);
+    if (front) q.unshift(p);
+    else q.push(p);
+    if (!this.flushing.has(p.topic.topicId)) void this.drain(p.topic.topicId);
   }
 
   private async drain(topicId: string): Promise<void> {
@@ -75,21 +110,33 @@ export class Appender {
           this.queues.delete(topicId);
           return;
         }
-        const take: Pending[] = [];
-        let bytes = 0;
-        while (q.length && (take.length === 0 || bytes + q[0].bytes <= this.ctx.settings.flushMaxBytes)) {
-          const p = q.shift()!;
-          bytes += p.bytes;
-          take.push(p);
-        }
-        await this.flush(take);
+        const retry = await this.flush(this.take(q));
+        for (const p of retry.reverse()) q.unshift(p);
       }
     } finally {
       this.flushing.delete(topicId);
     }
   }
 
-  private async flush(requests: Pending[]): Promise<void> {
+  /**
+   * The next flush: pending requests up to the byte cap. Where one write takes few ops (DynamoDB), an
+   * idempotent request goes alone, so all its conditions fit in one atomic write.
+   */
+  private take(q: Pending[]): Pending[] {
+    const limited = this.ctx.meta.maxOpsPerWrite < 10_000;
+    const take: Pending[] = [];
+    let bytes = 0;
+    while (q.length && (take.length === 0 || bytes + q[0].bytes <= this.ctx.settings.flushMaxBytes)) {
+      if (limited && take.length > 0 && (q[0].idem || take[0].idem)) break;
+      const p = q.shift()!;
+      bytes += p.bytes;
+      take.push(p);
+    }
+    return take;
+  }
+
+  /** Flushes requests; answers those that must be flushed again (after another request was settled). */
+  private async flush(requests: Pending[]): Promise<Pending[]> {
     // The newest config seen by any request (partitions may have been added meanwhile).
     const topic = requests.reduce((t, r) => (r.topic.partitionCount > t.partitionCount ? r.topic : t), requests[0].topic);
     const byPartition = new Map<number, PartitionBatch>();
@@ -104,9 +151,10 @@ export class Appender {
     const batches = [...byPartition.values()].sort((a, b) => a.partition - b.partition);
     const failed = new Map<Pending, unknown>();
     try {
+      const startedAt = this.ctx.clock.now();
       const encoded = batches.map((b) => encodeBatch(b.records));
       const segment = assembleSegment(encoded);
-      const objectKey = objectKeys.segment(topic.topicId, this.ctx.ids.timeOrderedId(this.ctx.clock.now()));
+      const objectKey = objectKeys.segment(topic.topicId, this.ctx.ids.timeOrderedId(startedAt));
       const replicas = this.pickStores(topic.replicationFactor);
       await this.upload(replicas, objectKey, segment.body);
       const entries: IndexEntry[] = batches.map((b, i) => ({
@@ -118,23 +166,47 @@ export class Appender {
         maxTimestamp: b.records.reduce((m, r) => Math.max(m, r.timestamp), 0),
         replicas: replicas.map((s) => s.name),
       }));
-      await this.commit(topic, batches, entries, failed);
+      await this.commit(topic, batches, entries, failed, startedAt);
     } catch (e) {
+      if (e instanceof SettleRequest) {
+        await this.settle(e);
+        return requests.filter((r) => r !== e.request);
+      }
       for (const r of requests) r.reject(e);
-      return;
+      return [];
     }
     for (const req of requests) {
-      if (failed.has(req)) {
-        req.reject(failed.get(req));
-        continue;
+      if (failed.has(req)) req.reject(failed.get(req));
+      else req.resolve(resultsOf(req, batches));
+    }
+    return [];
+  }
+
+  /** Answers an idempotent request whose condition failed: a duplicate gets its original offsets. */
+  private async settle({ request, what }: SettleRequest): Promise<void> {
+    const idem = request.idem!;
+    try {
+      if (what === 'sequence') {
+        const stored = await this.ctx.meta.get(
+          metaKeys.producerRequestsPk(idem.producerId, request.topic.topicId),
+          metaKeys.producerRequestSk(idem.sequence),
+        );
+        if (stored) return request.resolve(decodeResults(stored.data));
+        throw new FerryError('conflict', `sequence ${idem.sequence} of producer ${idem.producerId} is too old to answer again`);
       }
-      const results: ProduceResult[] = new Array(req.records.length);
-      for (const b of batches) {
-        b.owners.forEach(([owner, i], pos) => {
-          if (owner === req) results[i] = { partition: b.partition, offset: b.base! + BigInt(pos) };
-        });
+      if (what === 'previous') {
+        throw new FerryError(
+          'conflict',
+          `sequence gap: producer ${idem.producerId} sent sequence ${idem.sequence} but ${idem.sequence - 1} was never stored`,
+          { producerId: idem.producerId, sequence: idem.sequence },
+        );
       }
-      req.resolve(results);
+      throw new FerryError('fenced', `producer ${idem.producerId} epoch ${idem.epoch} is no longer current`, {
+        producerId: idem.producerId,
+        epoch: idem.epoch,
+      });
+    } catch (e) {
+      request.reject(e);
     }
   }
 
@@ -165,27 +237,36 @@ export class Appender {
     batches: PartitionBatch[],
     entries: IndexEntry[],
     failed: Map<Pending, unknown>,
+    startedAt: number,
   ): Promise<void> {
-    const perWrite = Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / 2));
+    const idempotent = batches.some((b) => b.owners.some(([o]) => o.idem));
+    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / 2));
     for (let start = 0; start < batches.length; start += perWrite) {
       const group = batches.slice(start, start + perWrite);
       const groupEntries = entries.slice(start, start + perWrite);
       try {
-        await this.commitGroup(topic, group, groupEntries);
+        await this.commitGroup(topic, group, groupEntries, startedAt);
       } catch (e) {
+        if (e instanceof SettleRequest) throw e;
         for (const b of group) for (const [owner] of b.owners) if (!failed.has(owner)) failed.set(owner, e);
       }
     }
   }
 
-  private async commitGroup(topic: TopicConfig, group: PartitionBatch[], entries: IndexEntry[]): Promise<void> {
+  private async commitGroup(topic: TopicConfig, group: PartitionBatch[], entries: IndexEntry[], startedAt: number): Promise<void> {
     const pks = group.map((b) => metaKeys.partitionPk(topic.topicId, b.partition));
-    const { commitAttempts } = this.ctx.settings;
+    const { commitAttempts, orphanGraceMs } = this.ctx.settings;
     for (let attempt = 1; ; attempt++) {
+      if (this.ctx.clock.now() - startedAt > orphanGraceMs / 2) {
+        // Garbage collection may treat an upload this old as an orphan: never commit it.
+        throw new FerryError('unavailable', `the commit to "${topic.name}" took too long; try again`);
+      }
       const heads = await Promise.all(pks.map((pk) => this.head(pk)));
       const ops: WriteOp[] = [];
+      const roles: OpRole[] = [];
       group.forEach((b, i) => {
         const h = heads[i];
+        b.base = h.nextOffset;
         const entry = { ...entries[i], baseOffset: h.nextOffset };
         ops.push(
           {
@@ -197,7 +278,11 @@ export class Appender {
           },
           { op: 'put', pk: pks[i], sk: metaKeys.entrySk(h.nextOffset), data: entryItem.encode(entry), expect: 'absent' },
         );
+        roles.push({ partition: i }, { partition: i });
       });
+      for (const req of new Set(group.flatMap((b) => b.owners.map(([o]) => o)))) {
+        if (req.idem) this.idempotenceOps(req, resultsOf(req, group), ops, roles);
+      }
       let res;
       try {
         res = await this.ctx.meta.write(ops);
@@ -209,7 +294,6 @@ export class Appender {
       if (res.ok) {
         group.forEach((b, i) => {
           const h = heads[i];
-          b.base = h.nextOffset;
           this.heads.set(pks[i], {
             nextOffset: h.nextOffset + BigInt(b.records.length),
             logStartOffset: h.logStartOffset,
@@ -219,6 +303,8 @@ export class Appender {
         });
         return;
       }
+      const role = roles[res.failedIndex];
+      if ('idem' in role) throw new SettleRequest(role.idem, role.what);
       // Lost a race (another writer, retention, a stale cache): re-read the heads and claim again.
       for (const pk of pks) this.heads.delete(pk);
       const failedPk = ops[res.failedIndex].pk;
@@ -234,6 +320,25 @@ export class Appender {
     }
   }
 
+  /** The conditions and the record of one idempotent request, appended to its commit's ops. */
+  private idempotenceOps(req: Pending, results: ProduceResult[], ops: WriteOp[], roles: OpRole[]): void {
+    const idem = req.idem!;
+    const pk = metaKeys.producerRequestsPk(idem.producerId, req.topic.topicId);
+    ops.push({ op: 'check', pk: metaKeys.producersPk, sk: metaKeys.producerSk(idem.producerId), expect: idem.producerVersion });
+    roles.push({ idem: req, what: 'producer' });
+    ops.push({ op: 'put', pk, sk: metaKeys.producerRequestSk(idem.sequence), data: encodeResults(results), expect: 'absent' });
+    roles.push({ idem: req, what: 'sequence' });
+    if (idem.sequence > 0) {
+      ops.push({ op: 'check', pk, sk: metaKeys.producerRequestSk(idem.sequence - 1), expect: 1 });
+      roles.push({ idem: req, what: 'previous' });
+    }
+    const forget = idem.sequence - this.ctx.settings.producerRequestsKept;
+    if (forget >= 0) {
+      ops.push({ op: 'delete', pk, sk: metaKeys.producerRequestSk(forget) });
+      roles.push({ idem: req, what: 'sequence' });
+    }
+  }
+
   private async head(pk: string): Promise<PartitionHead> {
     const cached = this.heads.get(pk);
     if (cached) return cached;
@@ -242,8 +347,30 @@ export class Appender {
     return head;
   }
 
-  /** Drops cached heads (after maintenance changed them out of band). */
-  forgetHeads(): void {
-    this.heads.clear();
+  /** Drops a cached head (after maintenance changed it out of band). */
+  forgetHead(pk: string): void {
+    this.heads.delete(pk);
   }
+}
+
+/** A request's (partition, offset) per record, in its order, once bases are known. */
+function resultsOf(req: Pending, batches: PartitionBatch[]): ProduceResult[] {
+  const results: ProduceResult[] = new Array(req.records.length);
+  for (const b of batches) {
+    b.owners.forEach(([owner, i], pos) => {
+      if (owner === req) results[i] = { partition: b.partition, offset: b.base! + BigInt(pos) };
+    });
+  }
+  return results;
+}
+
+/** Stored results of an idempotent request: [partition, offset] pairs. */
+export function encodeResults(results: ProduceResult[]): { results: Array<[number, string]> } {
+  return { results: results.map((r) => [r.partition, r.offset.toString()]) };
+}
+
+export function decodeResults(data: Record<string, unknown>): ProduceResult[] {
+  const rows = data.results;
+  if (!Array.isArray(rows)) throw new FerryError('data', 'a stored idempotent request has no results');
+  return rows.map((row) => ({ partition: Number(row[0]), offset: BigInt(row[1] as string) }));
 }

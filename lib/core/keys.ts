@@ -31,6 +31,22 @@ export function validateId(id: string): string {
   return id;
 }
 
+/** Milliseconds as fixed-width decimal (ids and due times sort by time). */
+export function padTime(ms: number): string {
+  return Math.floor(ms).toString().padStart(15, '0');
+}
+
+/** A scheduled id: due time first, so the due-time index is the sk order. */
+export function scheduledId(deliverAt: number, random: string): string {
+  return validateId(`${padTime(deliverAt)}-${random}`);
+}
+
+/** The creation time encoded in a time-ordered id or an object key made from one (NaN if none). */
+export function idTime(idOrKey: string): number {
+  const m = /(?:^|\/)(\d{15})-[0-9a-z]+(?:\.seg)?$/.exec(idOrKey);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 /** Offsets as fixed-width decimal so that lexical order equals numeric order. */
 export function padOffset(offset: bigint): string {
   return offset.toString().padStart(20, '0');
@@ -57,7 +73,41 @@ export const metaKeys = {
   entrySk: (baseOffset: bigint) => `i#${padOffset(baseOffset)}`,
   entrySkPrefix: 'i#',
 
+  /** Delayed records of a topic, in due-time order: the sk is the scheduled id, which starts with the due time. */
+  duePk: (topicId: string) => `d#${validateId(topicId)}`,
+  /** Everything due at or before `time` sorts at or below this sk. */
+  dueUpTo: (time: number) => `${padTime(time)}-~`,
+
+  /** Idempotent producers: one item each (its epoch), and the results of its recent requests per topic. */
+  producersPk: 'producers',
+  producerSk: (producerId: string) => `pr#${validateId(producerId)}`,
+  producerRequestsPk: (producerId: string, topicId: string) => `pq#${validateId(producerId)}#${validateId(topicId)}`,
+  producerRequestSk: (sequence: number) => `s#${sequence.toString().padStart(16, '0')}`,
+
   /** Deleted topics whose data maintenance still has to remove. */
   gcPk: 'gc',
   deletedTopicSk: (topicId: string) => `topic#${validateId(topicId)}`,
+};
+
+// ---- consumer group keys ------------------------------------------------------------------------------
+
+/** Member ids are made by the Ids port; anything else in a path is refused before it reaches a key. */
+const MEMBER_ID = /^[0-9a-z-]{1,64}$/;
+export function isMemberId(id: unknown): id is string {
+  return typeof id === 'string' && MEMBER_ID.test(id);
+}
+
+export const groupKeys = {
+  /** The registry of groups (one small item per group) so `GET /v1/groups` is one query. */
+  registryPk: 'groups',
+  registrySk: (groupId: string) => `g#${validateGroupId(groupId)}`,
+  registrySkPrefix: 'g#',
+
+  /** One partition key per group: its state item, one heartbeat item per member, one item per offset. */
+  groupPk: (groupId: string) => `g#${validateGroupId(groupId)}`,
+  stateSk: 'state',
+  memberSk: (memberId: string) => `m#${validateId(memberId)}`,
+  memberSkPrefix: 'm#',
+  offsetSk: (topic: string, partition: number) => `o#${validateTopicName(topic)}#${partition.toString().padStart(6, '0')}`,
+  offsetSkPrefix: 'o#',
 };

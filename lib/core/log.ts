@@ -4,18 +4,28 @@
 import { Appender } from './append';
 import type { CoreContext } from './context';
 import { FerryError, invalid } from './errors';
+import { Groups } from './groups';
 import { Fetcher, type FetchOptions } from './fetch';
 import { recordSize } from './codec/segment';
 import type { FetchResult, ProduceResult, RecordInput, TopicConfig } from './model';
 import { Notifier } from './notifier';
 import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
 import { Topics } from './topics';
+import { Producers, type ProducerRef } from './producers';
+import { Scheduler, type DelayedRecord, type Scheduled } from './delay';
+import type { AppendRecord } from './append';
+
+/** One record's answer: its offset, or — for a delayed record — its scheduled id and due time. */
+export type ProduceAnswer = ProduceResult | Scheduled;
 
 export class Log {
   readonly topics: Topics;
   readonly appender: Appender;
   readonly fetcher: Fetcher;
   readonly notifier: Notifier;
+  readonly groups: Groups;
+  readonly producers: Producers;
+  readonly scheduler: Scheduler;
   private readonly roundRobin: RoundRobin;
 
   constructor(readonly ctx: CoreContext) {
@@ -23,26 +33,28 @@ export class Log {
     this.notifier = new Notifier(ctx.clock);
     this.appender = new Appender(ctx, this.notifier);
     this.fetcher = new Fetcher(ctx, this.notifier);
+    this.groups = new Groups(ctx, this.topics, this.fetcher);
     this.roundRobin = new RoundRobin(() => ctx.ids.random());
+    this.producers = new Producers(ctx);
+    this.scheduler = new Scheduler(ctx, this.appender, this.notifier);
   }
 
   /**
    * Appends records to a topic. Every record is checked before anything is written: one bad record refuses
-   * the whole batch, naming its index. Answers each record's (partition, offset), in request order.
+   * the whole batch, naming its index. Answers each record's (partition, offset) — or, for a record with a
+   * future `deliverAt`, its (partition, scheduledId, deliverAt) — in request order. With `producer`, a retry
+   * of a stored request answers its original offsets and stores nothing.
    */
-  async produce(topicName: string, inputs: RecordInput[]): Promise<ProduceResult[]> {
+  async produce(topicName: string, inputs: RecordInput[], options: { producer?: ProducerRef } = {}): Promise<ProduceAnswer[]> {
     let topic = await this.topics.get(topicName);
     if (inputs.some((r) => r.partition !== undefined && r.partition >= topic.partitionCount)) {
       topic = await this.topics.get(topicName, { fresh: true }); // partitions may have just been added
     }
     const now = this.ctx.clock.now();
-    const records = inputs.map((input, index) => {
-      const record = {
-        key: input.key,
-        value: input.value,
-        headers: input.headers,
-        timestamp: input.timestamp ?? now,
-      };
+    const immediate: Array<AppendRecord & { index: number }> = [];
+    const delayed: Array<DelayedRecord & { index: number }> = [];
+    inputs.forEach((input, index) => {
+      const record = { key: input.key, value: input.value, headers: input.headers, timestamp: input.timestamp ?? now };
       const size = recordSize(record);
       if (size > topic.maxRecordBytes) {
         throw new FerryError(
@@ -51,9 +63,48 @@ export class Log {
           { index, size, maxRecordBytes: topic.maxRecordBytes },
         );
       }
-      return { partition: this.partitionOf(topic, input, index), record };
+      const partition = this.partitionOf(topic, input, index);
+      const deliverAt = this.checkDeliverAt(input.deliverAt, now, index);
+      if (deliverAt !== undefined && deliverAt > now) delayed.push({ index, partition, record, deliverAt });
+      else immediate.push({ index, partition, record });
     });
-    return this.appender.append(topic, records);
+    const answers: ProduceAnswer[] = new Array(inputs.length);
+    if (options.producer) {
+      if (delayed.length) throw invalid('an idempotent request cannot carry delayed records (deliverAt); send them separately');
+      const touched = new Set(immediate.map((r) => r.partition)).size;
+      if (touched > this.appender.maxIdempotentPartitions) {
+        throw invalid(
+          `an idempotent request may touch at most ${this.appender.maxIdempotentPartitions} partitions; this one touches ${touched}`,
+        );
+      }
+      const claimed = await this.producers.claim(topic, options.producer);
+      if ('duplicate' in claimed) return claimed.duplicate;
+      return this.appender.append(topic, immediate, claimed.claim);
+    }
+    const [offsets, scheduled] = await Promise.all([
+      immediate.length ? this.appender.append(topic, immediate) : [],
+      delayed.length ? this.scheduler.schedule(topic, delayed) : [],
+    ]);
+    immediate.forEach((r, i) => (answers[r.index] = offsets[i]));
+    delayed.forEach((r, i) => (answers[r.index] = scheduled[i]));
+    return answers;
+  }
+
+  /** A due time must be a time, not absurdly far in the past, and within the maximum delay. */
+  private checkDeliverAt(deliverAt: number | undefined, now: number, index: number): number | undefined {
+    if (deliverAt === undefined) return undefined;
+    const { deliverAtPastToleranceMs, maxDeliveryDelayMs } = this.ctx.settings;
+    if (!Number.isFinite(deliverAt)) throw invalid(`record ${index}: deliverAt is not a time`, { index });
+    if (deliverAt < now - deliverAtPastToleranceMs) {
+      throw invalid(
+        `record ${index}: deliverAt ${new Date(deliverAt).toISOString()} is more than ${deliverAtPastToleranceMs} ms in the past`,
+        { index },
+      );
+    }
+    if (deliverAt > now + maxDeliveryDelayMs) {
+      throw invalid(`record ${index}: deliverAt is more than ${maxDeliveryDelayMs} ms ahead (the maximum delay)`, { index });
+    }
+    return Math.ceil(deliverAt);
   }
 
   private partitionOf(topic: TopicConfig, input: RecordInput, index: number): number {
@@ -81,6 +132,20 @@ export class Log {
         { partition, partitionCount: topic.partitionCount },
       );
     }
+    await this.moveDueSometimes(topic);
     return this.fetcher.fetch(topic, partition, offset, opts);
+  }
+
+  private readonly dueChecked = new Map<string, number>();
+
+  /**
+   * Readers move due delayed records of their topic (at most once a second per process), so delivery does
+   * not wait for the next maintenance run where there is no timer (Lambda).
+   */
+  private async moveDueSometimes(topic: TopicConfig): Promise<void> {
+    const now = this.ctx.clock.now();
+    if (now - (this.dueChecked.get(topic.topicId) ?? -Infinity) < 1000) return;
+    this.dueChecked.set(topic.topicId, now);
+    await this.scheduler.moveDue(topic, 100);
   }
 }

@@ -19,6 +19,8 @@ export interface RecordInput {
   /** Producer-supplied timestamp (ms), or undefined for the commit time. */
   timestamp?: number;
   partition?: number;
+  /** Epoch ms: hold the record until then (delayed delivery). */
+  deliverAt?: number;
 }
 
 /** A record as stored in a segment batch. */

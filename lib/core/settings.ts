@@ -37,6 +37,17 @@ export const settingsSchema = z.strictObject({
   defaultRetentionMs: z.number().int().min(-1).default(7 * 24 * 3600 * 1000),
   /** How long a cached topic config may be used before it is read again (0: never cache). */
   topicCacheMs: int(0, 3_600_000).default(1_000),
+  /**
+   * An object no index entry or scheduled record references is deleted only once it is this old, so an
+   * upload whose commit is still in flight is never collected. Commits older than half of it are refused.
+   */
+  orphanGraceMs: int(1_000, 7 * 24 * 3600 * 1000).default(10 * 60 * 1000),
+  /** A `deliverAt` this far in the past is refused as a mistake (nearer past times deliver at once). */
+  deliverAtPastToleranceMs: int(0, 24 * 3600 * 1000).default(60 * 1000),
+  /** Longest delay a record may ask for. */
+  maxDeliveryDelayMs: int(1, 10 * 365 * 24 * 3600 * 1000).default(90 * 24 * 3600 * 1000),
+  /** Results of this many most recent requests per idempotent producer and topic are kept for retries. */
+  producerRequestsKept: int(1, 1000).default(5),
 });
 
 export type Limits = z.infer<typeof limitsSchema>;

@@ -8,6 +8,7 @@ import { validateTopicName } from '../core/keys';
 import type { Log } from '../core/log';
 import { readJsonBody } from './body';
 import type { RouteDeps, RouteModule } from './routes/common';
+import { groupRoutes } from './routes/groups';
 import { topicRoutes } from './routes/topics';
 import { queryParams } from './wire';
 
@@ -18,7 +19,7 @@ export interface AppOptions {
 }
 
 /** Every route module of API v1; a new feature adds its module here. */
-const MODULES: RouteModule[] = [topicRoutes];
+const MODULES: RouteModule[] = [topicRoutes, groupRoutes];
 
 /** Builds the app. `app.fetch(request)` answers any request. */
 export function createApp({ log, onUnexpectedError }: AppOptions): Hono {

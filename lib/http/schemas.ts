@@ -27,8 +27,16 @@ export const produceRecordSchema = z.strictObject({
   partition: z.number().int().min(0).optional(),
   timestamp: z.number().int().min(0).max(MAX_TIMESTAMP).optional(),
   deliverAt: z.union([z.number(), z.string()]).optional(),
-  deliverAfterMs: z.number().optional(),
+  deliverAfterMs: z.number().int().min(0).optional(),
 });
+
+export const producerRefSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  sequence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+export const initProducerSchema = z.strictObject({ id: z.string().optional() });
 
 export const produceSchema = (maxRecords: number) =>
   z.strictObject({

@@ -127,3 +127,24 @@ export function parsePartition(raw: string, max: number): number {
   }
   return Number(raw);
 }
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `deliverAt` (epoch ms or an ISO-8601 date-time with a zone) or `deliverAfterMs` (relative to `now`) → epoch ms.
+ * The core judges whether the time is acceptable.
+ */
+export function parseDeliverAt(at: number | string | undefined, afterMs: number | undefined, now: number, where: string): number | undefined {
+  if (at !== undefined && afterMs !== undefined) throw invalid(`${where}: give deliverAt or deliverAfterMs, not both`);
+  if (afterMs !== undefined) return now + afterMs;
+  if (at === undefined) return undefined;
+  if (typeof at === 'number') {
+    if (!Number.isSafeInteger(at) || at < 0) throw invalid(`${where}.deliverAt must be epoch milliseconds or an ISO-8601 time`);
+    return at;
+  }
+  const ms = ISO_8601.test(at) ? Date.parse(at) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw invalid(`${where}.deliverAt ${JSON.stringify(at.slice(0, 40))} is not a time: use epoch milliseconds or ISO-8601 like 2030-01-01T00:00:00Z`);
+  }
+  return ms;
+}

@@ -246,6 +246,76 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
       });
     });
 
+    describe('delayed delivery', () => {
+      it('acknowledges a delayed record with a scheduled id and delivers it when due, never earlier', async () => {
+        const topic = await createTopic(1);
+        const sentAt = Date.now();
+        const res = await produce(topic, [{ value: 'now' }, { value: 'later', deliverAfterMs: 400 }]);
+        expect(res.status).toBe(200);
+        expect(res.json.records[0]).toEqual({ partition: 0, offset: '0' });
+        const scheduled = res.json.records[1];
+        expect(scheduled).toMatchObject({ partition: 0, scheduledId: expect.any(String) });
+        expect(scheduled.deliverAt).toBeGreaterThanOrEqual(sentAt + 400);
+        const listed = await call('GET', `/v1/topics/${topic}/scheduled`);
+        expect(listed.json.scheduled.map((s: any) => s.scheduledId)).toContain(scheduled.scheduledId);
+        // Poll until it shows up; it must not appear before its time.
+        let got: any;
+        for (let i = 0; i < 100; i++) {
+          got = await read(topic, 0, 'offset=1&waitMs=200');
+          if (got.json.records.length) break;
+        }
+        expect(got.json.records.map((r: any) => r.value)).toEqual(['later']);
+        expect(Date.now()).toBeGreaterThanOrEqual(scheduled.deliverAt);
+        expect((await call('GET', `/v1/topics/${topic}/scheduled`)).json.scheduled).toEqual([]);
+      });
+
+      it('accepts ISO-8601 times and lets a scheduled record be cancelled (then 404)', async () => {
+        const topic = await createTopic(1);
+        const at = new Date(Date.now() + 3_600_000).toISOString();
+        const res = await produce(topic, [{ value: 'x', deliverAt: at }]);
+        const { scheduledId, deliverAt } = res.json.records[0];
+        expect(deliverAt).toBe(Date.parse(at));
+        expect((await call('DELETE', `/v1/topics/${topic}/scheduled/${scheduledId}`)).status).toBe(204);
+        expectError(await call('DELETE', `/v1/topics/${topic}/scheduled/${scheduledId}`), 404, 'not_found');
+        expect((await call('GET', `/v1/topics/${topic}/scheduled`)).json.scheduled).toEqual([]);
+      });
+    });
+
+    describe('idempotent producer', () => {
+      it('stores a retried request once and answers its original offsets', async () => {
+        const topic = await createTopic(2);
+        const init = await call('POST', '/v1/producers', {});
+        expect(init.status).toBe(200);
+        expect(init.json).toEqual({ id: expect.any(String), epoch: 0 });
+        const producer = { id: init.json.id, epoch: 0, sequence: 0 };
+        const body = { records: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }], producer };
+        const first = await call('POST', `/v1/topics/${topic}/records`, body);
+        expect(first.status).toBe(200);
+        const retry = await call('POST', `/v1/topics/${topic}/records`, body);
+        expect(retry).toMatchObject({ status: 200, json: first.json });
+        const next = await call('POST', `/v1/topics/${topic}/records`, { ...body, producer: { ...producer, sequence: 1 } });
+        expect(next.json.records.map((r: any) => r.offset)).toEqual(['1', '1']);
+        const t = await call('GET', `/v1/topics/${topic}`);
+        expect(t.json.partitions.map((p: any) => p.highWatermark)).toEqual(['2', '2']);
+      });
+
+      it('refuses a sequence gap (409 conflict) and a stale epoch (409 fenced), storing nothing', async () => {
+        const topic = await createTopic(1);
+        const { json: p } = await call('POST', '/v1/producers', {});
+        const send = (epoch: number, sequence: number) =>
+          call('POST', `/v1/topics/${topic}/records`, { records: [{ value: sequence }], producer: { id: p.id, epoch, sequence } });
+        expect((await send(0, 0)).status).toBe(200);
+        expectError(await send(0, 2), 409, 'conflict');
+        const bumped = await call('POST', '/v1/producers', { id: p.id });
+        expect(bumped.json).toEqual({ id: p.id, epoch: 1 });
+        expectError(await send(0, 1), 409, 'fenced');
+        expect((await send(1, 1)).status).toBe(200);
+        expectError(await call('POST', `/v1/topics/${topic}/records`, { records: [{ value: 1 }], producer: { id: 'never-made', epoch: 0, sequence: 0 } }), 409, 'fenced');
+        const t = await call('GET', `/v1/topics/${topic}`);
+        expect(t.json.partitions[0].highWatermark).toBe('2');
+      });
+    });
+
     describe('bad input changes nothing', () => {
       let topic: string;
       beforeAll(async () => {
@@ -284,9 +354,15 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         ['an empty header name', { records: [{ value: 1, headers: { '': 'x' } }] }],
         ['too many headers', { records: [{ value: 1, headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, 'v'])) }] }],
         ['an oversized header value', { records: [{ value: 1, headers: { h: 'x'.repeat(17_000) } }] }],
-        ['deliverAt (not supported yet)', { records: [{ value: 1, deliverAt: Date.now() + 60_000 }] }],
-        ['deliverAfterMs (not supported yet)', { records: [{ value: 1, deliverAfterMs: 1000 }] }],
-        ['producer (not supported yet)', { records: [{ value: 1 }], producer: { id: 'p', epoch: 0, sequence: 0 } }],
+        ['deliverAt that is not a time', { records: [{ value: 1, deliverAt: 'tomorrow' }] }],
+        ['deliverAt as a date without a zone', { records: [{ value: 1, deliverAt: '2030-01-01 10:00' }] }],
+        ['deliverAt a day in the past', { records: [{ value: 1, deliverAt: Date.now() - 86_400_000 }] }],
+        ['deliverAt absurdly far ahead', { records: [{ value: 1, deliverAt: Date.now() + 10 * 365 * 86_400_000 }] }],
+        ['deliverAt and deliverAfterMs together', { records: [{ value: 1, deliverAt: Date.now() + 1000, deliverAfterMs: 1000 }] }],
+        ['a negative deliverAfterMs', { records: [{ value: 1, deliverAfterMs: -1 }] }],
+        ['a producer without a sequence', { records: [{ value: 1 }], producer: { id: 'p', epoch: 0 } }],
+        ['a producer with a negative epoch', { records: [{ value: 1 }], producer: { id: 'p', epoch: -1, sequence: 0 } }],
+        ['a producer id with a delimiter', { records: [{ value: 1 }], producer: { id: 'p#1', epoch: 0, sequence: 0 } }],
       ])('refuses a produce with %s (400)', async (_, body) => {
         expectError(await call('POST', `/v1/topics/${topic}/records`, body), 400, 'invalid');
         await unchanged();

@@ -1,9 +1,18 @@
 /** Topic administration, produce and fetch routes of HTTP API v1. */
-import { invalid, isFerryError } from '../../core/errors';
+import { isFerryError } from '../../core/errors';
 import type { RecordInput } from '../../core/model';
-import { alterTopicSchema, createTopicSchema, parseWith, produceRecordSchema, produceSchema } from '../schemas';
+import {
+  alterTopicSchema,
+  createTopicSchema,
+  initProducerSchema,
+  parseWith,
+  produceRecordSchema,
+  produceSchema,
+  producerRefSchema,
+} from '../schemas';
 import {
   fetchedRecordJson,
+  parseDeliverAt,
   parseCount,
   parseOffset,
   parsePartition,
@@ -19,6 +28,9 @@ export const topicRoutes: RouteModule = {
     ['/v1/topics/:topic', ['GET', 'PATCH', 'DELETE']],
     ['/v1/topics/:topic/records', ['POST']],
     ['/v1/topics/:topic/partitions/:partition/records', ['GET']],
+    ['/v1/topics/:topic/scheduled', ['GET']],
+    ['/v1/topics/:topic/scheduled/:id', ['DELETE']],
+    ['/v1/producers', ['POST']],
   ],
   register(app, { log, body, noQuery, topicParam, query }) {
     const { limits } = log.ctx.settings;
@@ -66,15 +78,11 @@ export const topicRoutes: RouteModule = {
       const name = topicParam(c);
       noQuery(c);
       const parsed = parseWith(produceSchema(limits.maxRecordsPerRequest), await body(c));
-      if (parsed.producer !== undefined) {
-        throw invalid('idempotent producers ("producer") are not supported yet by this server');
-      }
+      const producer = parsed.producer === undefined ? undefined : parseWith(producerRefSchema, parsed.producer, { prefix: 'producer.' });
+      const now = log.ctx.clock.now();
       const inputs: RecordInput[] = parsed.records.map((raw, index) => {
         const where = `records[${index}]`;
         const r = parseWith(produceRecordSchema, raw, { prefix: `${where}.`, index });
-        if (r.deliverAt !== undefined || r.deliverAfterMs !== undefined) {
-          throw invalid(`${where}: delayed delivery ("deliverAt", "deliverAfterMs") is not supported yet by this server`, { index });
-        }
         try {
           return {
             key: r.key === undefined || r.key === null ? null : toPayload(r.key, `${where}.key`),
@@ -82,15 +90,45 @@ export const topicRoutes: RouteModule = {
             headers: toHeaders(r.headers, where, limits),
             timestamp: r.timestamp,
             partition: r.partition,
+            deliverAt: parseDeliverAt(r.deliverAt, r.deliverAfterMs, now, where),
           };
         } catch (e) {
           if (isFerryError(e)) e.details.index = index;
           throw e;
         }
       });
-      const results = await log.produce(name, inputs);
-      const json = results.map((r) => `{"partition":${r.partition},"offset":"${r.offset}"}`).join(',');
+      const answers = await log.produce(name, inputs, { producer });
+      const json = answers
+        .map((r) =>
+          'offset' in r
+            ? `{"partition":${r.partition},"offset":"${r.offset}"}`
+            : `{"partition":${r.partition},"scheduledId":"${r.scheduledId}","deliverAt":${r.deliverAt}}`,
+        )
+        .join(',');
       return jsonText(`{"records":[${json}]}`);
+    });
+
+    app.get('/v1/topics/:topic/scheduled', async (c) => {
+      const name = topicParam(c);
+      const q = query(c, ['limit']);
+      const limit = parseCount(q.limit, 'limit', 1, 10_000, 1000);
+      const topic = await log.topics.get(name);
+      const scheduled = await log.scheduler.list(topic, limit);
+      return c.json({ scheduled });
+    });
+
+    app.delete('/v1/topics/:topic/scheduled/:id', async (c) => {
+      const name = topicParam(c);
+      noQuery(c);
+      const topic = await log.topics.get(name);
+      await log.scheduler.cancel(topic, c.req.param('id'));
+      return c.body(null, 204);
+    });
+
+    app.post('/v1/producers', async (c) => {
+      noQuery(c);
+      const input = parseWith(initProducerSchema, await body(c));
+      return c.json(await log.producers.init(input.id));
     });
 
     app.get('/v1/topics/:topic/partitions/:partition/records', async (c) => {

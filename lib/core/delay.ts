@@ -1,0 +1,177 @@
+/**
+ * Delayed delivery (DESIGN.md §3): a record with `deliverAt` is stored at once — its own batch in a segment
+ * object, durable before the answer — and indexed by due time. When due, it is appended to its partition by
+ * one atomic write that claims the offset, adds an index entry pointing at that same batch (nothing is
+ * copied) and deletes the due item on the condition that it is still there. So a record is moved exactly
+ * once however many movers run (G9), and never before its time.
+ */
+import type { WriteOp } from '../ports/metadata-store';
+import type { Appender } from './append';
+import type { CoreContext } from './context';
+import { FerryError, notFound } from './errors';
+import { assembleSegment, encodeBatch } from './codec/segment';
+import { entryItem, headItem } from './items';
+import { idTime, metaKeys, objectKeys, scheduledId } from './keys';
+import type { StoredRecord, TopicConfig } from './model';
+import type { Notifier } from './notifier';
+
+export interface DelayedRecord {
+  partition: number;
+  record: StoredRecord;
+  deliverAt: number;
+}
+
+export interface Scheduled {
+  partition: number;
+  scheduledId: string;
+  deliverAt: number;
+}
+
+interface DueItem {
+  sk: string;
+  version: number;
+  partition: number;
+  deliverAt: number;
+  objectKey: string;
+  byteStart: number;
+  byteLength: number;
+  maxTimestamp: number;
+  replicas: string[];
+}
+
+function decodeDue(item: { sk: string; version: number; data: Record<string, unknown> }): DueItem {
+  const d = item.data;
+  return {
+    sk: item.sk,
+    version: item.version,
+    partition: Number(d.partition),
+    deliverAt: Number(d.deliverAt),
+    objectKey: String(d.objectKey),
+    byteStart: Number(d.byteStart),
+    byteLength: Number(d.byteLength),
+    maxTimestamp: Number(d.maxTimestamp),
+    replicas: (d.replicas as string[]) ?? [],
+  };
+}
+
+export class Scheduler {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly appender: Appender,
+    private readonly notifier: Notifier,
+  ) {}
+
+  /** Stores delayed records durably and indexes them by due time. */
+  async schedule(topic: TopicConfig, records: DelayedRecord[]): Promise<Scheduled[]> {
+    const now = this.ctx.clock.now();
+    const segment = assembleSegment(records.map((r) => encodeBatch([r.record])));
+    const objectKey = objectKeys.segment(topic.topicId, this.ctx.ids.timeOrderedId(now));
+    const stores = this.ctx.stores.slice(0, topic.replicationFactor);
+    const created = await Promise.all(stores.map((s) => s.putIfAbsent(objectKey, segment.body)));
+    if (created.some((c) => !c.created)) throw new FerryError('unavailable', `segment ${objectKey} already exists`);
+    const out: Scheduled[] = [];
+    const ops: WriteOp[] = records.map((r, i) => {
+      const id = scheduledId(r.deliverAt, this.ctx.ids.timeOrderedId(now).split('-')[1]);
+      out.push({ partition: r.partition, scheduledId: id, deliverAt: r.deliverAt });
+      return {
+        op: 'put',
+        pk: metaKeys.duePk(topic.topicId),
+        sk: id,
+        expect: 'absent',
+        data: {
+          partition: r.partition,
+          deliverAt: r.deliverAt,
+          objectKey,
+          byteStart: segment.batches[i].byteStart,
+          byteLength: segment.batches[i].byteLength,
+          maxTimestamp: r.record.timestamp,
+          replicas: stores.map((s) => s.name),
+          createdAt: now,
+        },
+      };
+    });
+    for (let i = 0; i < ops.length; i += this.ctx.meta.maxOpsPerWrite) {
+      const res = await this.ctx.meta.write(ops.slice(i, i + this.ctx.meta.maxOpsPerWrite));
+      if (!res.ok) throw new FerryError('unavailable', 'a scheduled id collided; try again');
+    }
+    return out;
+  }
+
+  /** Delayed records of a topic not yet due, soonest first. */
+  async list(topic: TopicConfig, limit: number): Promise<Scheduled[]> {
+    const items = await this.ctx.meta.query(metaKeys.duePk(topic.topicId), { limit });
+    return items.map(decodeDue).map((d) => ({ partition: d.partition, scheduledId: d.sk, deliverAt: d.deliverAt }));
+  }
+
+  /** Cancels one delayed record; `not_found` once it was delivered or cancelled. */
+  async cancel(topic: TopicConfig, id: string): Promise<void> {
+    if (!/^\d{15}-[0-9a-z]{1,32}$/.test(id)) throw notFound(`no scheduled record ${JSON.stringify(id)} in "${topic.name}"`);
+    const pk = metaKeys.duePk(topic.topicId);
+    const item = await this.ctx.meta.get(pk, id);
+    if (!item) throw notFound(`no scheduled record ${id} in "${topic.name}" (delivered, cancelled or never scheduled)`);
+    const res = await this.ctx.meta.write([{ op: 'delete', pk, sk: id, expect: item.version }]);
+    if (!res.ok) throw notFound(`scheduled record ${id} was delivered or cancelled meanwhile`);
+  }
+
+  /** The earliest due time of a topic's delayed records, if any. */
+  async nextDue(topic: TopicConfig): Promise<number | undefined> {
+    const [first] = await this.ctx.meta.query(metaKeys.duePk(topic.topicId), { limit: 1 });
+    return first ? idTime(first.sk) : undefined;
+  }
+
+  /** Appends every record of `topic` due by now to its partition. Answers how many this call moved. */
+  async moveDue(topic: TopicConfig, limit = 1000): Promise<number> {
+    const now = this.ctx.clock.now();
+    const pk = metaKeys.duePk(topic.topicId);
+    const due = (await this.ctx.meta.query(pk, { lte: metaKeys.dueUpTo(now), limit })).map(decodeDue);
+    const byPartition = new Map<number, DueItem[]>();
+    for (const d of due) {
+      if (d.deliverAt > now) continue;
+      const list = byPartition.get(d.partition) ?? [];
+      list.push(d);
+      byPartition.set(d.partition, list);
+    }
+    let moved = 0;
+    const perWrite = Math.max(1, Math.floor((this.ctx.meta.maxOpsPerWrite - 1) / 2));
+    for (const [partition, items] of byPartition) {
+      for (let i = 0; i < items.length; i += perWrite) moved += await this.movePartition(topic, partition, items.slice(i, i + perWrite));
+    }
+    return moved;
+  }
+
+  private async movePartition(topic: TopicConfig, partition: number, items: DueItem[]): Promise<number> {
+    const pk = metaKeys.partitionPk(topic.topicId, partition);
+    const duePk = metaKeys.duePk(topic.topicId);
+    let pending = items;
+    for (let attempt = 1; pending.length && attempt <= this.ctx.settings.commitAttempts; attempt++) {
+      const head = headItem.decode(await this.ctx.meta.get(pk, metaKeys.headSk));
+      const ops: WriteOp[] = [
+        {
+          op: 'put',
+          pk,
+          sk: metaKeys.headSk,
+          data: headItem.encode({ nextOffset: head.nextOffset + BigInt(pending.length), logStartOffset: head.logStartOffset }),
+          expect: head.version === 0 ? 'absent' : head.version,
+        },
+      ];
+      pending.forEach((d, i) => {
+        const baseOffset = head.nextOffset + BigInt(i);
+        const entry = { ...d, baseOffset, count: 1 };
+        ops.push({ op: 'put', pk, sk: metaKeys.entrySk(baseOffset), data: entryItem.encode(entry), expect: 'absent' });
+        ops.push({ op: 'delete', pk: duePk, sk: d.sk, expect: d.version });
+      });
+      const res = await this.ctx.meta.write(ops);
+      this.appender.forgetHead(pk);
+      if (res.ok) {
+        this.notifier.notify(pk);
+        return pending.length;
+      }
+      const failed = ops[res.failedIndex];
+      if (failed.pk === duePk) {
+        // Moved or cancelled by someone else: drop it, move the rest.
+        pending = pending.filter((d) => d.sk !== failed.sk);
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,117 @@
+/** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, describe, list, seek. */
+import { invalid } from '../../core/errors';
+import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups';
+import { validateGroupId } from '../../core/keys';
+import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
+import { parseWith } from '../schemas';
+import { parseOffset } from '../wire';
+import type { RouteModule } from './common';
+
+const memberJson = (v: MemberView) => ({ memberId: v.memberId, generation: v.generation, assignments: v.assignments });
+
+function describeJson(d: GroupDescription) {
+  return {
+    groupId: d.groupId,
+    generation: d.generation,
+    state: d.state,
+    members: d.members.map((m) => ({
+      memberId: m.memberId,
+      topics: m.topics,
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      joinedAt: new Date(m.joinedAt).toISOString(),
+      lastHeartbeat: new Date(m.heartbeatAt).toISOString(),
+      assignments: m.assignments,
+    })),
+    offsets: d.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      committedOffset: o.committedOffset === null ? null : o.committedOffset.toString(),
+      logStartOffset: o.logStartOffset.toString(),
+      highWatermark: o.highWatermark.toString(),
+      lag: o.lag.toString(),
+      lagSeconds: Math.round(o.lagSeconds * 1000) / 1000,
+      owner: o.owner,
+    })),
+    totalLag: d.totalLag.toString(),
+    maxLagSeconds: Math.round(Math.max(0, ...d.offsets.map((o) => o.lagSeconds)) * 1000) / 1000,
+  };
+}
+
+/** A timestamp: epoch milliseconds or an ISO-8601 string (as `deliverAt`). */
+function parseTimestamp(raw: number | string): number {
+  if (typeof raw === 'number') return raw;
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(ms)) throw invalid(`to.timestamp must be epoch milliseconds or an ISO-8601 time (got ${JSON.stringify(raw.slice(0, 64))})`);
+  return ms;
+}
+
+export const groupRoutes: RouteModule = {
+  allowed: [
+    ['/v1/groups', ['GET']],
+    ['/v1/groups/:group', ['GET']],
+    ['/v1/groups/:group/members', ['POST']],
+    ['/v1/groups/:group/members/:member', ['DELETE']],
+    ['/v1/groups/:group/members/:member/heartbeat', ['POST']],
+    ['/v1/groups/:group/offsets', ['POST']],
+    ['/v1/groups/:group/seek', ['POST']],
+  ],
+  register(app, { log, body, noQuery }) {
+    const group = (c: { req: { param(name: string): string } }) => validateGroupId(c.req.param('group'));
+
+    app.get('/v1/groups', async (c) => {
+      noQuery(c);
+      return c.json({ groups: await log.groups.list() });
+    });
+
+    app.get('/v1/groups/:group', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      return c.json(describeJson(await log.groups.describe(g)));
+    });
+
+    app.post('/v1/groups/:group/members', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      const input = parseWith(joinSchema, await body(c));
+      return c.json(memberJson(await log.groups.join(g, input)));
+    });
+
+    app.post('/v1/groups/:group/members/:member/heartbeat', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      return c.json(memberJson(await log.groups.heartbeat(g, c.req.param('member'))));
+    });
+
+    app.delete('/v1/groups/:group/members/:member', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      return c.json(memberJson(await log.groups.leave(g, c.req.param('member'))));
+    });
+
+    app.post('/v1/groups/:group/offsets', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      const input = parseWith(commitSchema, await body(c));
+      const offsets = input.offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) }));
+      const done = await log.groups.commit(g, { memberId: input.memberId, generation: input.generation, offsets });
+      return c.json({ offsets: done.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })) });
+    });
+
+    app.post('/v1/groups/:group/seek', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      const input = parseWith(seekSchema, await body(c));
+      const to: SeekTarget =
+        typeof input.to === 'string'
+          ? input.to
+          : 'offset' in input.to
+            ? { offset: parseOffset(input.to.offset, 'to.offset') }
+            : { timestamp: parseTimestamp(input.to.timestamp) };
+      const res = await log.groups.seek(g, { topic: input.topic, partition: input.partition, to });
+      return c.json({
+        generation: res.generation,
+        offsets: res.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+      });
+    });
+  },
+};
