@@ -42,6 +42,22 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<{ created: boolean }> {
+    try {
+      return await this.put(key, body);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.wrap('write', key, e);
+      // The store's directories were removed (a replaced disk): make them again, once.
+      this.knownDirs.clear();
+      await fs.mkdir(this.tmp, { recursive: true });
+      try {
+        return await this.put(key, body);
+      } catch (again) {
+        throw this.wrap('write', key, again);
+      }
+    }
+  }
+
+  private async put(key: string, body: Uint8Array): Promise<{ created: boolean }> {
     const target = this.file(key);
     const dir = path.dirname(target);
     await this.ensureDir(dir);
@@ -57,7 +73,7 @@ export class FsObjectStore implements ObjectStore {
       await fs.link(tmp, target);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { created: false };
-      throw this.wrap('write', key, e);
+      throw e;
     } finally {
       await fs.rm(tmp, { force: true });
     }
