@@ -70,8 +70,8 @@ export function bucketStore(bucket: s3.IBucket): ObjectStore {
         iam.Grant.addToPrincipal({
           grantee,
           actions: ['s3:ListBucket'],
+          // No s3:prefix condition: S3 evaluates ListBucket without a prefix when it decides 404 vs 403 on a read.
           resourceArns: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${SEGMENT_PREFIX}*`] } },
         });
       }
       const key = bucket.encryptionKey;
@@ -117,7 +117,7 @@ export function expressStore(scope: Construct, id: string, options: ExpressStore
     singleZone: true,
     grant(grantee, access) {
       if (access.objects.length === 0 && !access.list) return;
-      const readOnly = access.objects.every((kind) => kind === 'read') && !access.list;
+      const readOnly = !access.objects.includes('write') && !access.objects.includes('delete');
       iam.Grant.addToPrincipal({
         grantee,
         actions: ['s3express:CreateSession'],

@@ -1,0 +1,106 @@
+/**
+ * The example Ferry stack: one cluster, two topics, and a small producer function allowed to append to one
+ * of them. `npx cdk synth` / `npx cdk deploy` run this file (cdk.json); cdk-nag AwsSolutions checks every
+ * synth and fails it on any unacknowledged finding.
+ */
+import { App, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { Ferry, type FerryLambdaEntries } from '../lib/constructs';
+
+export interface FerryExampleStackProps extends StackProps {
+  /** Entry files of the Ferry functions (tests use a fixture). @default - the files in `lambda/` */
+  readonly lambdaEntries?: FerryLambdaEntries;
+}
+
+// Signs a POST with the function's own credentials (SigV4, service execute-api) and appends one record.
+// The SDK v3 in the Lambda Node.js runtime brings @smithy/signature-v4 and @smithy/hash-node.
+const PRODUCER_CODE = `
+const { SignatureV4 } = require('@smithy/signature-v4');
+const { Hash } = require('@smithy/hash-node');
+exports.handler = async (event) => {
+  const url = new URL('v1/topics/' + process.env.FERRY_TOPIC + '/records', process.env.FERRY_URL);
+  const body = JSON.stringify({ records: [{ key: event.key ?? null, value: event.value ?? event }] });
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: process.env.AWS_REGION,
+    sha256: Hash.bind(null, 'sha256'),
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: process.env.AWS_SESSION_TOKEN,
+    },
+  });
+  const request = await signer.sign({
+    method: 'POST', protocol: 'https:', hostname: url.hostname, path: url.pathname,
+    headers: { host: url.hostname, 'content-type': 'application/json' }, body,
+  });
+  const res = await fetch(url, { method: 'POST', headers: request.headers, body });
+  return { status: res.status, body: await res.json() };
+};
+`;
+
+export class FerryExampleStack extends Stack {
+  readonly ferry: Ferry;
+
+  constructor(scope: Construct, id: string, props: FerryExampleStackProps = {}) {
+    super(scope, id, { description: 'Ferry example: a serverless Kafka-style log (HTTP API v1 + S3 + DynamoDB)', ...props });
+
+    this.ferry = new Ferry(this, 'Ferry', { lambdaEntries: props.lambdaEntries });
+    const orders = this.ferry.addTopic('orders', {
+      partitions: 6,
+      retention: Duration.days(7),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const audit = this.ferry.addTopic('audit', {
+      partitions: 1,
+      retention: Duration.days(30),
+      retentionBytes: 10 * 1024 ** 3,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const producerLogs = new logs.LogGroup(this, 'ProducerLogs', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const producerRole = new iam.Role(this, 'ProducerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    producerLogs.grantWrite(producerRole);
+    const producer = new lambda.Function(this, 'Producer', {
+      description: 'Ferry example: appends its event to the orders topic',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(PRODUCER_CODE),
+      timeout: Duration.seconds(10),
+      role: producerRole,
+      logGroup: producerLogs,
+      environment: { FERRY_URL: this.ferry.url, FERRY_TOPIC: orders.topicName },
+    });
+    orders.grantProduce(producer);
+    Validations.of(producer).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',
+    });
+
+    new CfnOutput(this, 'Url', { value: this.ferry.url, description: 'Ferry HTTP API v1 base URL (SigV4, service execute-api)' });
+    new CfnOutput(this, 'TableName', { value: this.ferry.tableName });
+    new CfnOutput(this, 'ProducerFunctionName', { value: producer.functionName });
+    new CfnOutput(this, 'Topics', { value: [orders.topicName, audit.topicName].join(',') });
+  }
+}
+
+/** Adds the example stack to `app` and turns cdk-nag AwsSolutions on for the whole app. */
+export function buildExampleApp(app: App, props: FerryExampleStackProps = {}): FerryExampleStack {
+  const stack = new FerryExampleStack(app, 'FerryExample', props);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}
+
+if (require.main === module) {
+  const app = new App();
+  buildExampleApp(app);
+  app.synth();
+}
