@@ -1,0 +1,66 @@
+/**
+ * The HTTP API in Lambda: an API Gateway HTTP API (payload 2.0) event → the same hono app the embedded
+ * server runs → the API Gateway result. The AWS home is wired from the environment (FERRY_TABLE,
+ * FERRY_BUCKETS; see lib/adapters/aws/home.ts) once per container, on the first request.
+ *
+ * Logs go through Powertools (JSON, with the Lambda context): unexpected errors and, at DEBUG, one line per
+ * request with method, route, status and duration. Never a body, a record, a header or a credential.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { openAwsHome } from '../lib/adapters/aws/home';
+import { Log } from '../lib/core/log';
+import { createApp } from '../lib/http/app';
+
+const logger = new Logger({ serviceName: 'ferry-api' });
+
+type Handle = ReturnType<typeof handle>;
+let app: Promise<Handle> | undefined;
+
+async function init(): Promise<Handle> {
+  const home = await openAwsHome(process.env);
+  const log = new Log(home.ctx);
+  return handle(
+    createApp({
+      log,
+      onUnexpectedError: (error, route) => logger.error('unexpected error', { route, error: describe(error) }),
+    }),
+  );
+}
+
+export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  logger.addContext(context);
+  const started = Date.now();
+  let serve: Handle;
+  try {
+    serve = await (app ??= init());
+  } catch (error) {
+    app = undefined; // a later request tries again (e.g. after a configuration fix)
+    logger.error('cannot start the Ferry API', { error: describe(error) });
+    return {
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      body: JSON.stringify({ error: 'unavailable', message: 'the server is not ready; try again', details: {} }),
+    };
+  }
+  // hono declares its own event shape (body `string | null`); the API Gateway v2 event is that shape.
+  const result = (await serve(event as unknown as LambdaEvent, context)) as APIGatewayProxyStructuredResultV2;
+  logger.debug('request', {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    status: result.statusCode,
+    ms: Date.now() - started,
+  });
+  return result;
+}
+
+/** An error's name, message, stack and causes, without the SDK's request or response objects. */
+function describe(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { value: String(error) };
+  const out: Record<string, unknown> = { name: error.name, message: error.message, stack: error.stack };
+  const meta = (error as { $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number } }).$metadata;
+  if (meta) out.aws = { status: meta.httpStatusCode, requestId: meta.requestId, attempts: meta.attempts };
+  if (error.cause !== undefined && depth < 3) out.cause = describe(error.cause, depth + 1);
+  return out;
+}

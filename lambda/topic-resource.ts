@@ -1,0 +1,168 @@
+/**
+ * The `Ferry::Topic` custom resource (onEvent handler for the CDK Provider framework): creates, alters and
+ * deletes a topic with the same core `Topics` logic as `POST/PATCH/DELETE /v1/topics`.
+ *
+ * ResourceProperties: `name`, `partitions`, `replicationFactor?`, `retentionMs?`, `retentionBytes?`,
+ * `removalPolicy?` ('retain' | 'destroy', default 'retain'). CloudFormation passes numbers as strings; both
+ * are accepted. The physical id is the topic name.
+ *
+ * - Create: creates the topic. If a topic of that name exists (kept by an earlier stack with 'retain'), it is
+ *   adopted when compatible (same replicationFactor, no more partitions than asked) and altered to the props.
+ * - Update: alters partitions (grow only) and retention; a new name replaces the topic (CloudFormation then
+ *   deletes the old one under its own removal policy); replicationFactor cannot change.
+ * - Delete: deletes the topic only under 'destroy'. A delete never fails for bad props or a missing topic,
+ *   so a stack can always roll back.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
+import { openAwsHome } from '../lib/adapters/aws/home';
+import { FerryError, isFerryError } from '../lib/core/errors';
+import { validateTopicName } from '../lib/core/keys';
+import type { TopicConfig } from '../lib/core/model';
+import type { Settings } from '../lib/core/settings';
+import { Topics } from '../lib/core/topics';
+
+const logger = new Logger({ serviceName: 'ferry-topic-resource' });
+
+export interface TopicProps {
+  name: string;
+  partitions: number;
+  replicationFactor?: number;
+  retentionMs?: number;
+  retentionBytes?: number;
+  removalPolicy: 'retain' | 'destroy';
+}
+
+export interface TopicResourceData {
+  TopicName: string;
+  TopicId: string;
+  Partitions: number;
+  ReplicationFactor: number;
+}
+
+/** Parses ResourceProperties (strings or numbers), reporting every problem at once. */
+export function parseTopicProps(raw: Record<string, unknown> | undefined): TopicProps {
+  const props = raw ?? {};
+  const problems: string[] = [];
+  /** An integer ≥ 1 (or -1 where `orForever`), from a number or a decimal string. */
+  const int = (key: string, required: boolean, orForever = false): number | undefined => {
+    const v = props[key];
+    if (v === undefined || v === '') {
+      if (required) problems.push(`${key} is required`);
+      return undefined;
+    }
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,16}$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || !(n >= 1 || (orForever && n === -1))) {
+      problems.push(`${key} must be an integer ≥ 1${orForever ? ' or -1' : ''}; got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return n;
+  };
+  let name = '';
+  try {
+    name = validateTopicName(props.name);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  const partitions = int('partitions', true);
+  const replicationFactor = int('replicationFactor', false);
+  const retentionMs = int('retentionMs', false, true);
+  const retentionBytes = int('retentionBytes', false, true);
+  const removalPolicy = props.removalPolicy ?? 'retain';
+  if (removalPolicy !== 'retain' && removalPolicy !== 'destroy') {
+    problems.push(`removalPolicy must be "retain" or "destroy"; got ${JSON.stringify(removalPolicy)}`);
+  }
+  if (problems.length) throw new FerryError('invalid', `invalid Ferry topic properties: ${problems.join('; ')}`, { problems });
+  return { name, partitions: partitions!, replicationFactor, retentionMs, retentionBytes, removalPolicy: removalPolicy as TopicProps['removalPolicy'] };
+}
+
+/** Applies one custom-resource event to the topics (testable without Lambda). */
+export async function applyTopicEvent(
+  event: CdkCustomResourceEvent,
+  topics: Topics,
+  settings: Settings,
+): Promise<CdkCustomResourceResponse<TopicResourceData>> {
+  if (event.RequestType === 'Delete') {
+    let props: TopicProps | undefined;
+    try {
+      props = parseTopicProps(event.ResourceProperties);
+    } catch {
+      return { PhysicalResourceId: event.PhysicalResourceId }; // never created by us with these props
+    }
+    // A failed Create leaves a physical id that is not our topic name: nothing of ours to remove.
+    if (props.removalPolicy === 'destroy' && event.PhysicalResourceId === props.name) {
+      try {
+        await topics.delete(props.name);
+      } catch (e) {
+        if (!(isFerryError(e) && e.kind === 'not_found')) throw e;
+      }
+    }
+    return { PhysicalResourceId: event.PhysicalResourceId };
+  }
+
+  const props = parseTopicProps(event.ResourceProperties);
+  // Absent retention props mean the defaults, also on update (removing a property resets it).
+  const desired = {
+    partitions: props.partitions,
+    retentionMs: props.retentionMs ?? settings.defaultRetentionMs,
+    retentionBytes: props.retentionBytes ?? -1,
+  };
+  const replicationFactor = props.replicationFactor ?? 1;
+  let topic: TopicConfig;
+  if (event.RequestType === 'Update' && event.PhysicalResourceId === props.name) {
+    const current = await topics.get(props.name, { fresh: true });
+    checkReplication(current, replicationFactor);
+    topic = await topics.alter(props.name, desired);
+  } else {
+    // Create, or an Update that renames (a replacement).
+    try {
+      topic = await topics.create({ name: props.name, replicationFactor, ...desired });
+    } catch (e) {
+      if (!(isFerryError(e) && e.kind === 'conflict')) throw e;
+      const existing = await topics.get(props.name, { fresh: true });
+      checkReplication(existing, replicationFactor);
+      topic = await topics.alter(props.name, desired);
+    }
+  }
+  return {
+    PhysicalResourceId: topic.name,
+    Data: {
+      TopicName: topic.name,
+      TopicId: topic.topicId,
+      Partitions: topic.partitionCount,
+      ReplicationFactor: topic.replicationFactor,
+    },
+  };
+}
+
+function checkReplication(topic: TopicConfig, wanted: number): void {
+  if (topic.replicationFactor !== wanted) {
+    throw new FerryError(
+      'invalid',
+      `topic "${topic.name}" has replicationFactor ${topic.replicationFactor}; it cannot change to ${wanted} (create a topic with a new name instead)`,
+    );
+  }
+}
+
+let topics: Promise<{ topics: Topics; settings: Settings }> | undefined;
+
+export async function handler(event: CdkCustomResourceEvent): Promise<CdkCustomResourceResponse<TopicResourceData>> {
+  logger.info('topic resource event', {
+    requestType: event.RequestType,
+    logicalResourceId: event.LogicalResourceId,
+    physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
+    properties: event.ResourceProperties, // topic settings only: no records, no credentials
+  });
+  topics ??= openAwsHome(process.env).then((home) => ({ topics: new Topics(home.ctx), settings: home.ctx.settings }));
+  try {
+    const t = await topics;
+    const res = await applyTopicEvent(event, t.topics, t.settings);
+    logger.info('topic resource done', { physicalResourceId: res.PhysicalResourceId, data: res.Data });
+    return res;
+  } catch (e) {
+    topics = undefined;
+    logger.error('topic resource failed', { message: (e as Error).message });
+    // The Provider framework reports the message to CloudFormation as the failure reason.
+    throw e;
+  }
+}
