@@ -6,6 +6,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { isFerryError } from '../lib/core/errors';
 import { startEmbedded } from '../lib/embedded';
+import { openLocalHome } from '../lib/adapters/local/home';
+import { Log } from '../lib/core/log';
+import { Maintenance } from '../lib/core/maintenance';
 
 // A closed stdout (ferry dev | head) must not crash the server.
 process.stdout.on('error', () => undefined);
@@ -55,6 +58,29 @@ program
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('repair')
+  .description('restore missing or damaged segment copies in every object store (run with the server stopped)')
+  .option('--data <dir>', 'data directory', './.ferry')
+  .option('--store <dir>', 'an object store directory; give the same list as to ferry dev', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .action(async (opts: { data: string; store: string[] }) => {
+    const home = await openLocalHome({ dataDir: opts.data, storeDirs: opts.store });
+    try {
+      const log = new Log(home.ctx);
+      const maintenance = new Maintenance(log);
+      const topics = await log.topics.list();
+      let repaired = 0;
+      for (const [i, topic] of topics.entries()) {
+        const n = await maintenance.repair(topic);
+        repaired += n;
+        console.log(`[${i + 1}/${topics.length}] ${topic.name}: ${n} cop${n === 1 ? 'y' : 'ies'} restored`);
+      }
+      console.log(`Repair done: ${repaired} cop${repaired === 1 ? 'y' : 'ies'} restored across ${topics.length} topic(s).`);
+    } finally {
+      await home.close();
+    }
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
