@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { isFerryError } from '../lib/core/errors';
 import { startEmbedded } from '../lib/embedded';
+import { readFileSync } from 'node:fs';
+import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
 import { openLocalHome } from '../lib/adapters/local/home';
 import { Log } from '../lib/core/log';
 import { Maintenance } from '../lib/core/maintenance';
@@ -28,8 +30,14 @@ program
   .option('--host <host>', 'address to bind (keep 127.0.0.1 unless you add tokens)', '127.0.0.1')
   .option('--data <dir>', 'data directory (metadata, and the object store unless --store is given)', './.ferry')
   .option('--store <dir>', 'an object store directory (a replica failure domain); repeat for more', (v: string, prev: string[]) => [...prev, v], [] as string[])
-  .action(async (opts: { port: number; host: string; data: string; store: string[] }) => {
+  .option('--tokens <file>', 'JSON file of bearer tokens with per-topic produce / consume / admin rights')
+  .action(async (opts: { port: number; host: string; data: string; store: string[]; tokens?: string }) => {
+    const tokens = opts.tokens ? readTokens(opts.tokens) : undefined;
+    if (!tokens && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
+      console.warn(`warning: listening on ${opts.host} without --tokens: anyone who can reach it can read and write`);
+    }
     const ferry = await startEmbedded({
+      tokens,
       dataDir: opts.data,
       storeDirs: opts.store,
       host: opts.host,
@@ -59,6 +67,21 @@ program
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
+
+function readTokens(file: string): TokensFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read tokens file ${file}: ${(e as Error).message}`);
+  }
+  const parsed = tokensFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(file)'}: ${i.message}`);
+    throw new Error(`tokens file ${file} is not valid:\n${problems.join('\n')}`);
+  }
+  return parsed.data;
+}
 
 program
   .command('repair')

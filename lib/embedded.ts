@@ -12,6 +12,7 @@ import { openLocalHome, type LocalHomeOptions } from './adapters/local/home';
 import { Log } from './core/log';
 import { Maintenance } from './core/maintenance';
 import { createApp } from './http/app';
+import { TokenAuth, type TokensFile } from './http/auth';
 import { startServer } from './http/node-server';
 
 export interface EmbeddedOptions extends LocalHomeOptions {
@@ -21,6 +22,8 @@ export interface EmbeddedOptions extends LocalHomeOptions {
   delayPollMs?: number;
   /** How often retention, garbage collection and repair run (default 60 s; 0 turns them off). */
   maintenanceIntervalMs?: number;
+  /** Bearer tokens with per-topic rights (see lib/http/auth.ts); none: no authentication. */
+  tokens?: TokensFile;
   onUnexpectedError?: (error: unknown, route: string) => void;
 }
 
@@ -36,7 +39,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   try {
     const log = new Log(home.ctx);
     const maintenance = new Maintenance(log);
-    const app = createApp({ log, onUnexpectedError: options.onUnexpectedError });
+    const auth = options.tokens ? new TokenAuth(options.tokens) : undefined;
+    const app = createApp({ log, auth, onUnexpectedError: options.onUnexpectedError });
     const server = await startServer(app, {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { FerryError, isFerryError } from '../core/errors';
 import { validateTopicName } from '../core/keys';
 import type { Log } from '../core/log';
+import type { TokenAuth } from './auth';
 import { readJsonBody } from './body';
 import type { RouteDeps, RouteModule } from './routes/common';
 import { groupRoutes } from './routes/groups';
@@ -14,6 +15,8 @@ import { queryParams } from './wire';
 
 export interface AppOptions {
   log: Log;
+  /** Bearer tokens with per-topic rights; none: every request is allowed. */
+  auth?: TokenAuth;
   /** Called with unexpected errors (never with record values or credentials). */
   onUnexpectedError?: (error: unknown, route: string) => void;
 }
@@ -22,7 +25,7 @@ export interface AppOptions {
 const MODULES: RouteModule[] = [topicRoutes, groupRoutes];
 
 /** Builds the app. `app.fetch(request)` answers any request. */
-export function createApp({ log, onUnexpectedError }: AppOptions): Hono {
+export function createApp({ log, auth, onUnexpectedError }: AppOptions): Hono {
   const app = new Hono();
   const { limits } = log.ctx.settings;
   const deps: RouteDeps = {
@@ -32,6 +35,7 @@ export function createApp({ log, onUnexpectedError }: AppOptions): Hono {
     query: (c, known) => queryParams(new URL(c.req.url), known),
     topicParam: (c) => validateTopicName(c.req.param('topic')),
   };
+  if (auth) app.use('*', auth.middleware());
   for (const m of MODULES) m.register(app, deps);
 
   // Known paths with a method they do not take: 405 with Allow.

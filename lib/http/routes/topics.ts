@@ -20,6 +20,7 @@ import {
   toPayload,
   topicJson,
 } from '../wire';
+import { TokenAuth } from '../auth';
 import { jsonText, type RouteModule } from './common';
 
 export const topicRoutes: RouteModule = {
@@ -37,6 +38,7 @@ export const topicRoutes: RouteModule = {
     app.post('/v1/topics', async (c) => {
       noQuery(c);
       const input = parseWith(createTopicSchema, await body(c));
+      TokenAuth.check(c.get('grant' as never), 'admin', input.name);
       const topic = await log.topics.create(input);
       const partitions = Array.from({ length: topic.partitionCount }, (_, partition) => ({
         partition,

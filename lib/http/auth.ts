@@ -1,0 +1,107 @@
+/**
+ * Bearer tokens for the embedded server: each token names the topics it may produce to, consume from and
+ * administer (`*` for all, `orders*` for a prefix). Without tokens configured, every request is allowed
+ * (the server binds loopback by default). On AWS, API Gateway's IAM authorizer does this job instead.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import { FerryError } from '../core/errors';
+
+export type Right = 'produce' | 'consume' | 'admin';
+
+export const tokensFileSchema = z.strictObject({
+  tokens: z
+    .array(
+      z.strictObject({
+        token: z.string().min(16, 'tokens must be at least 16 characters'),
+        name: z.string().optional(),
+        produce: z.array(z.string()).default([]),
+        consume: z.array(z.string()).default([]),
+        admin: z.array(z.string()).default([]),
+      }),
+    )
+    .min(1),
+});
+
+export type TokensFile = z.infer<typeof tokensFileSchema>;
+
+interface Grant {
+  digest: Buffer;
+  rights: Record<Right, string[]>;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+const matches = (patterns: string[], topic: string | undefined) =>
+  patterns.some((p) => p === '*' || (topic !== undefined && (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : p === topic)));
+
+/** What a request needs: a right, on a topic when the path names one (undefined: on any topic). */
+export function requirement(method: string, path: string): { right: Right | 'any'; topic?: string } {
+  const seg = path.split('/').filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  if (seg[0] !== 'v1') return { right: 'any' };
+  if (seg[1] === 'producers') return { right: 'produce' };
+  if (seg[1] === 'groups') return { right: 'consume' };
+  if (seg[1] !== 'topics') return { right: 'any' };
+  const topic = seg[2];
+  if (topic === undefined) return { right: method === 'GET' ? 'any' : 'admin' };
+  if (seg[3] === 'records') return { right: 'produce', topic };
+  if (seg[3] === 'partitions') return { right: 'consume', topic };
+  if (seg[3] === 'scheduled') return { right: method === 'GET' ? 'consume' : 'produce', topic };
+  return { right: method === 'GET' ? 'consume' : 'admin', topic };
+}
+
+export class TokenAuth {
+  private readonly grants: Grant[];
+
+  constructor(file: TokensFile) {
+    this.grants = file.tokens.map((t) => ({
+      digest: sha256(t.token),
+      rights: { produce: t.produce, consume: t.consume, admin: t.admin },
+    }));
+  }
+
+  private find(header: string | undefined): Grant {
+    const m = header ? /^Bearer ([\x21-\x7e]+)$/.exec(header) : null;
+    if (!m) throw new FerryError('unauthorized', 'send a token: "authorization: Bearer <token>"');
+    const digest = sha256(m[1]);
+    const grant = this.grants.find((g) => timingSafeEqual(g.digest, digest));
+    if (!grant) throw new FerryError('unauthorized', 'the token is not valid');
+    return grant;
+  }
+
+  /** Hono middleware refusing requests whose token lacks the right (401 no/bad token, 403 no right). */
+  middleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const grant = this.find(c.req.header('authorization'));
+      const need = requirement(c.req.method, new URL(c.req.url).pathname);
+      const ok =
+        need.right === 'any' ||
+        matches(grant.rights[need.right], need.topic) ||
+        // whoever may administer a topic may also read its description
+        (need.right === 'consume' && need.topic !== undefined && matches(grant.rights.admin, need.topic));
+      if (!ok) {
+        throw new FerryError(
+          'forbidden',
+          need.topic ? `this token may not ${need.right} on topic "${need.topic}"` : `this token has no ${need.right} right`,
+          {},
+        );
+      }
+      c.set('grant' as never, grant as never);
+      await next();
+    };
+  }
+
+  /** For routes whose topic is in the body (create): may this request's token administer `topic`? */
+  static check(grant: unknown, right: Right, topic: string): void {
+    if (grant && !matches((grant as Grant).rights[right], topic)) {
+      throw new FerryError('forbidden', `this token may not ${right} on topic "${topic}"`, {});
+    }
+  }
+}
