@@ -395,6 +395,9 @@ export class Ferry extends Construct implements IFerryCluster {
         sourcesContent: false,
         target: 'node22',
         format: nodejs.OutputFormat.CJS,
+        // The SDK v3 comes with the runtime. @node-rs/crc32 is a native module without an arm64 binary here:
+        // left out, lib/core/codec/crc32c.ts falls back to the pure-JS CRC32C.
+        externalModules: ['@aws-sdk/*', '@node-rs/crc32'],
       },
     });
 
