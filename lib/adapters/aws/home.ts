@@ -17,10 +17,7 @@ import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/clien
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CoreContext } from '../../core/context';
 import { FerryError } from '../../core/errors';
-import { Log } from '../../core/log';
 import { makeSettings, type SettingsInput } from '../../core/settings';
-import { createApp } from '../../http/app';
-import { startServer } from '../../http/node-server';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
 import { randomIds, systemClock } from '../local/system';
@@ -112,41 +109,5 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: Error) => {
       if (e.name !== 'BucketAlreadyOwnedByYou') throw e;
     });
-  }
-}
-
-export interface AwsDevOptions extends AwsHomeOptions {
-  host?: string;
-  port?: number;
-  env?: Record<string, string | undefined>;
-  onUnexpectedError?: (error: unknown, route: string) => void;
-}
-
-/**
- * `ferry dev --backend aws`: the embedded HTTP server on the AWS adapters, against whatever endpoints the
- * environment names (emulators or a real account).
- */
-export async function startAwsDev(options: AwsDevOptions = {}): Promise<{ url: string; log: Log; home: AwsHome; close(): Promise<void> }> {
-  const home = await openAwsHome(options.env ?? process.env, options);
-  try {
-    const log = new Log(home.ctx);
-    const app = createApp({ log, onUnexpectedError: options.onUnexpectedError });
-    const server = await startServer(app, {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 8080,
-      maxWaitMs: home.ctx.settings.limits.maxWaitMs,
-    });
-    return {
-      url: server.url,
-      log,
-      home,
-      async close() {
-        await server.close();
-        await home.close();
-      },
-    };
-  } catch (e) {
-    await home.close();
-    throw e;
   }
 }
