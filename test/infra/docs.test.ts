@@ -1,0 +1,59 @@
+/**
+ * docs/deploy.md's construct example is test/infra/fixtures/readme-example.ts, verbatim but for the import
+ * path: this file checks that, type-checks the fixture with the TypeScript compiler (ts-jest here runs
+ * without diagnostics), and synthesizes it once the lambda/ entries it relies on exist.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ts from 'typescript';
+import { templateApp } from './helpers';
+
+const ROOT = path.join(__dirname, '..', '..');
+const FIXTURE = path.join(__dirname, 'fixtures', 'readme-example.ts');
+
+function exampleBody(): string {
+  const text = fs.readFileSync(FIXTURE, 'utf8');
+  return text.split('// --- example start\n')[1].split('// --- example end')[0].trim();
+}
+
+describe('docs/deploy.md', () => {
+  test('GIVEN the doc WHEN read THEN its construct example is the tested fixture', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'deploy.md'), 'utf8');
+    expect(doc).toContain(exampleBody());
+    expect(doc).toContain("import { Ferry, StartingPosition } from '../lib/constructs';");
+    expect(doc).toContain('curl --aws-sigv4');
+    expect(doc).toContain('npx cdk deploy');
+  });
+
+  // The one type-check in the infra suite (ts-jest runs without diagnostics): the example, and with it
+  // lib/constructs and bin/app.ts. Slow (~10 s: aws-cdk-lib's declarations), so done once.
+  test('GIVEN the construct example, lib/constructs and bin/app.ts WHEN type-checked THEN they compile with no error', () => {
+    const config = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config;
+    const { options } = ts.parseJsonConfigFileContent(config, ts.sys, ROOT);
+    const program = ts.createProgram([FIXTURE, path.join(ROOT, 'bin', 'app.ts')], { ...options, noEmit: true });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diagnostics).toEqual([]);
+  });
+
+  const lambdaEntriesPresent = ['api.ts', 'maintenance.ts', 'dispatcher.ts', 'topic-resource.ts'].every((f) =>
+    fs.existsSync(path.join(ROOT, 'lambda', f)),
+  );
+  // The example uses Ferry's default entries (lambda/*.ts); until all are written it cannot be constructed.
+  (lambdaEntriesPresent ? test : test.skip)('GIVEN the construct example WHEN synthesized THEN its topics, grant and consumer are there', () => {
+    const cwd = process.cwd();
+    process.chdir(path.join(__dirname, 'fixtures')); // Code.fromAsset('handlers/...') is relative
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { EventsStack } = require('./fixtures/readme-example') as typeof import('./fixtures/readme-example');
+      const stack = new EventsStack(templateApp(), 'Events');
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('Custom::FerryTopic', 2);
+      template.resourceCountIs('AWS::S3::Bucket', 2);
+      template.hasResourceProperties('Custom::FerryTopic', { name: 'orders', consumers: [{ name: 'email', batchSize: 100 }] });
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
