@@ -140,7 +140,7 @@ async function waitForEmulators(timeoutMs: number): Promise<void> {
     const dead = pids.split(',').filter((pid) => !isAlive(Number(pid)));
     if (dead.length || Date.now() > deadline) {
       throw new Error(
-        `AWS emulators did not start (${[...pending].join(', ')} not answering${dead.length ? `; pid ${dead.join(', ')} exited` : ''}).\n` +
+        `AWS emulators did not start (${[...pending].join(', ')} not answering${dead.length ? '; an emulator process is gone' : ''}).\n` +
           `Their output:\n${output()}`,
       );
     }
@@ -149,6 +149,7 @@ async function waitForEmulators(timeoutMs: number): Promise<void> {
 }
 
 function isAlive(pid: number): boolean {
+  if (!pid) return false; // never spawned (e.g. no java on PATH)
   try {
     process.kill(pid, 0);
     return true;
