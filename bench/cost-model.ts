@@ -1,0 +1,150 @@
+/**
+ * The cloud cost model: what AWS would bill for Ferry's counted calls, at list prices.
+ *
+ * Pure arithmetic. Input: calls counted on the core's ports (bench/lib/cost-count.ts) per produce request,
+ * per fetch and per commit; output: dollars per 10⁹ records of 1 KiB with one consumer group. Everything that
+ * is an assumption rather than a count is a named field of `Assumptions`, printed beside the figure.
+ */
+
+/** List prices, us-east-1, as read from the vendors' price pages. Update the date with the numbers. */
+export const PRICES = {
+  asOf: '2026-11-25',
+  region: 'us-east-1',
+  s3Standard: { putPer1k: 0.005, getPer1k: 0.0004, listPer1k: 0.005, gbMonth: 0.023, uploadPerGb: 0, retrievePerGb: 0 },
+  s3ExpressOneZone: { putPer1k: 0.00113, getPer1k: 0.00003, listPer1k: 0.00113, gbMonth: 0.11, uploadPerGb: 0.0032, retrievePerGb: 0.0006 },
+  dynamoDbOnDemand: {
+    perMillionWriteUnits: 0.625,
+    perMillionReadUnits: 0.125,
+    /** A write unit covers 1 KB of item; a strongly consistent read unit 4 KB; transactions cost double. */
+    writeUnitBytes: 1024,
+    readUnitBytes: 4096,
+    transactionFactor: 2,
+  },
+  lambdaArm64: { perMillionRequests: 0.2, perGbSecond: 0.0000133334 },
+  apiGatewayHttp: { perMillionRequests: 1.0 },
+} as const;
+
+/** Published monthly figures for 10⁹ records of 1 KiB with one consumer group (context, not measured here). */
+export const ALTERNATIVES: Array<{ name: string; dollars: number }> = [
+  { name: 'Kinesis Data Streams, provisioned', dollars: 39 },
+  { name: 'SQS standard, batches of 10', dollars: 126 },
+  { name: 'Kinesis Data Streams, on-demand', dollars: 147 },
+  { name: 'WarpStream BYOC (small)', dollars: 457 },
+  { name: 'MSK Serverless', dollars: 705 },
+];
+
+/** Calls one operation made on the ports, as DynamoDB and S3 would bill them. */
+export interface CallCounts {
+  s3Put: number;
+  s3Get: number;
+  s3List: number;
+  s3Delete: number;
+  bytesUploaded: number;
+  bytesRetrieved: number;
+  /** DynamoDB read units (strongly consistent: 1 per 4 KB of items read, per call, at least 1). */
+  readUnits: number;
+  /** DynamoDB write units (1 per KB of item; ×2 inside a transaction). */
+  writeUnits: number;
+  /** Metadata writes, and how many of them were multi-item transactions. */
+  metaWrites: number;
+  metaTransactions: number;
+  metaReads: number;
+}
+
+export const zeroCounts = (): CallCounts => ({
+  s3Put: 0, s3Get: 0, s3List: 0, s3Delete: 0, bytesUploaded: 0, bytesRetrieved: 0,
+  readUnits: 0, writeUnits: 0, metaWrites: 0, metaTransactions: 0, metaReads: 0,
+});
+
+export function addCounts(a: CallCounts, b: CallCounts, factor = 1): CallCounts {
+  const out = { ...a };
+  for (const k of Object.keys(out) as Array<keyof CallCounts>) out[k] += b[k] * factor;
+  return out;
+}
+
+export interface Assumptions {
+  records: number;
+  recordBytes: number;
+  objectStore: 's3Standard' | 's3ExpressOneZone';
+  replicationFactor: number;
+  retentionHours: number;
+  /** Lambda memory (GB) and billed duration per API request of each kind (not measured here: stated). */
+  lambdaMemoryGb: number;
+  lambdaMs: { produce: number; fetch: number; commit: number };
+}
+
+export const DEFAULT_ASSUMPTIONS: Assumptions = {
+  records: 1e9,
+  recordBytes: 1024,
+  objectStore: 's3Standard',
+  replicationFactor: 1,
+  retentionHours: 24,
+  lambdaMemoryGb: 1,
+  lambdaMs: { produce: 60, fetch: 30, commit: 15 },
+};
+
+/** What one run of the workload counted: per produce request, per fetch, per commit. */
+export interface Workload {
+  batch: number;
+  partitionsPerRequest: number;
+  produce: { requests: number; records: number; counts: CallCounts };
+  consume: { fetches: number; commits: number; records: number; counts: CallCounts };
+  /** Bytes of segment objects per record (payload + framing), from the counted uploads. */
+  storedBytesPerRecord: number;
+}
+
+export interface CostLine {
+  item: string;
+  quantity: number;
+  dollars: number;
+}
+
+export interface CostEstimate {
+  lines: CostLine[];
+  total: number;
+  perRequest: { produceRequests: number; fetches: number; commits: number };
+}
+
+/** Dollars for `a.records` records, scaling the counted calls linearly. */
+export function price(w: Workload, a: Assumptions = DEFAULT_ASSUMPTIONS): CostEstimate {
+  const produceRequests = (a.records / w.produce.records) * w.produce.requests;
+  const fetches = (a.records / w.consume.records) * w.consume.fetches;
+  const commits = (a.records / w.consume.records) * w.consume.commits;
+  const scale = (c: CallCounts, perRecords: number) => addCounts(zeroCounts(), c, a.records / perRecords);
+  const all = addCounts(scale(w.produce.counts, w.produce.records), scale(w.consume.counts, w.consume.records));
+  const s3 = PRICES[a.objectStore];
+  const ddb = PRICES.dynamoDbOnDemand;
+  const gb = (bytes: number) => bytes / 1e9;
+  // Steady state with time retention: about `retentionHours` of data stored, in R replicas, over a 30-day month.
+  const storedGbMonth = gb(a.records * w.storedBytesPerRecord) * (a.retentionHours / (24 * 30));
+  const requests = produceRequests + fetches + commits;
+  const gbSeconds =
+    (a.lambdaMemoryGb *
+      (produceRequests * a.lambdaMs.produce + fetches * a.lambdaMs.fetch + commits * a.lambdaMs.commit)) /
+    1000;
+  const lines: CostLine[] = [
+    { item: `S3 PUT (${a.objectStore})`, quantity: all.s3Put, dollars: (all.s3Put / 1000) * s3.putPer1k },
+    { item: 'S3 GET', quantity: all.s3Get, dollars: (all.s3Get / 1000) * s3.getPer1k },
+    { item: 'S3 LIST', quantity: all.s3List, dollars: (all.s3List / 1000) * s3.listPer1k },
+    { item: 'S3 upload / retrieval per GB', quantity: gb(all.bytesUploaded + all.bytesRetrieved), dollars: gb(all.bytesUploaded) * s3.uploadPerGb + gb(all.bytesRetrieved) * s3.retrievePerGb },
+    { item: `S3 storage (GB-month, ${a.retentionHours} h retention)`, quantity: storedGbMonth * a.replicationFactor, dollars: storedGbMonth * a.replicationFactor * s3.gbMonth },
+    { item: 'DynamoDB write units', quantity: all.writeUnits, dollars: (all.writeUnits / 1e6) * ddb.perMillionWriteUnits },
+    { item: 'DynamoDB read units', quantity: all.readUnits, dollars: (all.readUnits / 1e6) * ddb.perMillionReadUnits },
+    { item: 'API Gateway HTTP requests', quantity: requests, dollars: (requests / 1e6) * PRICES.apiGatewayHttp.perMillionRequests },
+    { item: 'Lambda requests', quantity: requests, dollars: (requests / 1e6) * PRICES.lambdaArm64.perMillionRequests },
+    { item: 'Lambda GB-s (arm64)', quantity: gbSeconds, dollars: gbSeconds * PRICES.lambdaArm64.perGbSecond },
+  ];
+  return { lines, total: lines.reduce((s, l) => s + l.dollars, 0), perRequest: { produceRequests, fetches, commits } };
+}
+
+/** DynamoDB units of one metadata write: items' sizes, doubled when it is a multi-item transaction. */
+export function writeUnits(itemBytes: number[], transaction: boolean): number {
+  const ddb = PRICES.dynamoDbOnDemand;
+  const units = itemBytes.reduce((s, b) => s + Math.max(1, Math.ceil(b / ddb.writeUnitBytes)), 0);
+  return transaction ? units * ddb.transactionFactor : units;
+}
+
+/** DynamoDB units of one strongly consistent read (GetItem or one Query page): 4 KB each, at least 1. */
+export function readUnits(totalBytes: number): number {
+  return Math.max(1, Math.ceil(totalBytes / PRICES.dynamoDbOnDemand.readUnitBytes));
+}
