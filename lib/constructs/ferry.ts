@@ -4,7 +4,7 @@
  * that can do only what its routes need.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations, ArnFormat } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -21,9 +21,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { bucketStore, expressStore, standardStore, type ObjectStore } from './object-stores';
 import { ACCESS, type FunctionRole } from './permissions';
-import { ROUTES, type RouteGroup } from './routes';
-import { acknowledgeWildcardResources, policyOwner } from './nag';
-import { API_STAGE, Topic, type IFerryCluster, type TopicOptions } from './topic';
+import { API_STAGE, ROUTES, grantRoutes, type RouteGroup } from './routes';
+import { Topic, type IFerryCluster, type TopicOptions } from './topic';
 import { durationRule, integerRule, validateProps, type Rule } from './validation';
 
 /** What the object stores are made of. */
@@ -291,21 +290,14 @@ export class Ferry extends Construct implements IFerryCluster {
    * `GET /v1/topics/{t}/scheduled`, `DELETE /v1/topics/{t}/scheduled/{id}`.
    */
   grantAdmin(grantee: iam.IGrantable): iam.Grant {
-    const stack = Stack.of(this);
-    const resourceArns = ROUTES.filter((r) => r.group === 'admin').map((r) =>
-      stack.formatArn({
-        service: 'execute-api',
-        resource: this.api.apiId,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        resourceName: `${API_STAGE}/${r.method}${r.path.replace(/\{[a-z]+\}/g, '*')}`,
-      }),
+    return grantRoutes(
+      this,
+      grantee,
+      this.api.apiId,
+      ROUTES.filter((r) => r.group === 'admin'),
+      '*',
+      'Cluster administration covers every topic: the * stands for any topic name (and scheduled id) on the admin routes only.',
     );
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
-    const owner = policyOwner(grantee);
-    if (owner) {
-      acknowledgeWildcardResources(owner, resourceArns, 'Cluster administration covers every topic: the * stands for any topic name (and scheduled id) on the admin routes only.');
-    }
-    return grant;
   }
 
   /** @internal */

@@ -4,4 +4,4 @@ export * from './topic';
 export { FerryPropsError } from './validation';
 export type { ObjectStore } from './object-stores';
 export type { FerryRoute, RouteGroup } from './routes';
-export { ROUTES } from './routes';
+export { API_STAGE, ROUTES } from './routes';

@@ -1,3 +1,11 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import { acknowledgeWildcardResources, policyOwner } from './nag';
+
+/** The API stage Ferry deploys (and grants scope to). */
+export const API_STAGE = '$default';
+
 /**
  * The HTTP API v1 routes (DESIGN.md §4) as one table: which function serves each route, and which grant
  * (produce / consume / admin) lets a caller invoke it. API Gateway routes and IAM grants are both derived
@@ -48,4 +56,31 @@ export const ROUTES: readonly FerryRoute[] = [
  */
 export function resourcePath(route: FerryRoute, topicName: string): string {
   return route.path.replace('{t}', topicName).replace(/\{[a-z]+\}/g, '*');
+}
+
+/**
+ * Grants `execute-api:Invoke` on `routes` of API `httpApiId` (stage `$default`), for topic `topicName` (`*`:
+ * any topic), and acknowledges the cdk-nag IAM5 finding each path-parameter wildcard raises, with `reason`.
+ */
+export function grantRoutes(
+  scope: IConstruct,
+  grantee: iam.IGrantable,
+  httpApiId: string,
+  routes: readonly FerryRoute[],
+  topicName: string,
+  reason: string,
+): iam.Grant {
+  const stack = Stack.of(scope);
+  const resourceArns = routes.map((route) =>
+    stack.formatArn({
+      service: 'execute-api',
+      resource: httpApiId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      resourceName: `${API_STAGE}/${route.method}${resourcePath(route, topicName)}`,
+    }),
+  );
+  const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+  const owner = policyOwner(grantee);
+  if (owner) acknowledgeWildcardResources(owner, resourceArns, reason);
+  return grant;
 }

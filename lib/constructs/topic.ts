@@ -3,20 +3,16 @@
  * imported, can do), `TopicBase` (grants and metrics), `Topic` (a topic this app declares; a custom resource
  * creates it on deploy).
  */
-import { Annotations, ArnFormat, CustomResource, Duration, Lazy, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Lazy, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { acknowledgeWildcardResources, policyOwner } from './nag';
-import { ROUTES, resourcePath, type Access } from './routes';
+import { ROUTES, grantRoutes, type Access } from './routes';
 import { durationRule, integerRule, nameRule, validateProps, type Rule } from './validation';
 
 /** Namespace of the metrics Ferry functions publish (CloudWatch embedded metric format). */
 export const METRICS_NAMESPACE = 'Ferry';
-
-/** The API stage Ferry deploys (and grants scope to). */
-export const API_STAGE = '$default';
 
 const ROUTE_WILDCARD_REASON =
   'The * stands for one path parameter of a Ferry route (partition number, group id, member id or scheduled id); topic, method and route are fixed.';
@@ -141,20 +137,8 @@ export abstract class TopicBase extends Resource implements ITopic {
   }
 
   private grantRoutes(grantee: iam.IGrantable, access: Access[]): iam.Grant {
-    const stack = Stack.of(this);
-    const resourceArns = ROUTES.filter((r) => access.includes(r.access)).map((route) =>
-      stack.formatArn({
-        service: 'execute-api',
-        resource: this.httpApiId,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        // Ferry's one stage, the method, and this topic's path.
-        resourceName: `${API_STAGE}/${route.method}${resourcePath(route, this.topicName)}`,
-      }),
-    );
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
-    const owner = policyOwner(grantee);
-    if (owner) acknowledgeWildcardResources(owner, resourceArns, ROUTE_WILDCARD_REASON);
-    return grant;
+    const routes = ROUTES.filter((r) => access.includes(r.access));
+    return grantRoutes(this, grantee, this.httpApiId, routes, this.topicName, ROUTE_WILDCARD_REASON);
   }
 }
 
@@ -257,7 +241,11 @@ const CONSUMER_RULES: Rule<ConsumerProps & { name: string; topic: Topic }>[] = [
   durationRule('maxBatchingWindow', (p) => p.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5)),
   integerRule('maxRetries', (p) => p.maxRetries, 0, 10_000),
   integerRule('maxRecordsPerSecond', (p) => p.maxRecordsPerSecond, 1, 1_000_000),
-  (p) => integerRule<ConsumerProps>('maxConcurrency', (c) => c.maxConcurrency, 1, p.topic.partitionCount)(p),
+  // At most one invocation per partition; skipped while the partition count is a token.
+  (p) =>
+    Token.isUnresolved(p.topic.partitionCount)
+      ? undefined
+      : integerRule<ConsumerProps>('maxConcurrency', (c) => c.maxConcurrency, 1, p.topic.partitionCount)(p),
   durationRule('maxRecordAge', (p) => p.maxRecordAge, Duration.seconds(1), Duration.days(36_500)),
   (p) =>
     p.deadLetterTopic && p.deadLetterTopic.topicName === p.topic.topicName
