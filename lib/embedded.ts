@@ -13,6 +13,12 @@ import { Log } from './core/log';
 import { Maintenance } from './core/maintenance';
 import { createApp } from './http/app';
 import { TokenAuth, type TokensFile } from './http/auth';
+import { LocalInvoker } from './adapters/local/invokers';
+import type { FerryConfig } from './config';
+import { ConsumerRunner, Dispatcher } from './core/dispatch';
+import { FerryError } from './core/errors';
+import type { CreateTopicInput } from './core/topics';
+import type { Invoker } from './ports/invoker';
 import { startServer } from './http/node-server';
 
 export interface EmbeddedOptions extends LocalHomeOptions {
@@ -22,6 +28,12 @@ export interface EmbeddedOptions extends LocalHomeOptions {
   delayPollMs?: number;
   /** How often retention, garbage collection and repair run (default 60 s; 0 turns them off). */
   maintenanceIntervalMs?: number;
+  /** Topics to create if missing and push consumers to run (ferry.config.json). */
+  config?: FerryConfig;
+  /** Handler module paths in `config` are relative to this directory (default: the working directory). */
+  configDir?: string;
+  /** The invoker of push consumers (default: handler modules and webhooks). */
+  invoker?: Invoker;
   /** Bearer tokens with per-topic rights (see lib/http/auth.ts); none: no authentication. */
   tokens?: TokensFile;
   onUnexpectedError?: (error: unknown, route: string) => void;
@@ -31,6 +43,7 @@ export interface Embedded {
   url: string;
   log: Log;
   maintenance: Maintenance;
+  consumers?: ConsumerRunner;
   close(): Promise<void>;
 }
 
@@ -39,6 +52,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   try {
     const log = new Log(home.ctx);
     const maintenance = new Maintenance(log);
+    const consumers = options.config ? await applyConfig(log, options.config, options) : undefined;
     const auth = options.tokens ? new TokenAuth(options.tokens) : undefined;
     const app = createApp({ log, auth, onUnexpectedError: options.onUnexpectedError });
     const server = await startServer(app, {
@@ -57,7 +71,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       url: server.url,
       log,
       maintenance,
+      consumers,
       async close() {
+        await consumers?.stop();
         await Promise.all(loops.map((stop) => stop()));
         await server.close();
         await home.close();
@@ -67,6 +83,34 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     await home.close();
     throw e;
   }
+}
+
+/** Creates the config's topics (and consumers' dead-letter topics) if missing; starts its consumers. */
+async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptions): Promise<ConsumerRunner> {
+  const ensure = async (t: CreateTopicInput) => {
+    try {
+      await log.topics.get(t.name);
+    } catch (e) {
+      if (!(e instanceof FerryError && e.kind === 'not_found')) throw e;
+      await log.topics.create(t);
+    }
+  };
+  for (const t of config.topics) await ensure(t);
+  for (const c of config.consumers) {
+    const topic = await log.topics.get(c.topic).catch(() => {
+      throw new FerryError('invalid', `consumer "${c.name}" reads topic "${c.topic}", which is neither in the config nor on the server`);
+    });
+    await ensure({ name: c.deadLetterTopic, partitions: topic.partitionCount, replicationFactor: topic.replicationFactor });
+  }
+  const invoker = options.invoker ?? new LocalInvoker(options.configDir ?? process.cwd());
+  const owner = `dev-${process.pid}`;
+  const runner = new ConsumerRunner(
+    log,
+    config.consumers.map((c) => new Dispatcher(log, invoker, c, owner)),
+    { onError: (e, name) => options.onUnexpectedError?.(e, `consumer ${name}`) },
+  );
+  await runner.start();
+  return runner;
 }
 
 /** Runs `task` every `ms` (never overlapping itself); the returned function stops it and waits for a run. */

@@ -1,0 +1,85 @@
+/**
+ * Local invokers for push consumers: a handler module (a file exporting `handler(event)`) or a webhook
+ * (the event as a JSON POST). Success is a normal return / a 2xx; `{batchItemFailures: [{itemIdentifier}]}`
+ * marks failed records; a throw / non-2xx fails the batch.
+ */
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ConsumerEvent, InvokeResult, Invoker } from '../../ports/invoker';
+
+type Handler = (event: ConsumerEvent) => unknown;
+
+/** The handler's answer → which records failed. Anything without `batchItemFailures` is full success. */
+export function toInvokeResult(answer: unknown): InvokeResult {
+  const failures = (answer as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
+  if (!Array.isArray(failures)) return { batchItemFailures: [] };
+  return {
+    batchItemFailures: failures.map((f) => ({ itemIdentifier: String((f as { itemIdentifier?: unknown })?.itemIdentifier) })),
+  };
+}
+
+// Real dynamic import (not rewritten to require by a CommonJS build): loads .mjs handlers.
+const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;
+
+export class ModuleInvoker implements Invoker {
+  private readonly handlers = new Map<string, Promise<Handler>>();
+
+  /** @param baseDir handler paths are relative to it (the config file's directory). */
+  constructor(private readonly baseDir: string) {}
+
+  private load(target: string): Promise<Handler> {
+    let h = this.handlers.get(target);
+    if (!h) {
+      const file = path.resolve(this.baseDir, target);
+      h = (async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = file.endsWith('.mjs') ? await importModule(pathToFileURL(file).href) : (require(file) as Record<string, unknown>);
+        const fn = (mod.handler ?? (mod.default as Record<string, unknown> | undefined)?.handler) as Handler | undefined;
+        if (typeof fn !== 'function') throw new Error(`${target} does not export a handler(event) function`);
+        return fn;
+      })();
+      this.handlers.set(target, h);
+      h.catch(() => this.handlers.delete(target));
+    }
+    return h;
+  }
+
+  async invoke(target: string, event: ConsumerEvent): Promise<InvokeResult> {
+    const handler = await this.load(target);
+    return toInvokeResult(await handler(event));
+  }
+}
+
+export class WebhookInvoker implements Invoker {
+  constructor(private readonly timeoutMs = 30_000) {}
+
+  async invoke(url: string, event: ConsumerEvent): Promise<InvokeResult> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    if (res.status < 200 || res.status > 299) throw new Error(`webhook answered ${res.status}: ${text.slice(0, 200)}`);
+    let answer: unknown;
+    try {
+      answer = text ? JSON.parse(text) : undefined;
+    } catch {
+      answer = undefined; // a 2xx with a non-JSON body is plain success
+    }
+    return toInvokeResult(answer);
+  }
+}
+
+/** Webhook for http(s) URLs, handler module otherwise. */
+export class LocalInvoker implements Invoker {
+  private readonly modules: ModuleInvoker;
+  private readonly webhooks = new WebhookInvoker();
+  constructor(baseDir: string) {
+    this.modules = new ModuleInvoker(baseDir);
+  }
+  invoke(target: string, event: ConsumerEvent): Promise<InvokeResult> {
+    return /^https?:\/\//.test(target) ? this.webhooks.invoke(target, event) : this.modules.invoke(target, event);
+  }
+}

@@ -1,0 +1,29 @@
+/** Invokes a consumer's handler (a Lambda function, a local module, a webhook) with a batch of records. */
+export interface Invoker {
+  /**
+   * Resolves when the handler succeeded; `batchItemFailures` names the offsets of records that failed (the
+   * batch is retried from the first of them). Rejects when the whole batch failed.
+   */
+  invoke(target: string, event: ConsumerEvent): Promise<InvokeResult>;
+}
+
+export interface ConsumerEventRecord {
+  topic: string;
+  partition: number;
+  /** Decimal string. */
+  offset: string;
+  /** As on the HTTP API: any JSON value, binary as `{"base64": "..."}`, null when absent. */
+  key: unknown;
+  value: unknown;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+/** The event a handler receives (Kinesis-like): one partition's records, in offset order. */
+export interface ConsumerEvent {
+  records: ConsumerEventRecord[];
+}
+
+export interface InvokeResult {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}

@@ -1,0 +1,251 @@
+/** Push consumers: order, retries, partial failures, bisect, dead letters, rate and concurrency limits, fencing. */
+import { consumerDefaults, defaultDeadLetterTopic, Dispatcher, RateLimiter, type ConsumerConfig } from '../../lib/core/dispatch';
+import type { ConsumerEvent, InvokeResult, Invoker } from '../../lib/ports/invoker';
+import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';
+
+const all = { maxRecords: 10_000, maxBytes: 64 << 20, waitMs: 0 };
+
+/** An Invoker double running a function per call and recording every event. */
+class ScriptedInvoker implements Invoker {
+  readonly calls: ConsumerEvent[] = [];
+  constructor(private readonly fn: (event: ConsumerEvent, call: number) => InvokeResult | Promise<InvokeResult>) {}
+  async invoke(_target: string, event: ConsumerEvent): Promise<InvokeResult> {
+    this.calls.push(event);
+    return this.fn(event, this.calls.length);
+  }
+}
+const ok = (): InvokeResult => ({ batchItemFailures: [] });
+
+const config = (over: Partial<ConsumerConfig> = {}): ConsumerConfig => ({
+  ...consumerDefaults,
+  topic: 'orders',
+  name: 'email',
+  handler: 'test',
+  deadLetterTopic: defaultDeadLetterTopic('orders', 'email'),
+  ...over,
+});
+
+/** Ticks a partition until it is idle, advancing simulated time past every retry. */
+async function drain(l: LocalLog, d: Dispatcher, partition = 0, maxTicks = 200) {
+  for (let i = 0; i < maxTicks; i++) {
+    const out = await d.tick(partition);
+    if (out.kind === 'idle') return;
+    if (out.kind === 'failed') l.clock.t = Math.max(l.clock.t, out.retryAt);
+    if (out.kind === 'waiting') l.clock.t = Math.max(l.clock.t, out.until);
+  }
+  throw new Error('partition did not drain');
+}
+
+const values = (events: ConsumerEvent[]) => events.flatMap((e) => e.records.map((r) => r.value));
+
+describe('Dispatcher', () => {
+  let l: LocalLog;
+  beforeEach(async () => {
+    l = await makeLocalLog();
+    await l.log.topics.create({ name: 'orders', partitions: 2 });
+  });
+  afterEach(async () => l.cleanup());
+
+  const produce = (n: number, partition = 0, from = 0) =>
+    l.log.produce('orders', Array.from({ length: n }, (_, i) => rec(`v${from + i}`, { partition })));
+
+  it('delivers every record in offset order through retries, committing after success', async () => {
+    await produce(10);
+    const inv = new ScriptedInvoker((_, call) => {
+      if (call <= 2) throw new Error('downstream down');
+      return ok();
+    });
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 4 }), 'a');
+    await drain(l, d);
+    const delivered = values(inv.calls);
+    expect(delivered.slice(0, 4)).toEqual(['v0', 'v1', 'v2', 'v3']); // first try
+    expect(delivered.slice(8)).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`)); // retries then the rest, in order
+    expect((await d.states()).find((s) => s.partition === 0)?.offset).toBe(10n);
+  });
+
+  it('backs off exponentially with jitter between retries', async () => {
+    await produce(1);
+    const d = new Dispatcher(l.log, new ScriptedInvoker(() => { throw new Error('x'); }), config({ maxRetries: 5 }), 'a');
+    const gaps: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const before = l.clock.now();
+      const out = await d.tick(0);
+      if (out.kind !== 'failed') throw new Error(`expected failed, got ${out.kind}`);
+      gaps.push(out.retryAt - before);
+      l.clock.t = out.retryAt;
+    }
+    gaps.forEach((g, i) => {
+      expect(g).toBeGreaterThanOrEqual(100 * 2 ** i);
+      expect(g).toBeLessThanOrEqual(200 * 2 ** i);
+    });
+  });
+
+  it('sends a poison record to the dead-letter topic after maxRetries, with its origin and error, and moves on', async () => {
+    await l.log.produce('orders', [rec('ok-1', { partition: 0, key: rec('k1').value, headers: Object.assign(Object.create(null), { trace: 't1' }) }), rec('poison', { partition: 0 }), rec('ok-2', { partition: 0 })]);
+    const inv = new ScriptedInvoker((e) => {
+      if (e.records.some((r) => r.value === 'poison')) throw new Error('cannot parse poison');
+      return ok();
+    });
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 1, maxRetries: 2 }), 'a');
+    await drain(l, d);
+    expect(values(inv.calls)).toEqual(['ok-1', 'poison', 'poison', 'poison', 'ok-2']);
+    const dlq = await l.log.fetch('orders-email-dlq', 0, 0n, all);
+    expect(dlq.records).toHaveLength(1);
+    const dead = dlq.records[0];
+    expect(Buffer.from(dead.value.bytes).toString()).toBe('"poison"');
+    expect({ ...dead.headers }).toEqual({
+      'ferry-error': 'cannot parse poison',
+      'ferry-source-topic': 'orders',
+      'ferry-source-partition': '0',
+      'ferry-source-offset': '1',
+    });
+  });
+
+  it('keeps key, value and headers of a dead-lettered record', async () => {
+    await l.log.produce('orders', [rec({ id: 7 }, { partition: 1, key: rec('user-7').value, headers: Object.assign(Object.create(null), { trace: 'abc' }) })]);
+    const d = new Dispatcher(l.log, new ScriptedInvoker(() => { throw new Error('boom'); }), config({ maxRetries: 0 }), 'a');
+    await drain(l, d, 1);
+    const [dead] = (await l.log.fetch('orders-email-dlq', 1, 0n, all)).records;
+    expect(Buffer.from(dead.key!.bytes).toString()).toBe('"user-7"');
+    expect(Buffer.from(dead.value.bytes).toString()).toBe('{"id":7}');
+    expect(dead.headers.trace).toBe('abc');
+  });
+
+  it('retries only from the first failed record of a partial batch failure', async () => {
+    await produce(6);
+    const inv = new ScriptedInvoker((e, call) => (call === 1 ? { batchItemFailures: [{ itemIdentifier: e.records[3].offset }] } : ok()));
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 6 }), 'a');
+    await drain(l, d);
+    expect(inv.calls.map((e) => e.records.map((r) => r.offset))).toEqual([
+      ['0', '1', '2', '3', '4', '5'],
+      ['3', '4', '5'],
+    ]);
+  });
+
+  it('bisects a failing batch down to the poison record, dead-lettering only it', async () => {
+    await produce(10);
+    const inv = new ScriptedInvoker((e) => {
+      if (e.records.some((r) => r.value === 'v6')) throw new Error('poison v6');
+      return ok();
+    });
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 10, bisectOnError: true, maxRetries: 1 }), 'a');
+    await drain(l, d);
+    const dlq = await l.log.fetch('orders-email-dlq', 0, 0n, all);
+    expect(dlq.records.map((r) => Buffer.from(r.value.bytes).toString())).toEqual(['"v6"']);
+    const succeeded = inv.calls.filter((e) => !e.records.some((r) => r.value === 'v6'));
+    expect(values(succeeded).sort()).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v7', 'v8', 'v9']);
+  });
+
+  it('dead-letters records older than maxRecordAgeMs without invoking', async () => {
+    await produce(2);
+    l.clock.advance(10_000);
+    await produce(1, 0, 2);
+    const inv = new ScriptedInvoker(ok);
+    const d = new Dispatcher(l.log, inv, config({ maxRecordAgeMs: 5_000 }), 'a');
+    await drain(l, d);
+    expect(values(inv.calls)).toEqual(['v2']);
+    expect((await l.log.fetch('orders-email-dlq', 0, 0n, all)).records).toHaveLength(2);
+  });
+
+  it('starts a new consumer at the latest offset when asked', async () => {
+    await produce(3);
+    const inv = new ScriptedInvoker(ok);
+    const d = new Dispatcher(l.log, inv, config({ startingPosition: 'latest' }), 'a');
+    expect((await d.tick(0)).kind).toBe('idle');
+    await produce(1, 0, 3);
+    await drain(l, d);
+    expect(values(inv.calls)).toEqual(['v3']);
+  });
+
+  it('waits up to maxBatchingWindowMs to fill a batch', async () => {
+    await produce(2);
+    const inv = new ScriptedInvoker(ok);
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 5, maxBatchingWindowMs: 1000 }), 'a');
+    expect((await d.tick(0)).kind).toBe('waiting');
+    await produce(3, 0, 2);
+    expect(await d.tick(0)).toEqual({ kind: 'delivered', count: 5 });
+  });
+
+  it('a zombie whose lease was taken over cannot commit, and offsets never regress (G7, G6)', async () => {
+    await produce(4);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new ScriptedInvoker(async () => {
+      await gate; // paused past its lease
+      return ok();
+    });
+    const zombie = new Dispatcher(l.log, slow, config({ batchSize: 2 }), 'zombie');
+    const zombieTick = zombie.tick(0);
+    await new Promise((r) => setTimeout(r, 50));
+    l.clock.advance(31_000); // the lease (30 s) expires
+    const fresh = new Dispatcher(l.log, new ScriptedInvoker(ok), config({ batchSize: 10 }), 'fresh');
+    expect(await fresh.tick(0)).toEqual({ kind: 'delivered', count: 4 });
+    release();
+    expect(await zombieTick).toEqual({ kind: 'fenced' });
+    const [state] = (await fresh.states()).filter((s) => s.partition === 0);
+    expect(state).toMatchObject({ offset: 4n, owner: 'fresh', epoch: 2 });
+    expect((await zombie.tick(0)).kind).toBe('leased-elsewhere');
+  });
+
+  it('redelivers a batch whose commit was lost (at least once)', async () => {
+    await produce(2);
+    const inv = new ScriptedInvoker(ok);
+    const meta = l.ctx.meta;
+    const write = meta.write.bind(meta);
+    let consumerWrites = 0;
+    meta.write = async (ops) => {
+      // The dispatcher's 1st write takes the lease, its 2nd commits the delivered batch: lose that one.
+      if (ops.some((o) => o.pk.startsWith('c#')) && ++consumerWrites === 2) throw new Error('crash before the commit');
+      return write(ops);
+    };
+    const d = new Dispatcher(l.log, inv, config(), 'a');
+    await expect(d.tick(0)).rejects.toThrow('crash before the commit');
+    expect(inv.calls).toHaveLength(1);
+    const restarted = new Dispatcher(l.log, inv, config(), 'a');
+    await drain(l, restarted);
+    expect(inv.calls.map((e) => e.records.map((r) => r.offset))).toEqual([
+      ['0', '1'],
+      ['0', '1'],
+    ]);
+    expect((await restarted.states())[0].offset).toBe(2n);
+  });
+
+  it('never has more than maxConcurrency invocations in flight', async () => {
+    await l.log.topics.alter('orders', { partitions: 6 });
+    for (let p = 0; p < 6; p++) await produce(3, p);
+    let inFlight = 0;
+    let peak = 0;
+    const inv = new ScriptedInvoker(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return ok();
+    });
+    const d = new Dispatcher(l.log, inv, config({ maxConcurrency: 2, batchSize: 1 }), 'a');
+    await Promise.all(Array.from({ length: 6 }, (_, p) => drain(l, d, p)));
+    expect(inv.calls).toHaveLength(18);
+    expect(peak).toBe(2);
+    expect(d.maxInFlight).toBe(2);
+  });
+});
+
+describe('RateLimiter (simulated time)', () => {
+  it('admits no more than its rate per second, plus one second of burst', async () => {
+    const l = await makeLocalLog();
+    try {
+      const limiter = new RateLimiter(l.ctx, 50);
+      const start = l.clock.now();
+      let admitted = 0;
+      while (l.clock.now() - start < 10_000) {
+        await limiter.take(7);
+        admitted += 7;
+      }
+      const seconds = (l.clock.now() - start) / 1000;
+      expect(admitted).toBeLessThanOrEqual(50 * seconds + 50);
+      expect(admitted).toBeGreaterThanOrEqual(50 * seconds - 50);
+    } finally {
+      await l.cleanup();
+    }
+  });
+});
