@@ -166,7 +166,6 @@ export class Ferry extends Construct implements IFerryCluster {
   readonly apiFunctions: Readonly<Record<RouteGroup, nodejs.NodejsFunction>>;
   readonly maintenanceFunction: nodejs.NodejsFunction;
 
-  private readonly props: FerryProps;
   private readonly entries: Required<FerryLambdaEntries>;
   private readonly logRetention: logs.RetentionDays;
   private provider?: cr.Provider;
@@ -175,7 +174,6 @@ export class Ferry extends Construct implements IFerryCluster {
   constructor(scope: Construct, id: string, props: FerryProps = {}) {
     super(scope, id);
     validateProps(`Ferry ${id}`, props, FERRY_RULES);
-    this.props = props;
     this.entries = { ...DEFAULT_ENTRIES, ...props.lambdaEntries };
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
