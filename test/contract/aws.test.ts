@@ -3,7 +3,7 @@
  * DynamoDBMetadataStore on DynamoDB Local, started by jest's globalSetup. Each factory call gets a fresh
  * bucket and a fresh table, so cases never see each other's data.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBMetadataStore } from '../../lib/adapters/aws/dynamodb-metadata-store';
 import { S3ObjectStore } from '../../lib/adapters/aws/s3-object-store';
 import { awaitEmulators, emulatorClients, freshBucket, freshTable } from '../helpers/emulators';
@@ -99,6 +99,16 @@ describe('AWS home: failures', () => {
     expect(read.highWatermark).toBe(3n);
   });
 
+  it('reports a damaged item as `data`, never as missing or as an infrastructure failure', async () => {
+    const table = await freshTable();
+    await emulatorClients().dynamo.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'p' }, sk: { S: 'head' }, v: { N: '1' }, d: { S: '{"nextOff' } } }),
+    );
+    const meta = new DynamoDBMetadataStore({ table, client: emulatorClients().dynamo });
+    await expect(meta.get('p', 'head')).rejects.toMatchObject({ kind: 'data' });
+    await expect(meta.query('p')).rejects.toMatchObject({ kind: 'data' });
+  });
+
   it('throttling after the SDK retries is `unavailable`, a 503 with Retry-After, with the SDK error as cause', async () => {
     const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
       name: 'ProvisionedThroughputExceededException',
@@ -125,7 +135,8 @@ describe('AWS home: cost per produce request (counting wrappers around the ports
   ])('%i partitions touched: %i DynamoDB write(s), one segment PUT per replica (R=%i)', async (partitions, writes, r) => {
     const meta = new RecordingMetadataStore(await dynamoMeta());
     const stores = [new RecordingObjectStore(await s3Store('s0')), new RecordingObjectStore(await s3Store('s1'))];
-    const log = newLog({ meta, stores }, makeSettings()); // default settings: the topic config is cached for 1 s
+    // A warm container: topic config and heads cached (a long cache keeps a slow machine from re-reading).
+    const log = newLog({ meta, stores }, makeSettings({ topicCacheMs: 3_600_000 }));
     await log.topics.create({ name: 'cost', partitions, replicationFactor: r });
     const records = (round: number) =>
       Array.from({ length: partitions }, (_, p) => ({ key: null, value: jsonPayload(`${round}-${p}`), headers: Object.create(null), partition: p }));

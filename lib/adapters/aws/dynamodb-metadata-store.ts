@@ -74,12 +74,13 @@ export class DynamoDBMetadataStore implements MetadataStore {
   }
 
   async get(pk: string, sk: string): Promise<Item | undefined> {
+    let res;
     try {
-      const res = await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(pk, sk), ConsistentRead: true }));
-      return res.Item ? toItem(res.Item) : undefined;
+      res = await this.client.send(new GetItemCommand({ TableName: this.table, Key: keyOf(pk, sk), ConsistentRead: true }));
     } catch (e) {
       throw sdkFailure(`DynamoDB table ${this.table}`, `get ${pk} / ${sk}`, e);
     }
+    return res.Item ? toItem(res.Item) : undefined;
   }
 
   async query(pk: string, range: SkRange = {}): Promise<Item[]> {
