@@ -1,10 +1,13 @@
 /**
  * The `ferry` CLI.
  *   ferry dev [--port 8080] [--host 127.0.0.1] [--data ./.ferry] [--store DIR]...
+ *   ferry topics create|list|describe|alter|delete · ferry produce <topic> · ferry consume <topic> --group g
+ *   ferry groups list|describe|seek        (client commands: --url / FERRY_URL, --json; see lib/cli)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { isFerryError } from '../lib/core/errors';
+import { registerClientCommands } from '../lib/cli';
 import { startEmbedded } from '../lib/embedded';
 import { readFileSync } from 'node:fs';
 import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
@@ -106,7 +109,11 @@ program
     }
   });
 
+registerClientCommands(program);
+
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(`ferry: ${isFerryError(e) ? e.message : (e as Error).stack ?? String(e)}`);
+  // The server's message is the useful part; a stack only helps when debugging Ferry itself.
+  const shown = isFerryError(e) || (e instanceof Error && !process.env.FERRY_DEBUG) ? e.message : (e as Error).stack ?? String(e);
+  console.error(`ferry: ${shown}`);
   process.exit(1);
 });

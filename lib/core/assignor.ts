@@ -77,14 +77,15 @@ export function assign(
     owned.get(to)!.push(key);
   }
 
-  // 3. Move partitions from the fullest members while some eligible member holds two or more fewer.
-  //    Each move lowers the sum of squared sizes, so this ends.
-  for (let moved = true; moved; ) {
-    moved = false;
+  // 3. One partition at a time, from the fullest member that has one some eligible member holds two or more
+  //    fewer of, to that member. Always draining the fullest first keeps moves minimal; each move lowers the
+  //    sum of squared sizes, so this ends.
+  for (;;) {
     const order = [...ids].sort((a, b) => owned.get(b)!.length - owned.get(a)!.length || (a < b ? -1 : 1));
+    let moved = false;
     for (const from of order) {
       const list = owned.get(from)!;
-      for (let i = list.length - 1; i >= 0; i--) {
+      for (let i = list.length - 1; i >= 0 && !moved; i--) {
         const key = list[i];
         const to = fewest(subscribers.get(topicOf(key))!);
         if (list.length - owned.get(to)!.length > 1) {
@@ -94,7 +95,9 @@ export function assign(
           moved = true;
         }
       }
+      if (moved) break;
     }
+    if (!moved) break;
   }
 
   const out: Assignment = new Map();

@@ -1,0 +1,138 @@
+/**
+ * Administration: topics and groups, with kafkajs' names where they fit (`createTopics`, `listTopics`,
+ * `deleteTopics`, `createPartitions`, `listGroups`, `describeGroups`, `fetchOffsets`, `resetOffsets`,
+ * `setOffsets`) plus Ferry's own (`describeTopic`, `alterTopic`, `describeGroup`, `seek`).
+ *
+ * @example
+ *   const admin = new FerryClient({ url }).admin();
+ *   await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 6 }] });
+ *   await admin.seek({ groupId: 'billing', topic: 'orders', to: { timestamp: Date.now() - 3_600_000 } });
+ */
+import { FerryError } from '../core/errors';
+import type { Transport } from './http';
+import type { GroupInfo, SeekTo, TopicInfo } from './types';
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor?: number;
+  retentionMs?: number;
+  retentionBytes?: number;
+  maxRecordBytes?: number;
+}
+
+export interface TopicPatch {
+  partitions?: number;
+  retentionMs?: number;
+  retentionBytes?: number;
+  maxRecordBytes?: number;
+}
+
+export class Admin {
+  constructor(private readonly transport: Transport) {}
+
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  /** Creates topics; answers true when every one was created, false when some already existed. */
+  async createTopics({ topics }: { topics: TopicSpec[] }): Promise<boolean> {
+    let all = true;
+    for (const t of topics) {
+      try {
+        await this.createTopic(t);
+      } catch (e) {
+        if (e instanceof FerryError && e.kind === 'conflict') all = false;
+        else throw e;
+      }
+    }
+    return all;
+  }
+
+  createTopic(t: TopicSpec): Promise<TopicInfo> {
+    const { topic, numPartitions, ...rest } = t;
+    return this.transport.request({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: numPartitions, ...rest }, idempotent: false });
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.listTopicInfos()).map((t) => t.name);
+  }
+
+  async listTopicInfos(): Promise<TopicInfo[]> {
+    return (await this.transport.request<{ topics: TopicInfo[] }>({ method: 'GET', path: '/v1/topics', idempotent: true })).topics;
+  }
+
+  /** One topic with each partition's `logStartOffset` and `highWatermark`. */
+  describeTopic(topic: string): Promise<TopicInfo> {
+    return this.transport.request({ method: 'GET', path: `/v1/topics/${encodeURIComponent(topic)}`, idempotent: true });
+  }
+
+  /** kafkajs' shape: `[{partition, offset: highWatermark, high, low}]`. */
+  async fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; offset: string; high: string; low: string }>> {
+    const t = await this.describeTopic(topic);
+    return (t.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.highWatermark, high: p.highWatermark, low: p.logStartOffset }));
+  }
+
+  alterTopic(topic: string, patch: TopicPatch): Promise<TopicInfo> {
+    return this.transport.request({ method: 'PATCH', path: `/v1/topics/${encodeURIComponent(topic)}`, body: patch, idempotent: true });
+  }
+
+  async createPartitions({ topicPartitions }: { topicPartitions: Array<{ topic: string; count: number }> }): Promise<void> {
+    for (const tp of topicPartitions) await this.alterTopic(tp.topic, { partitions: tp.count });
+  }
+
+  async deleteTopics({ topics }: { topics: string[] }): Promise<void> {
+    for (const t of topics) await this.transport.request({ method: 'DELETE', path: `/v1/topics/${encodeURIComponent(t)}`, idempotent: false });
+  }
+
+  async listGroups(): Promise<{ groups: Array<{ groupId: string; generation: number; members: number; state: string }> }> {
+    return this.transport.request({ method: 'GET', path: '/v1/groups', idempotent: true });
+  }
+
+  /** Members, assignments, committed offsets and lag (records and seconds). */
+  describeGroup(groupId: string): Promise<GroupInfo> {
+    return this.transport.request({ method: 'GET', path: `/v1/groups/${encodeURIComponent(groupId)}`, idempotent: true });
+  }
+
+  async describeGroups(groupIds: string[]): Promise<{ groups: GroupInfo[] }> {
+    return { groups: await Promise.all(groupIds.map((g) => this.describeGroup(g))) };
+  }
+
+  /** Committed offsets (`-1`: none yet), kafkajs' shape. */
+  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>> {
+    const info = await this.describeGroup(groupId);
+    const out = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const o of info.offsets) {
+      if (topics && !topics.includes(o.topic)) continue;
+      if (!out.has(o.topic)) out.set(o.topic, []);
+      out.get(o.topic)!.push({ partition: o.partition, offset: o.committedOffset ?? '-1' });
+    }
+    return [...out].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /**
+   * Moves a group's committed offsets (all partitions of the topic unless `partition` is given). A timestamp
+   * lands on the first record at or after it. Running members are fenced and resume from the new offsets.
+   */
+  async seek(input: { groupId: string; topic: string; partition?: number; to: SeekTo }): Promise<{ generation: number; offsets: Array<{ topic: string; partition: number; offset: string }> }> {
+    const to =
+      typeof input.to === 'string'
+        ? input.to
+        : 'offset' in input.to
+          ? { offset: String(input.to.offset) }
+          : { timestamp: input.to.timestamp instanceof Date ? input.to.timestamp.getTime() : input.to.timestamp };
+    return this.transport.request({
+      method: 'POST',
+      path: `/v1/groups/${encodeURIComponent(input.groupId)}/seek`,
+      body: { topic: input.topic, ...(input.partition !== undefined && { partition: input.partition }), to },
+      idempotent: true, // the same seek twice lands on the same offsets (latest: a later end, still a seek)
+    });
+  }
+
+  async resetOffsets({ groupId, topic, earliest = false }: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    await this.seek({ groupId, topic, to: earliest ? 'earliest' : 'latest' });
+  }
+
+  async setOffsets({ groupId, topic, partitions }: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void> {
+    for (const p of partitions) await this.seek({ groupId, topic, partition: p.partition, to: { offset: p.offset } });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Ferry's typed client: producer (batching, safe retries), group consumer (heartbeats on their own timer,
+ * commit after success, clean leave), admin. Names follow kafkajs so its users feel at home.
+ *
+ * @example
+ *   import { FerryClient } from 'ferry/lib/client';
+ *   const client = new FerryClient({ url: 'http://127.0.0.1:8080' });
+ *   await client.producer().send({ topic: 'orders', messages: [{ key: 'u1', value: { id: 1 } }] });
+ */
+import { Admin } from './admin';
+import { Consumer, type ConsumerConfig } from './consumer';
+import { Transport, type RetryOptions } from './http';
+import { Producer, type ProducerConfig } from './producer';
+
+export interface FerryClientConfig {
+  /** Where the HTTP API answers, e.g. `http://127.0.0.1:8080` or the API Gateway URL. */
+  url: string;
+  /** Bearer token for an embedded server with tokens. */
+  token?: string;
+  retry?: RetryOptions;
+  requestTimeoutMs?: number;
+}
+
+export class FerryClient {
+  readonly transport: Transport;
+
+  constructor(config: FerryClientConfig) {
+    this.transport = new Transport(config);
+  }
+
+  producer(config?: ProducerConfig): Producer {
+    return new Producer(this.transport, config);
+  }
+
+  consumer(config: ConsumerConfig): Consumer {
+    return new Consumer(this.transport, config);
+  }
+
+  admin(): Admin {
+    return new Admin(this.transport);
+  }
+}
+
+export { Admin, Consumer, Producer, Transport };
+export { FerryError } from '../core/errors';
+export { retriable } from './http';
+export type { ConsumerConfig, RunConfig, SubscribeConfig } from './consumer';
+export type { ProducerConfig } from './producer';
+export type { RetryOptions } from './http';
+export type * from './types';

@@ -1,0 +1,158 @@
+/**
+ * The producer: `send({ topic, messages })` with client-side batching. Messages of concurrent sends to one
+ * topic travel together, in one request per batch, once `lingerMs` has passed or `maxBatchBytes` is reached.
+ * One batch per topic is in flight at a time, so one producer's records to a partition keep their order (G4).
+ *
+ * @example
+ *   const producer = new FerryClient({ url }).producer();
+ *   const [meta] = await producer.send({ topic: 'orders', messages: [{ key: 'u1', value: { id: 1 } }] });
+ *   await producer.disconnect();
+ */
+import { FerryError } from '../core/errors';
+import { encodeMessage, type WireRecord } from './codec';
+import type { Transport } from './http';
+import type { ProducerRecord, RecordMetadata } from './types';
+
+export interface ProducerConfig {
+  /** How long a batch waits for more messages (default 5 ms; 0 sends at the next tick). */
+  lingerMs?: number;
+  /** A batch is sent once its JSON reaches this size (default 1 MiB; the server takes 5 MiB per request). */
+  maxBatchBytes?: number;
+  /** At most this many records per request (default 10 000, the server's limit). */
+  maxBatchRecords?: number;
+}
+
+interface SendOp {
+  results: RecordMetadata[];
+  left: number;
+  failed: boolean;
+  resolve(r: RecordMetadata[]): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  op: SendOp;
+  index: number;
+  record: WireRecord;
+  bytes: number;
+}
+
+interface TopicQueue {
+  pending: Slot[];
+  bytes: number;
+  timer?: NodeJS.Timeout;
+  inFlight?: Promise<void>;
+}
+
+export class Producer {
+  private readonly lingerMs: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxBatchRecords: number;
+  private readonly queues = new Map<string, TopicQueue>();
+
+  constructor(
+    private readonly transport: Transport,
+    config: ProducerConfig = {},
+  ) {
+    this.lingerMs = config.lingerMs ?? 5;
+    this.maxBatchBytes = config.maxBatchBytes ?? 1024 * 1024;
+    this.maxBatchRecords = config.maxBatchRecords ?? 10_000;
+  }
+
+  /** Nothing to open (HTTP); kept so kafkajs code runs unchanged. */
+  async connect(): Promise<void> {}
+
+  /** Sends what is pending and waits for it. */
+  async disconnect(): Promise<void> {
+    await this.flush();
+  }
+
+  /** Answers each message's partition and offset, in order, once all of them are stored. */
+  send({ topic, messages }: ProducerRecord): Promise<RecordMetadata[]> {
+    if (!messages.length) return Promise.resolve([]);
+    let records: WireRecord[];
+    try {
+      records = messages.map(encodeMessage);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const op: SendOp = { results: new Array(records.length), left: records.length, failed: false, resolve, reject };
+      const q = this.queue(topic);
+      records.forEach((record, index) => {
+        const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
+        if (q.pending.length && (q.bytes + bytes > this.maxBatchBytes || q.pending.length >= this.maxBatchRecords)) this.dispatch(topic);
+        q.pending.push({ op, index, record, bytes });
+        q.bytes += bytes;
+      });
+      if (q.bytes >= this.maxBatchBytes || q.pending.length >= this.maxBatchRecords) this.dispatch(topic);
+      else if (!q.timer) q.timer = setTimeout(() => this.dispatch(topic), this.lingerMs);
+    });
+  }
+
+  /** Sends every pending batch now and waits for all in flight. */
+  async flush(): Promise<void> {
+    for (const topic of this.queues.keys()) if (this.queues.get(topic)!.pending.length) this.dispatch(topic);
+    await Promise.allSettled([...this.queues.values()].map((q) => q.inFlight));
+  }
+
+  private queue(topic: string): TopicQueue {
+    let q = this.queues.get(topic);
+    if (!q) this.queues.set(topic, (q = { pending: [], bytes: 0 }));
+    return q;
+  }
+
+  /** Cuts the pending batch and chains it after the one in flight. */
+  private dispatch(topic: string): void {
+    const q = this.queue(topic);
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = undefined;
+    const batch = q.pending;
+    q.pending = [];
+    q.bytes = 0;
+    if (!batch.length) return;
+    const previous = q.inFlight ?? Promise.resolve();
+    const current: Promise<void> = previous.then(() => this.sendBatch(topic, batch));
+    q.inFlight = current;
+    void current.finally(() => {
+      if (q.inFlight === current) q.inFlight = undefined;
+    });
+  }
+
+  private async sendBatch(topic: string, batch: Slot[]): Promise<void> {
+    let slots = batch.filter((s) => !s.op.failed);
+    while (slots.length) {
+      try {
+        const res = await this.transport.request<{ records: Array<{ partition: number; offset?: string }> }>({
+          method: 'POST',
+          path: `/v1/topics/${encodeURIComponent(topic)}/records`,
+          body: { records: slots.map((s) => s.record) },
+          idempotent: false,
+        });
+        res.records.forEach((r, i) => {
+          const s = slots[i];
+          s.op.results[s.index] = { topic, partition: r.partition, offset: r.offset ?? '' };
+          if (--s.op.left === 0 && !s.op.failed) s.op.resolve(s.op.results);
+        });
+        return;
+      } catch (e) {
+        // A record the server refused (nothing was written): fail its send alone and resend the others.
+        const index = e instanceof FerryError && e.status < 500 ? e.details.index : undefined;
+        if (typeof index === 'number' && slots[index]) {
+          const bad = slots[index].op;
+          fail(bad, e);
+          slots = slots.filter((s) => s.op !== bad);
+          continue;
+        }
+        for (const s of slots) fail(s.op, e);
+        return;
+      }
+    }
+  }
+}
+
+function fail(op: SendOp, e: unknown) {
+  if (op.failed) return;
+  op.failed = true;
+  op.reject(e);
+}

@@ -1,0 +1,101 @@
+/**
+ * The `ferry` CLI end to end against a real server process: topics, produce a 10 000-line file, consume it
+ * back with a group, compare; groups list / describe / seek; errors print the server's message, exit 1.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+
+const run = promisify(execFile);
+const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
+
+describe('ferry CLI', () => {
+  let dir: string;
+  let server: ServerProcess;
+  const ferry = (args: string[], input?: string) => {
+    const p = run(process.execPath, [BIN, ...args], { env: { ...process.env, FERRY_URL: server.url }, maxBuffer: 64 * 1024 * 1024 });
+    if (input !== undefined) {
+      p.child.stdin!.end(input);
+    }
+    return p;
+  };
+  const fails = async (args: string[]) => {
+    try {
+      await ferry(args);
+    } catch (e) {
+      return e as { code: number; stderr: string };
+    }
+    throw new Error(`ferry ${args.join(' ')} succeeded`);
+  };
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-cli-'));
+    server = await startServerProcess(['--data', path.join(dir, 'data')]);
+  });
+  afterAll(async () => {
+    await server?.kill('SIGTERM');
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates, lists, describes and alters topics', async () => {
+    expect((await ferry(['topics', 'create', 'lines', '--partitions', '4'])).stdout).toMatch(/created topic lines with 4 partitions/);
+    expect((await ferry(['topics', 'list'])).stdout).toMatch(/^TOPIC\s+PARTITIONS.*\nlines\s+4/);
+    const described = JSON.parse((await ferry(['topics', 'describe', 'lines', '--json'])).stdout);
+    expect(described).toMatchObject({ name: 'lines', partitionCount: 4 });
+    expect(described.partitions).toHaveLength(4);
+    expect((await ferry(['topics', 'alter', 'lines', '--partitions', '5'])).stdout).toMatch(/partitions 5/);
+    const created = await fails(['topics', 'create', 'lines', '--partitions', '4']);
+    expect(created.code).toBe(1);
+    expect(created.stderr).toMatch(/ferry: topic "lines" already exists/);
+  });
+
+  it('produces a file of 10 000 lines and consumes them back with a group', async () => {
+    const lines = Array.from({ length: 10_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+    const file = path.join(dir, 'lines.txt');
+    await fs.writeFile(file, `${lines.join('\n')}\n`);
+    const produced = JSON.parse((await ferry(['produce', 'lines', '--file', file, '--json'])).stdout);
+    expect(produced.records).toBe(10_000);
+    const { stdout } = await ferry(['consume', 'lines', '--group', 'readers', '--from-beginning']);
+    const got = stdout.split('\n').filter((l) => l.length);
+    expect(got).toHaveLength(10_000);
+    expect([...got].sort()).toEqual([...lines].sort());
+    // Order is kept within a partition: for each partition, line numbers increase.
+    // Committed: a second run of the same group reads nothing new.
+    expect((await ferry(['consume', 'lines', '--group', 'readers'])).stdout).toBe('');
+    const described = JSON.parse((await ferry(['groups', 'describe', 'readers', '--json'])).stdout);
+    expect(described.totalLag).toBe('0');
+    expect(described.offsets.map((o: { committedOffset: string }) => Number(o.committedOffset)).reduce((a: number, b: number) => a + b, 0)).toBe(10_000);
+  });
+
+  it('produces stdin lines as JSON with a key, consumes with --max, lists, describes and seeks groups', async () => {
+    await ferry(['topics', 'create', 'json', '-p', '2']);
+    await ferry(['produce', 'json', '--parse-json', '--key', 'k1'], '{"a":1}\n[2]\n"three"\n4\n');
+    const out = (await ferry(['consume', 'json', '--group', 'j', '--from-beginning', '--max', '3', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.map((r) => r.value)).toEqual([{ a: 1 }, [2], 'three']);
+    expect(out.every((r) => r.key === 'k1')).toBe(true);
+    expect((await ferry(['consume', 'json', '--group', 'j'])).stdout).toBe('4\n'); // --max committed exactly 3
+    expect((await ferry(['groups', 'list'])).stdout).toMatch(/^GROUP\s+STATE\s+MEMBERS\s+GENERATION\n(.*\n)*j\s+empty\s+0/);
+    expect((await ferry(['groups', 'describe', 'j'])).stdout).toMatch(/group j: empty/);
+    const seek = JSON.parse((await ferry(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '1', '--partition', String(out[0].partition), '--json'])).stdout);
+    expect(seek.offsets[0].offset).toBe('1');
+    expect((await ferry(['consume', 'json', '--group', 'j'])).stdout).toBe('[2]\nthree\n4\n');
+    const bad = await ferry(['produce', 'json', '--parse-json'], 'not json\n').then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad?.code).toBe(1);
+    expect(bad?.stderr).toMatch(/ferry: line 1 is not JSON/);
+  });
+
+  it('prints the server message and exits non-zero on errors', async () => {
+    const missing = await fails(['consume', 'nope', '--group', 'x']);
+    expect(missing.stderr).toMatch(/ferry: topic "nope" does not exist/);
+    const badSeek = await fails(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '999']);
+    expect(badSeek.stderr).toMatch(/ferry: offset 999 is outside partition/);
+    const unreachable = await fails(['topics', 'list', '--url', 'http://127.0.0.1:1']);
+    expect(unreachable.stderr).toMatch(/ferry: cannot reach Ferry at http:\/\/127.0.0.1:1/);
+  });
+});
