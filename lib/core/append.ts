@@ -8,8 +8,13 @@
  * of its request committed. Segment objects hold no absolute offsets, so a commit that loses a race is simply
  * retried against the new head, never re-uploaded.
  *
- * One flush per topic is in flight at a time; requests arriving meanwhile wait and go together in the next
- * one, so throughput grows with concurrency instead of with fsyncs (Kafka's linger, without a fixed wait).
+ * Flushes of one topic are pipelined: up to PIPELINE_DEPTH are in flight, each encoding and uploading its
+ * object while older ones commit, but commits are applied strictly in flush order (the cached heads assume
+ * it: flush N+1 claims offsets from the head flush N left). Requests arriving while every slot is busy wait
+ * and go together in the next flush, so throughput grows with concurrency instead of with fsyncs (Kafka's
+ * linger, without a fixed wait). A flush holding an idempotent request is a barrier: no newer flush starts
+ * until it committed, so requests it hands back (after settling another) are flushed before any newer ones
+ * and a producer's sequences are never committed out of order.
  *
  * An idempotent request (producer id, epoch, sequence) adds three conditions to the same atomic write: the
  * producer's epoch is current, its previous sequence was stored, and this sequence was not — plus the
@@ -67,9 +72,21 @@ class SettleRequest {
   ) {}
 }
 
+/** Flushes of one topic in flight at once (uploads overlap; commits stay in order). */
+const PIPELINE_DEPTH = 4;
+
+interface TopicPipe {
+  queue: Pending[];
+  /** Flushes started and not yet finished. */
+  inFlight: number;
+  /** Settles when the newest started flush (and every older one) has finished committing. */
+  tail: Promise<void>;
+  /** An idempotent flush is in flight: start nothing newer until it finished. */
+  barrier: boolean;
+}
+
 export class Appender {
-  private readonly queues = new Map<string, Pending[]>();
-  private readonly flushing = new Set<string>();
+  private readonly pipes = new Map<string, TopicPipe>();
   private readonly heads = new Map<string, PartitionHead>();
   private storeCursor = 0;
 
@@ -93,28 +110,39 @@ export class Appender {
     });
   }
 
-  private enqueue(p: Pending, front = false): void {
-    const q = this.queues.get(p.topic.topicId) ?? [];
-    this.queues.set(p.topic.topicId, q);
-    if (front) q.unshift(p);
-    else q.push(p);
-    if (!this.flushing.has(p.topic.topicId)) void this.drain(p.topic.topicId);
+  private enqueue(p: Pending): void {
+    const id = p.topic.topicId;
+    let pipe = this.pipes.get(id);
+    if (!pipe) this.pipes.set(id, (pipe = { queue: [], inFlight: 0, tail: Promise.resolve(), barrier: false }));
+    pipe.queue.push(p);
+    this.pump(id, pipe);
   }
 
-  private async drain(topicId: string): Promise<void> {
-    this.flushing.add(topicId);
-    try {
-      for (;;) {
-        const q = this.queues.get(topicId);
-        if (!q || q.length === 0) {
-          this.queues.delete(topicId);
-          return;
-        }
-        const retry = await this.flush(this.take(q));
-        for (const p of retry.reverse()) q.unshift(p);
-      }
-    } finally {
-      this.flushing.delete(topicId);
+  /** Starts flushes while there is work, a free slot and no idempotent barrier. */
+  private pump(topicId: string, pipe: TopicPipe): void {
+    while (pipe.queue.length > 0 && pipe.inFlight < PIPELINE_DEPTH && !pipe.barrier) {
+      const requests = this.take(pipe.queue);
+      const barrier = requests.some((r) => r.idem);
+      const previous = pipe.tail;
+      pipe.inFlight++;
+      if (barrier) pipe.barrier = true;
+      const done = this.flush(requests, previous).then(
+        (retry) => {
+          // Handed back requests go first: nothing newer started meanwhile (the barrier).
+          for (const r of retry.reverse()) pipe.queue.unshift(r);
+        },
+        (e) => {
+          for (const r of requests) r.reject(e);
+        },
+      );
+      // The next flush commits only after this one and every older one finished.
+      pipe.tail = Promise.all([previous, done]).then(() => undefined);
+      void done.then(() => {
+        pipe.inFlight--;
+        if (barrier) pipe.barrier = false;
+        if (pipe.queue.length > 0) this.pump(topicId, pipe);
+        else if (pipe.inFlight === 0 && this.pipes.get(topicId) === pipe) this.pipes.delete(topicId);
+      });
     }
   }
 
@@ -135,8 +163,11 @@ export class Appender {
     return take;
   }
 
-  /** Flushes requests; answers those that must be flushed again (after another request was settled). */
-  private async flush(requests: Pending[]): Promise<Pending[]> {
+  /**
+   * Flushes requests: encodes and uploads at once, commits after `previous` (the older flushes of the topic)
+   * finished. Answers those that must be flushed again (after another request was settled).
+   */
+  private async flush(requests: Pending[], previous: Promise<void>): Promise<Pending[]> {
     // The newest config seen by any request (partitions may have been added meanwhile).
     const topic = requests.reduce((t, r) => (r.topic.partitionCount > t.partitionCount ? r.topic : t), requests[0].topic);
     const byPartition = new Map<number, PartitionBatch>();
@@ -157,6 +188,8 @@ export class Appender {
       const objectKey = objectKeys.segment(topic.topicId, this.ctx.ids.timeOrderedId(startedAt));
       const replicas = this.pickStores(topic.replicationFactor);
       await this.upload(replicas, objectKey, segment.body);
+      // Commits are applied in flush order: wait for the older flushes of this topic to finish theirs.
+      await previous;
       const entries: IndexEntry[] = batches.map((b, i) => ({
         baseOffset: 0n,
         count: b.records.length,
