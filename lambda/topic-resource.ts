@@ -21,6 +21,8 @@ import { validateTopicName } from '../lib/core/keys';
 import type { TopicConfig } from '../lib/core/model';
 import type { Settings } from '../lib/core/settings';
 import { Topics } from '../lib/core/topics';
+import { ConsumerRegistry } from '../lib/core/consumers';
+import type { ConsumerConfig, StartingPosition } from '../lib/core/dispatch';
 
 const logger = new Logger({ serviceName: 'ferry-topic-resource' });
 
@@ -77,12 +79,40 @@ export function parseTopicProps(raw: Record<string, unknown> | undefined): Topic
 }
 
 /** Applies one custom-resource event to the topics (testable without Lambda). */
+/**
+ * The topic's push consumers (`topic.addConsumer` in CDK), from ResourceProperties.consumers: CloudFormation
+ * passes numbers and booleans as strings. The dispatcher invokes `functionArn`.
+ */
+export function parseConsumers(raw: unknown): Array<Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name' | 'handler'>> {
+  if (raw === undefined || raw === '') return [];
+  if (!Array.isArray(raw)) throw new FerryError('invalid', 'consumers must be a list');
+  const num = (v: unknown) => (v === undefined || v === '' ? undefined : Number(v));
+  return raw.map((c: Record<string, unknown>) => ({
+    name: String(c.name),
+    handler: String(c.functionArn),
+    batchSize: num(c.batchSize),
+    maxBatchingWindowMs: num(c.maxBatchingWindowMs),
+    startingPosition: (c.startingPosition === 'latest' ? 'latest' : 'earliest') as StartingPosition,
+    maxRetries: num(c.maxRetries),
+    maxRecordAgeMs: num(c.maxRecordAgeMs),
+    bisectOnError: c.bisectOnError === true || c.bisectOnError === 'true',
+    maxRecordsPerSecond: num(c.maxRecordsPerSecond),
+    maxConcurrency: num(c.maxConcurrency),
+    deadLetterTopic: c.deadLetterTopic === undefined || c.deadLetterTopic === '' ? undefined : String(c.deadLetterTopic),
+  })).map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as typeof c);
+}
+
 export async function applyTopicEvent(
   event: CdkCustomResourceEvent,
   topics: Topics,
   settings: Settings,
+  registry?: ConsumerRegistry,
 ): Promise<CdkCustomResourceResponse<TopicResourceData>> {
   if (event.RequestType === 'Delete') {
+    const name = event.ResourceProperties?.name;
+    if (registry && typeof name === 'string' && event.PhysicalResourceId === name) {
+      await registry.replaceForTopic(name, []).catch(() => undefined); // the stack no longer pushes this topic
+    }
     let props: TopicProps | undefined;
     try {
       props = parseTopicProps(event.ResourceProperties);
@@ -124,6 +154,7 @@ export async function applyTopicEvent(
       topic = await topics.alter(props.name, desired);
     }
   }
+  await registry?.replaceForTopic(topic.name, parseConsumers(event.ResourceProperties.consumers));
   return {
     PhysicalResourceId: topic.name,
     Data: {
@@ -144,7 +175,7 @@ function checkReplication(topic: TopicConfig, wanted: number): void {
   }
 }
 
-let topics: Promise<{ topics: Topics; settings: Settings }> | undefined;
+let topics: Promise<{ topics: Topics; settings: Settings; registry: ConsumerRegistry }> | undefined;
 
 export async function handler(event: CdkCustomResourceEvent): Promise<CdkCustomResourceResponse<TopicResourceData>> {
   logger.info('topic resource event', {
@@ -153,10 +184,14 @@ export async function handler(event: CdkCustomResourceEvent): Promise<CdkCustomR
     physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
     properties: event.ResourceProperties, // topic settings only: no records, no credentials
   });
-  topics ??= openAwsHome(process.env).then((home) => ({ topics: new Topics(home.ctx), settings: home.ctx.settings }));
+  topics ??= openAwsHome(process.env).then((home) => ({
+    topics: new Topics(home.ctx),
+    settings: home.ctx.settings,
+    registry: new ConsumerRegistry(home.ctx),
+  }));
   try {
     const t = await topics;
-    const res = await applyTopicEvent(event, t.topics, t.settings);
+    const res = await applyTopicEvent(event, t.topics, t.settings, t.registry);
     logger.info('topic resource done', { physicalResourceId: res.PhysicalResourceId, data: res.Data });
     return res;
   } catch (e) {

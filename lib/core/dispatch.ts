@@ -411,6 +411,17 @@ export class Dispatcher {
     };
   }
 
+  /** Gives up the lease of a partition (when stopping), so the next dispatcher need not wait for it to expire. */
+  async release(partition: number): Promise<void> {
+    const topic = await this.log.topics.get(this.config.topic);
+    const pk = statePk(topic, this.config.name);
+    const item = await this.ctx.meta.get(pk, stateSk(partition));
+    if (!item) return;
+    const s = decodeState(item);
+    if (s.owner !== this.owner) return;
+    await this.ctx.meta.write([{ op: 'put', pk, sk: stateSk(partition), data: encodeState({ ...s, leaseUntil: 0 }), expect: item.version }]);
+  }
+
   /** Committed offset and lease of each partition (for describe / tests). */
   async states(): Promise<Array<{ partition: number; offset: bigint; epoch: number; owner: string }>> {
     const topic = await this.log.topics.get(this.config.topic);
@@ -425,7 +436,7 @@ export class Dispatcher {
  */
 export class ConsumerRunner {
   private stopped = false;
-  private readonly loops = new Map<string, Promise<void>>();
+  private readonly loops = new Map<string, { dispatcher: Dispatcher; partition: number; done: Promise<void> }>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -440,7 +451,7 @@ export class ConsumerRunner {
       const topic = await this.log.topics.get(d.config.topic);
       for (let p = 0; p < topic.partitionCount; p++) {
         const key = `${d.config.topic}/${d.config.name}/${p}`;
-        if (!this.loops.has(key)) this.loops.set(key, this.loop(d, topic, p));
+        if (!this.loops.has(key)) this.loops.set(key, { dispatcher: d, partition: p, done: this.loop(d, topic, p) });
       }
     }
   }
@@ -468,9 +479,11 @@ export class ConsumerRunner {
     }
   }
 
+  /** Stops every loop, waits for in-flight batches, and releases the leases. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
-    await Promise.all(this.loops.values());
+    await Promise.all([...this.loops.values()].map((l) => l.done));
+    await Promise.all([...this.loops.values()].map((l) => l.dispatcher.release(l.partition).catch(() => undefined)));
   }
 }

@@ -84,6 +84,11 @@ export const metaKeys = {
   producerRequestsPk: (producerId: string, topicId: string) => `pq#${validateId(producerId)}#${validateId(topicId)}`,
   producerRequestSk: (sequence: number) => `s#${sequence.toString().padStart(16, '0')}`,
 
+  /** Push consumers declared for the cloud (the dispatcher reads them): one item per (topic, consumer). */
+  consumersPk: 'consumers',
+  consumerSk: (topic: string, name: string) => `c#${validateTopicName(topic)}#${validateConsumerName(name)}`,
+  consumerSkPrefix: (topic?: string) => (topic ? `c#${validateTopicName(topic)}#` : 'c#'),
+
   /** Deleted topics whose data maintenance still has to remove. */
   gcPk: 'gc',
   deletedTopicSk: (topicId: string) => `topic#${validateId(topicId)}`,

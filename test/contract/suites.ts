@@ -5,6 +5,7 @@
 import { makeSettings } from '../../lib/core/settings';
 import { Log } from '../../lib/core/log';
 import type { CoreContext } from '../../lib/core/context';
+import type { ProduceResult } from '../../lib/core/model';
 import type { MetadataStore } from '../../lib/ports/metadata-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
 import { randomIds, systemClock } from '../../lib/adapters/local/system';
@@ -161,8 +162,8 @@ export function logContract(name: string, factory: Factory<Pick<CoreContext, 'me
       const a = await makeLog(ports);
       const b = await makeLog(ports); // a second process: its own head cache, same stores
       await a.topics.create({ name: 'race', partitions: 1 });
-      const produce = (log: Log, who: string, i: number) =>
-        log.produce('race', [{ key: null, value: jsonPayload(`${who}-${i}`), headers: Object.create(null), partition: 0 }]);
+      const produce = async (log: Log, who: string, i: number) =>
+        (await log.produce('race', [{ key: null, value: jsonPayload(`${who}-${i}`), headers: Object.create(null), partition: 0 }])) as ProduceResult[];
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => produce(i % 2 ? a : b, i % 2 ? 'a' : 'b', i)),
       );

@@ -120,4 +120,50 @@ describe('Ferry topic custom resource', () => {
     const message = (err as Error).message;
     for (const part of ['topic name', 'partitions', 'retentionMs', 'removalPolicy']) expect(message).toContain(part);
   });
+
+  it('records the topic’s push consumers for the dispatcher, and forgets them when they go', async () => {
+    const { openAwsHome } = await import('../../lib/adapters/aws/home');
+    const { ConsumerRegistry } = await import('../../lib/core/consumers');
+    const registry = new ConsumerRegistry((await openAwsHome(process.env)).ctx);
+    const name = uniqueName('pushed');
+    const consumer = {
+      name: 'email',
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:email',
+      batchSize: '50',
+      maxBatchingWindowMs: '0',
+      startingPosition: 'latest',
+      maxRetries: '2',
+      bisectOnError: 'true',
+      maxRecordsPerSecond: '20',
+    };
+    const withConsumers = (consumers: unknown[]) => ({ ...props({ name, partitions: 2, removalPolicy: 'destroy' }), consumers });
+    await handler({ ...base, RequestType: 'Create', ResourceProperties: withConsumers([consumer]) } as CdkCustomResourceEvent);
+    const mine = async () => (await registry.list()).filter((c) => c.topic === name);
+    expect(await mine()).toEqual([
+      {
+        topic: name,
+        name: 'email',
+        handler: consumer.functionArn,
+        batchSize: 50,
+        maxBatchingWindowMs: 0,
+        startingPosition: 'latest',
+        maxRetries: 2,
+        maxRecordAgeMs: -1,
+        bisectOnError: true,
+        maxRecordsPerSecond: 20,
+        deadLetterTopic: `${name}-email-dlq`,
+      },
+    ]);
+    await handler({
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: name,
+      ResourceProperties: withConsumers([]),
+      OldResourceProperties: withConsumers([consumer]),
+    } as CdkCustomResourceEvent);
+    expect(await mine()).toEqual([]);
+    await handler({ ...base, RequestType: 'Update', PhysicalResourceId: name, ResourceProperties: withConsumers([consumer]), OldResourceProperties: withConsumers([]) } as CdkCustomResourceEvent);
+    await remove(name, { name, partitions: 2, removalPolicy: 'retain' });
+    expect(await mine()).toEqual([]);
+  });
 });

@@ -1,0 +1,41 @@
+/**
+ * The registry of push consumers on AWS: `topic.addConsumer(...)` in CDK reaches it through the topic's custom
+ * resource; the scheduled dispatcher reads it. (Locally, `ferry.config.json` declares consumers instead.)
+ */
+import type { CoreContext } from './context';
+import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './dispatch';
+import { metaKeys } from './keys';
+import type { WriteOp } from '../ports/metadata-store';
+
+export class ConsumerRegistry {
+  constructor(private readonly ctx: CoreContext) {}
+
+  async list(): Promise<ConsumerConfig[]> {
+    const items = await this.ctx.meta.query(metaKeys.consumersPk, { prefix: metaKeys.consumerSkPrefix() });
+    return items.map((i) => i.data as unknown as ConsumerConfig);
+  }
+
+  /** Makes the topic's consumers exactly `consumers` (validated, defaults filled in). */
+  async replaceForTopic(topic: string, consumers: Array<Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name' | 'handler'>>): Promise<ConsumerConfig[]> {
+    const configs = consumers.map((c) => {
+      const config: ConsumerConfig = {
+        ...consumerDefaults,
+        ...c,
+        topic,
+        deadLetterTopic: c.deadLetterTopic ?? defaultDeadLetterTopic(topic, c.name),
+      };
+      checkConsumer(config);
+      return config;
+    });
+    const existing = await this.ctx.meta.query(metaKeys.consumersPk, { prefix: metaKeys.consumerSkPrefix(topic) });
+    const keep = new Set(configs.map((c) => metaKeys.consumerSk(topic, c.name)));
+    const ops: WriteOp[] = [
+      ...existing.filter((i) => !keep.has(i.sk)).map((i): WriteOp => ({ op: 'delete', pk: i.pk, sk: i.sk })),
+      ...configs.map((c): WriteOp => ({ op: 'put', pk: metaKeys.consumersPk, sk: metaKeys.consumerSk(topic, c.name), data: { ...c } })),
+    ];
+    for (let i = 0; i < ops.length; i += this.ctx.meta.maxOpsPerWrite) {
+      await this.ctx.meta.write(ops.slice(i, i + this.ctx.meta.maxOpsPerWrite));
+    }
+    return configs;
+  }
+}
