@@ -11,7 +11,9 @@ import { registerClientCommands } from '../lib/cli';
 import { startEmbedded } from '../lib/embedded';
 import { readFileSync } from 'node:fs';
 import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
+import { parseConfig, type FerryConfig } from '../lib/config';
 import { openLocalHome } from '../lib/adapters/local/home';
+import { openAwsHome } from '../lib/adapters/aws/home';
 import { Log } from '../lib/core/log';
 import { Maintenance } from '../lib/core/maintenance';
 
@@ -34,13 +36,25 @@ program
   .option('--data <dir>', 'data directory (metadata, and the object store unless --store is given)', './.ferry')
   .option('--store <dir>', 'an object store directory (a replica failure domain); repeat for more', (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--tokens <file>', 'JSON file of bearer tokens with per-topic produce / consume / admin rights')
-  .action(async (opts: { port: number; host: string; data: string; store: string[]; tokens?: string }) => {
+  .option('--backend <backend>', 'local (files + SQLite) or aws (S3 + DynamoDB named by FERRY_TABLE / FERRY_BUCKETS and AWS_* variables)', 'local')
+  .option('--config <file>', 'ferry.config.json: topics to create and push consumers (handler modules, webhooks) to run')
+  .action(async (opts: { port: number; host: string; data: string; store: string[]; tokens?: string; config?: string; backend: string }) => {
+    if (opts.backend !== 'local' && opts.backend !== 'aws') throw new Error(`--backend must be local or aws (got ${opts.backend})`);
     const tokens = opts.tokens ? readTokens(opts.tokens) : undefined;
+    const config = opts.config ? readConfig(opts.config) : undefined;
     if (!tokens && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
       console.warn(`warning: listening on ${opts.host} without --tokens: anyone who can reach it can read and write`);
     }
+    // With emulator endpoints set, the table and buckets are created if missing; a real account is never changed.
+    const home =
+      opts.backend === 'aws'
+        ? await openAwsHome(process.env, { create: Boolean(process.env.AWS_ENDPOINT_URL_DYNAMODB) })
+        : undefined;
     const ferry = await startEmbedded({
+      home,
       tokens,
+      config,
+      configDir: opts.config ? path.dirname(path.resolve(opts.config)) : undefined,
       dataDir: opts.data,
       storeDirs: opts.store,
       host: opts.host,
@@ -49,8 +63,16 @@ program
     });
     const stores = opts.store.length ? opts.store.map((s) => path.resolve(s)).join(', ') : path.resolve(opts.data, 'store');
     console.log(`Ferry is running at ${ferry.url}`);
-    console.log(`  data:   ${path.resolve(opts.data)}`);
-    console.log(`  stores: ${stores}`);
+    if (opts.backend === 'aws') {
+      console.log(`  table:   ${process.env.FERRY_TABLE}`);
+      console.log(`  buckets: ${process.env.FERRY_BUCKETS}`);
+    } else {
+      console.log(`  data:   ${path.resolve(opts.data)}`);
+      console.log(`  stores: ${stores}`);
+    }
+    for (const c of config?.consumers ?? []) {
+      console.log(`  consumer: ${c.topic} → ${c.name} (${c.handler}), dead letters to ${c.deadLetterTopic}`);
+    }
     console.log('');
     console.log('Try it:');
     console.log(`  curl -s -X POST ${ferry.url}/v1/topics -H 'content-type: application/json' -d '{"name":"orders","partitions":3}'`);
@@ -70,6 +92,16 @@ program
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
+
+function readConfig(file: string): FerryConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  return parseConfig(raw);
+}
 
 function readTokens(file: string): TokensFile {
   let raw: unknown;

@@ -9,6 +9,7 @@
  *   await ferry.close();
  */
 import { openLocalHome, type LocalHomeOptions } from './adapters/local/home';
+import type { CoreContext } from './core/context';
 import { Log } from './core/log';
 import { Maintenance } from './core/maintenance';
 import { createApp } from './http/app';
@@ -21,7 +22,15 @@ import type { CreateTopicInput } from './core/topics';
 import type { Invoker } from './ports/invoker';
 import { startServer } from './http/node-server';
 
-export interface EmbeddedOptions extends LocalHomeOptions {
+/** Where the core runs: its context and how to close it (the local home by default; the AWS one for --backend aws). */
+export interface Home {
+  ctx: CoreContext;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedOptions extends Partial<LocalHomeOptions> {
+  /** An already opened home; without it the local home in `dataDir` is opened. */
+  home?: Home;
   host?: string;
   port?: number;
   /** How often due delayed records are moved (default 50 ms). */
@@ -48,7 +57,7 @@ export interface Embedded {
 }
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const home = await openLocalHome(options);
+  const home = options.home ?? (await openLocalHome({ ...options, dataDir: options.dataDir ?? './.ferry' }));
   try {
     const log = new Log(home.ctx);
     const maintenance = new Maintenance(log);

@@ -6,10 +6,8 @@
  *   // FERRY_TABLE=ferry FERRY_BUCKETS=ferry-s0 AWS_ENDPOINT_URL_S3=http://127.0.0.1:4568 ...
  *   const dev = await startAwsDev({ port: 8080, create: true });
  */
-import { Log } from '../../core/log';
-import { createApp } from '../../http/app';
-import { startServer } from '../../http/node-server';
-import { openAwsHome, type AwsHome, type AwsHomeOptions } from './home';
+import { startEmbedded, type Embedded } from '../../embedded';
+import { openAwsHome, type AwsHomeOptions } from './home';
 
 export interface AwsDevOptions extends AwsHomeOptions {
   host?: string;
@@ -18,28 +16,11 @@ export interface AwsDevOptions extends AwsHomeOptions {
   onUnexpectedError?: (error: unknown, route: string) => void;
 }
 
-/** Serves the HTTP API on the AWS home named by `env` (default: process.env): emulators or a real account. */
-export async function startAwsDev(options: AwsDevOptions = {}): Promise<{ url: string; log: Log; home: AwsHome; close(): Promise<void> }> {
+/**
+ * Serves the HTTP API on the AWS home named by `env` (default: process.env): emulators or a real account —
+ * the embedded server with its maintenance timers (delayed records, retention, repair), on S3 + DynamoDB.
+ */
+export async function startAwsDev(options: AwsDevOptions = {}): Promise<Embedded> {
   const home = await openAwsHome(options.env ?? process.env, options);
-  try {
-    const log = new Log(home.ctx);
-    const app = createApp({ log, onUnexpectedError: options.onUnexpectedError });
-    const server = await startServer(app, {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 8080,
-      maxWaitMs: home.ctx.settings.limits.maxWaitMs,
-    });
-    return {
-      url: server.url,
-      log,
-      home,
-      async close() {
-        await server.close();
-        await home.close();
-      },
-    };
-  } catch (e) {
-    await home.close();
-    throw e;
-  }
+  return startEmbedded({ ...options, home, settings: undefined });
 }
