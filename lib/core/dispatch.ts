@@ -292,17 +292,20 @@ export class Dispatcher {
     const batch = page.records;
     await this.limiter?.take(batch.length);
     let failedFrom: number | undefined;
+    /** Offsets the handler reported as failed (empty when the whole batch failed). */
+    let reported = new Set<string>();
     let error = '';
     const release = await this.concurrency?.acquire();
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       const result = await this.invoker.invoke(this.config.handler, this.event(partition, batch));
-      const failed = new Set(result.batchItemFailures.map((f) => String(f.itemIdentifier)));
-      const index = batch.findIndex((r) => failed.has(r.offset.toString()));
-      if (failed.size && index === -1) {
+      reported = new Set(result.batchItemFailures.map((f) => String(f.itemIdentifier)));
+      const index = batch.findIndex((r) => reported.has(r.offset.toString()));
+      if (reported.size && index === -1) {
         failedFrom = 0;
-        error = `batchItemFailures named offsets not in the batch (${[...failed].slice(0, 3).join(', ')})`;
+        error = `batchItemFailures named offsets not in the batch (${[...reported].slice(0, 3).join(', ')})`;
+        reported = new Set();
       } else if (index !== -1) {
         failedFrom = index;
         error = `handler reported record ${batch[index].offset} as failed`;
@@ -320,18 +323,20 @@ export class Dispatcher {
       return state ? { kind: 'delivered', count: batch.length } : { kind: 'fenced' };
     }
     if (failedFrom > 0) {
-      // Records before the first failure are done: commit them, retry from the failure at once.
+      // Records before the first failure are done: commit them, retry from the failure.
       const done = await this.commit(topic, partition, state, { offset: batch[failedFrom].offset, attempts: 1, retryAt: this.backoff(1), limit: 0 });
       return done ? { kind: 'failed', attempts: 1, retryAt: done.retryAt } : { kind: 'fenced' };
     }
     const attempts = state.attempts + 1;
-    if (this.config.bisectOnError && batch.length > 1) {
+    if (this.config.bisectOnError && batch.length > 1 && reported.size === 0) {
       const half = Math.ceil(batch.length / 2);
       const next = await this.commit(topic, partition, state, { attempts: 0, retryAt: this.backoff(1), limit: half });
       return next ? { kind: 'failed', attempts, retryAt: next.retryAt } : { kind: 'fenced' };
     }
     if (this.config.maxRetries !== -1 && attempts > this.config.maxRetries) {
-      return this.deadLetter(topic, partition, state, batch, error);
+      // A partial failure dead-letters only the records the handler named: the others succeeded.
+      const dead = reported.size ? batch.filter((r) => reported.has(r.offset.toString())) : batch;
+      return this.deadLetter(topic, partition, state, dead, error, batch[batch.length - 1].offset + 1n);
     }
     const next = await this.commit(topic, partition, state, { attempts, retryAt: this.backoff(attempts) });
     return next ? { kind: 'failed', attempts, retryAt: next.retryAt } : { kind: 'fenced' };
@@ -347,7 +352,14 @@ export class Dispatcher {
    * Sends records to the dead-letter topic (created if missing) with their origin and the error in headers,
    * then moves the partition past them. A crash in between may dead-letter them twice (at least once).
    */
-  private async deadLetter(topic: TopicConfig, partition: number, state: DispatchState, records: FetchedRecord[], error: string): Promise<TickOutcome> {
+  private async deadLetter(
+    topic: TopicConfig,
+    partition: number,
+    state: DispatchState,
+    records: FetchedRecord[],
+    error: string,
+    resumeAt: bigint = records[records.length - 1].offset + 1n,
+  ): Promise<TickOutcome> {
     if (!(await this.isLeaseCurrent(topic, partition, state))) return { kind: 'fenced' };
     const dlq = await this.ensureDeadLetterTopic(topic);
     // Same partition number when the dead-letter topic has it, so its order follows the source partition.
@@ -366,7 +378,7 @@ export class Dispatcher {
     }));
     await this.log.produce(this.config.deadLetterTopic, inputs);
     const next = await this.commit(topic, partition, state, {
-      offset: records[records.length - 1].offset + 1n,
+      offset: resumeAt,
       attempts: 0,
       retryAt: 0,
       limit: 0,
