@@ -3,7 +3,7 @@
  * Ferry's embedded server (`node bin/ferry.js dev`) and the Redis Streams peer (Debian `redis-server`,
  * installed here if missing, `appendonly yes` + `appendfsync always` like Ferry's durable ack).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
@@ -53,6 +53,8 @@ export interface FerryProcess {
 /** Starts `ferry dev` on a free loopback port; `cpuProfDir` runs it under `--cpu-prof`. */
 export async function startFerry(dataDir: string, options: { cpuProfDir?: string } = {}): Promise<FerryProcess> {
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  // The server runs from the bundle (dist/ferry.cjs) like `npm start`: build it from the current sources.
+  execFileSync('npm', ['run', '-s', 'prepare'], { cwd: REPO, stdio: 'inherit' });
   const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'bin', 'ferry.js'), 'dev', '--port', '0', '--data', dataDir], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
