@@ -24,7 +24,7 @@ import type { ObjectStore } from '../ports/object-store';
 import type { WriteOp } from '../ports/metadata-store';
 import type { CoreContext } from './context';
 import { FerryError } from './errors';
-import { assembleSegment, encodeBatch, recordSize } from './codec/segment';
+import { encodeSegment, recordSize } from './codec/segment';
 import { entryItem, headItem } from './items';
 import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
@@ -183,8 +183,7 @@ export class Appender {
     const failed = new Map<Pending, unknown>();
     try {
       const startedAt = this.ctx.clock.now();
-      const encoded = batches.map((b) => encodeBatch(b.records));
-      const segment = assembleSegment(encoded);
+      const segment = encodeSegment(batches.map((b) => b.records));
       const objectKey = objectKeys.segment(topic.topicId, this.ctx.ids.timeOrderedId(startedAt));
       const replicas = this.pickStores(topic.replicationFactor);
       await this.upload(replicas, objectKey, segment.body);

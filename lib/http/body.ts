@@ -36,7 +36,9 @@ export async function readJsonBody(req: Request, maxBytes: number, maxDepth: num
   } catch (e) {
     throw invalid(`the request body is not valid JSON: ${(e as Error).message}`);
   }
-  checkStrings(value, '');
+  // A lone surrogate can only come from a \uD800-\uDFFF escape (strict UTF-8 holds none): without one, skip
+  // the walk. The pattern may match where no escape is (an escaped backslash before "u"): then walk anyway.
+  if (SURROGATE_ESCAPE.test(text)) checkStrings(value, '');
   return value;
 }
 
@@ -66,19 +68,32 @@ async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 }
 
-/** Refuses nesting deeper than `maxDepth` with a linear scan, before any recursive code sees the value. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const NESTING = /["{}[\]]/g;
+
+/**
+ * Refuses nesting deeper than `maxDepth` with a linear scan, before any recursive code sees the value.
+ * Jumps from one structural character or quote to the next (a regex scan), and over strings with indexOf.
+ */
 export function checkDepth(text: string, maxDepth: number): void {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped char
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+  NESTING.lastIndex = 0;
+  for (let m = NESTING.exec(text); m !== null; m = NESTING.exec(text)) {
+    const c = text.charCodeAt(m.index);
+    if (c === 0x22) {
+      // Skip the string: its end is the next quote preceded by an even number of backslashes.
+      let end = m.index;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return; // unterminated: JSON.parse refuses it
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+      NESTING.lastIndex = end + 1;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > maxDepth) throw invalid(`JSON nesting is deeper than the limit of ${maxDepth}`);
-    } else if (c === 0x7d || c === 0x5d) depth--;
+    } else depth--;
   }
 }
 

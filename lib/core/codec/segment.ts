@@ -47,39 +47,58 @@ export function recordSize(r: StoredRecord): number {
   return n;
 }
 
-/** Encodes one partition's records as a self-checking batch. */
-export function encodeBatch(records: readonly StoredRecord[]): Uint8Array {
-  const headers = records.map((r) => encodeHeaders(r.headers));
+/** Bytes `encodeBatchInto` will write for these records (their encoded headers given). */
+function batchSize(records: readonly StoredRecord[], headers: Array<Array<[Uint8Array, Uint8Array]>>): number {
   let size = BATCH_HEADER_BYTES;
-  records.forEach((r, i) => {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
     size += 8 + payloadSize(r.key) + payloadSize(r.value) + 2;
     for (const [n, v] of headers[i]) size += 2 + n.length + 4 + v.length;
+  }
+  return size;
+}
+
+const NO_HEADERS: Array<[Uint8Array, Uint8Array]> = [];
+
+function headersOf(records: readonly StoredRecord[]): Array<Array<[Uint8Array, Uint8Array]>> {
+  return records.map((r) => {
+    for (const _ in r.headers) return encodeHeaders(r.headers);
+    return NO_HEADERS;
   });
-  const buf = Buffer.allocUnsafe(size);
-  buf[0] = BATCH_MAGIC[0];
-  buf[1] = BATCH_MAGIC[1];
-  buf[2] = SEGMENT_VERSION;
-  buf[3] = 0;
-  buf.writeUInt32BE(records.length, 8);
-  buf.writeUInt32BE(size - BATCH_HEADER_BYTES, 12);
-  let o = BATCH_HEADER_BYTES;
-  const putPayload = (p: Payload | null) => {
-    buf[o] = p ? TYPE[p.encoding] : 0;
-    buf.writeUInt32BE(p ? p.bytes.length : 0, o + 1);
-    o += 5;
-    if (p) {
-      buf.set(p.bytes, o);
-      o += p.bytes.length;
-    }
-  };
-  records.forEach((r, i) => {
+}
+
+/** Writes one batch at `buf[at .. at + size)`. */
+function encodeBatchInto(
+  buf: Buffer,
+  at: number,
+  size: number,
+  records: readonly StoredRecord[],
+  headers: Array<Array<[Uint8Array, Uint8Array]>>,
+): void {
+  buf[at] = BATCH_MAGIC[0];
+  buf[at + 1] = BATCH_MAGIC[1];
+  buf[at + 2] = SEGMENT_VERSION;
+  buf[at + 3] = 0;
+  buf.writeUInt32BE(records.length, at + 8);
+  buf.writeUInt32BE(size - BATCH_HEADER_BYTES, at + 12);
+  let o = at + BATCH_HEADER_BYTES;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
     buf.writeDoubleBE(r.timestamp, o);
     o += 8;
-    putPayload(r.key);
-    putPayload(r.value);
-    buf.writeUInt16BE(headers[i].length, o);
+    for (const p of [r.key, r.value]) {
+      buf[o] = p ? TYPE[p.encoding] : 0;
+      buf.writeUInt32BE(p ? p.bytes.length : 0, o + 1);
+      o += 5;
+      if (p) {
+        buf.set(p.bytes, o);
+        o += p.bytes.length;
+      }
+    }
+    const hs = headers[i];
+    buf.writeUInt16BE(hs.length, o);
     o += 2;
-    for (const [n, v] of headers[i]) {
+    for (const [n, v] of hs) {
       buf.writeUInt16BE(n.length, o);
       buf.set(n, o + 2);
       o += 2 + n.length;
@@ -87,9 +106,35 @@ export function encodeBatch(records: readonly StoredRecord[]): Uint8Array {
       buf.set(v, o + 4);
       o += 4 + v.length;
     }
-  });
-  buf.writeUInt32BE(crc32c(buf.subarray(8)), 4);
+  }
+  buf.writeUInt32BE(crc32c(buf.subarray(at + 8, at + size)), at + 4);
+}
+
+/** Encodes one partition's records as a self-checking batch. */
+export function encodeBatch(records: readonly StoredRecord[]): Uint8Array {
+  const headers = headersOf(records);
+  const size = batchSize(records, headers);
+  const buf = Buffer.allocUnsafe(size);
+  encodeBatchInto(buf, 0, size, records, headers);
   return buf;
+}
+
+/** One segment object holding one batch per record list, encoded in place (no intermediate copies). */
+export function encodeSegment(batches: ReadonlyArray<readonly StoredRecord[]>): EncodedSegment {
+  const headers = batches.map(headersOf);
+  const sizes = batches.map((b, i) => batchSize(b, headers[i]));
+  let total = OBJECT_HEADER_BYTES;
+  for (const n of sizes) total += n;
+  const body = Buffer.allocUnsafe(total);
+  body.set(objectHeader(), 0);
+  let o = OBJECT_HEADER_BYTES;
+  const positions = batches.map((b, i) => {
+    encodeBatchInto(body, o, sizes[i], b, headers[i]);
+    const pos = { byteStart: o, byteLength: sizes[i] };
+    o += sizes[i];
+    return pos;
+  });
+  return { body, batches: positions };
 }
 
 function corrupt(message: string, details: Record<string, unknown> = {}): FerryError {
