@@ -6,8 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
-import { isFerryError } from '../lib/core/errors';
 import { registerClientCommands } from '../lib/cli';
+import { exitWithError } from '../lib/cli/main';
 import { startEmbedded } from '../lib/embedded';
 import { readFileSync } from 'node:fs';
 import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
@@ -143,9 +143,4 @@ program
 
 registerClientCommands(program);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  // The server's message is the useful part; a stack only helps when debugging Ferry itself.
-  const shown = isFerryError(e) || (e instanceof Error && !process.env.FERRY_DEBUG) ? e.message : (e as Error).stack ?? String(e);
-  console.error(`ferry: ${shown}`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch(exitWithError);

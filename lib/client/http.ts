@@ -8,6 +8,7 @@
  * offset commits are idempotent; a plain produce is not (a retry could store the records twice). Once the
  * idempotent producer exists, a produce carrying `producer: {id, epoch, sequence}` becomes `idempotent: true`.
  */
+import { systemClock } from '../adapters/local/system';
 import { FerryError, ERROR_KINDS, type ErrorKind } from '../core/errors';
 
 export interface RetryOptions {
@@ -137,15 +138,5 @@ function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> => systemClock.sleep(ms, signal);
