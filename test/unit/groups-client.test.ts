@@ -1,0 +1,101 @@
+/**
+ * The client against an in-process embedded server: the retry policy retries only what cannot duplicate,
+ * the producer batches concurrent sends and isolates a refused record, the consumer's heartbeats keep a slow
+ * handler in its group.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FerryClient, FerryError, retriable } from '../../lib/client';
+import { startEmbedded, type Embedded } from '../../lib/embedded';
+
+describe('retriable (the client retry policy)', () => {
+  const conn = (sent: boolean) => new FerryError('unavailable', 'x', { connection: true, sent });
+  const http = (status: number) => new FerryError(status === 429 ? 'throttled' : 'unavailable', 'x', { status });
+
+  it('retries a request that never left, and 429 / 503, whatever the request', () => {
+    for (const idempotent of [true, false]) {
+      expect(retriable(conn(false), idempotent)).toBe(true);
+      expect(retriable(http(429), idempotent)).toBe(true);
+      expect(retriable(http(503), idempotent)).toBe(true);
+    }
+  });
+
+  it('retries a lost connection or another 5xx only when the request is idempotent', () => {
+    expect(retriable(conn(true), false)).toBe(false);
+    expect(retriable(conn(true), true)).toBe(true);
+    expect(retriable(http(500), false)).toBe(false);
+    expect(retriable(http(502), true)).toBe(true);
+  });
+
+  it('never retries a 4xx', () => {
+    for (const s of [400, 404, 409, 413, 416]) expect(retriable(new FerryError('invalid', 'x', { status: s }), true)).toBe(false);
+  });
+});
+
+describe('FerryClient against the embedded server', () => {
+  let dir: string;
+  let ferry: Embedded;
+  let client: FerryClient;
+  let posts = 0;
+  const realFetch = global.fetch;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-client-'));
+    ferry = await startEmbedded({ dataDir: dir, port: 0 });
+    client = new FerryClient({ url: ferry.url });
+    await client.admin().createTopics({ topics: [{ topic: 't', numPartitions: 3, maxRecordBytes: 1000 }] });
+    global.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+      if (init?.method === 'POST' && String(input).endsWith('/records')) posts++;
+      return realFetch(input, init);
+    }) as typeof fetch;
+  });
+  afterAll(async () => {
+    global.fetch = realFetch;
+    await ferry.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('batches concurrent sends into few requests and answers each in order', async () => {
+    posts = 0;
+    const producer = client.producer({ lingerMs: 20 });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => producer.send({ topic: 't', messages: [{ value: i, partition: 0 }] })));
+    expect(posts).toBeLessThanOrEqual(2);
+    expect(results.map((r) => r[0].offset)).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+  });
+
+  it('fails only the send whose record the server refused, and stores the others', async () => {
+    const producer = client.producer({ lingerMs: 20 });
+    const good = producer.send({ topic: 't', messages: [{ value: 'ok', partition: 1 }] });
+    const bad = producer.send({ topic: 't', messages: [{ value: 'x'.repeat(2000), partition: 1 }] });
+    const good2 = producer.send({ topic: 't', messages: [{ value: 'ok2', partition: 1 }] });
+    await expect(bad).rejects.toMatchObject({ kind: 'too_large' });
+    expect((await good)[0].offset).toBe('0');
+    expect((await good2)[0].offset).toBe('1');
+  });
+
+  it('keeps a member whose handler runs longer than the session timeout (heartbeats on their own timer)', async () => {
+    await client.producer().send({ topic: 't', messages: [{ value: 'slow', partition: 2 }] });
+    const consumer = client.consumer({ groupId: 'slow', sessionTimeoutMs: 600, handleSignals: false, maxWaitTimeInMs: 100 });
+    await consumer.subscribe({ topics: ['t'] });
+    const generations: number[] = [];
+    consumer.on('group.join', (e: { generation: number }) => generations.push(e.generation));
+    let done!: () => void;
+    const handled = new Promise<void>((r) => (done = r));
+    await consumer.run({
+      eachMessage: async ({ partition }) => {
+        if (partition !== 2) return;
+        await new Promise((r) => setTimeout(r, 2_000)); // more than three session timeouts
+        done();
+      },
+    });
+    await handled;
+    await new Promise((r) => setTimeout(r, 100));
+    const info = await client.admin().describeGroup('slow');
+    expect(info.members).toHaveLength(1);
+    expect(generations).toEqual([1]);
+    expect(info.offsets.find((o) => o.partition === 2)!.committedOffset).toBe('1');
+    await consumer.disconnect();
+    expect((await client.admin().describeGroup('slow')).members).toEqual([]);
+  });
+});
