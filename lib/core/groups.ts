@@ -146,7 +146,11 @@ export class Groups {
       throw invalid(`sessionTimeoutMs must be from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS} (got ${sessionTimeoutMs})`);
     }
     const topics = await Promise.all(topicNames.map((t) => this.topics.get(t, { fresh: true }))); // 404 for unknown
-    if (input.from === 'latest') await this.startAtLatest(groupId, topics);
+    // `from` applies to a new group only (as auto.offset.reset to a consumer without offsets): a member must
+    // not move the start of partitions that existing members are reading from the earliest record.
+    if (input.from === 'latest' && !(await this.ctx.meta.get(groupKeys.groupPk(groupId), groupKeys.stateSk))) {
+      await this.startAtLatest(groupId, topics);
+    }
 
     const now = this.ctx.clock.now();
     const memberId = this.ctx.ids.timeOrderedId(now);

@@ -152,6 +152,9 @@ describe('Groups', () => {
     const late = await log.groups.describe('late');
     expect(early.offsets[1]).toMatchObject({ committedOffset: null, lag: 4n });
     expect(late.offsets[1]).toMatchObject({ committedOffset: 4n, lag: 0n });
+    // an existing group keeps its start: a later member saying "latest" does not skip what others still read
+    await log.groups.join('early', { topics: ['orders'], from: 'latest' });
+    expect((await log.groups.describe('early')).offsets[1]).toMatchObject({ committedOffset: null, lag: 4n });
   });
 
   it('reports lag in records and in seconds (age of the oldest unconsumed record)', async () => {
