@@ -1,6 +1,6 @@
 /**
- * The example Ferry stack: one cluster, two topics, and a small producer function allowed to append to one
- * of them. `npx cdk synth` / `npx cdk deploy` run this file (cdk.json); cdk-nag AwsSolutions checks every
+ * The example Ferry stack: one cluster, two topics, a small producer function allowed to append to one of
+ * them, and a push consumer of it. `npx cdk synth` / `npx cdk deploy` run this file (cdk.json); cdk-nag AwsSolutions checks every
  * synth and fails it on any unacknowledged finding.
  */
 import { App, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -40,6 +40,16 @@ exports.handler = async (event) => {
   });
   const res = await fetch(url, { method: 'POST', headers: request.headers, body });
   return { status: res.status, body: await res.json() };
+};
+`;
+
+// The push consumer: gets {records: [{topic, partition, offset, key, value, headers, timestamp}]} batches.
+// It logs offsets only (never values) and reports no failures.
+const CONSUMER_CODE = `
+exports.handler = async (event) => {
+  const r = event.records;
+  console.log(JSON.stringify({ partition: r[0] && r[0].partition, from: r[0] && r[0].offset, count: r.length }));
+  return { batchItemFailures: [] };
 };
 `;
 
@@ -84,6 +94,30 @@ export class FerryExampleStack extends Stack {
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',
     });
+
+    // A push consumer: the dispatcher invokes it with batches of orders, in order per partition, at most
+    // 50 records a second; records that fail 3 retries go to the orders-shipping-dlq topic.
+    const consumerLogs = new logs.LogGroup(this, 'ShippingLogs', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const consumerRole = new iam.Role(this, 'ShippingRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    consumerLogs.grantWrite(consumerRole);
+    const shipping = new lambda.Function(this, 'Shipping', {
+      description: 'Ferry example: a push consumer of the orders topic',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(CONSUMER_CODE),
+      timeout: Duration.seconds(30),
+      role: consumerRole,
+      logGroup: consumerLogs,
+    });
+    Validations.of(shipping).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',
+    });
+    orders.addConsumer('shipping', { handler: shipping, batchSize: 100, maxRecordsPerSecond: 50, maxRetries: 3 });
 
     new CfnOutput(this, 'Url', { value: this.ferry.url, description: 'Ferry HTTP API v1 base URL (SigV4, service execute-api)' });
     new CfnOutput(this, 'TableName', { value: this.ferry.tableName });
