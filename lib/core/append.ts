@@ -72,8 +72,15 @@ class SettleRequest {
   ) {}
 }
 
-/** Flushes of one topic in flight at once (uploads overlap; commits stay in order). */
-const PIPELINE_DEPTH = 4;
+/**
+ * Flushes of one topic in flight at once (uploads overlap; commits stay in order). A second flush starts
+ * beside a running one only once PIPELINE_MIN_BYTES wait: every flush creates one object, i.e. one journal
+ * commit on a local disk, and small concurrent ones contend for the journal (measured: 8 producers of
+ * single records lose about a third of their rate at depth 2 and more at 4), whereas big ones gain from
+ * overlapping the next one's encoding and upload with the previous commit. Small requests coalesce instead.
+ */
+const PIPELINE_DEPTH = 2;
+const PIPELINE_MIN_BYTES = 1024 * 1024;
 
 interface TopicPipe {
   queue: Pending[];
@@ -120,7 +127,7 @@ export class Appender {
 
   /** Starts flushes while there is work, a free slot and no idempotent barrier. */
   private pump(topicId: string, pipe: TopicPipe): void {
-    while (pipe.queue.length > 0 && pipe.inFlight < PIPELINE_DEPTH && !pipe.barrier) {
+    while (pipe.queue.length > 0 && !pipe.barrier && (pipe.inFlight === 0 || (pipe.inFlight < PIPELINE_DEPTH && queuedBytes(pipe.queue) >= PIPELINE_MIN_BYTES))) {
       const requests = this.take(pipe.queue);
       const barrier = requests.some((r) => r.idem);
       const previous = pipe.tail;
@@ -383,6 +390,12 @@ export class Appender {
   forgetHead(pk: string): void {
     this.heads.delete(pk);
   }
+}
+
+function queuedBytes(q: Pending[]): number {
+  let n = 0;
+  for (const p of q) n += p.bytes;
+  return n;
 }
 
 /** A request's (partition, offset) per record, in its order, once bases are known. */
