@@ -20,6 +20,14 @@ export interface ProducerConfig {
   maxBatchBytes?: number;
   /** At most this many records per request (default 10 000, the server's limit). */
   maxBatchRecords?: number;
+  /**
+   * Idempotent producer (default true): the producer gets an id and epoch from `POST /v1/producers` and numbers
+   * its requests per topic, so a retry after a lost answer is stored once and answers the original offsets.
+   * Its requests are then retried on lost connections and 5xx too. `false` sends plain requests.
+   */
+  idempotent?: boolean;
+  /** Take over an earlier producer with this id (its epoch is bumped, fencing the old instance). */
+  producerId?: string;
 }
 
 interface SendOp {
@@ -49,6 +57,11 @@ export class Producer {
   private readonly maxBatchBytes: number;
   private readonly maxBatchRecords: number;
   private readonly queues = new Map<string, TopicQueue>();
+  private readonly idempotent: boolean;
+  private wantedId?: string;
+  private identity?: Promise<{ id: string; epoch: number }>;
+  /** The next sequence per topic (requests stored so far). */
+  private readonly sequences = new Map<string, number>();
 
   constructor(
     private readonly transport: Transport,
@@ -57,6 +70,28 @@ export class Producer {
     this.lingerMs = config.lingerMs ?? 5;
     this.maxBatchBytes = config.maxBatchBytes ?? 1024 * 1024;
     this.maxBatchRecords = config.maxBatchRecords ?? 10_000;
+    this.idempotent = config.idempotent ?? true;
+    this.wantedId = config.producerId;
+  }
+
+  /** This producer's id and epoch (idempotent producers), fetched once. */
+  producerIdentity(): Promise<{ id: string; epoch: number }> {
+    this.identity ??= this.transport
+      .request<{ id: string; epoch: number }>({
+        method: 'POST',
+        path: '/v1/producers',
+        body: this.wantedId ? { id: this.wantedId } : {},
+        idempotent: false,
+      })
+      .then((identity) => {
+        this.wantedId = identity.id; // a later re-init bumps this producer's epoch
+        return identity;
+      })
+      .catch((e) => {
+        this.identity = undefined;
+        throw e;
+      });
+    return this.identity;
   }
 
   /** Nothing to open (HTTP); kept so kafkajs code runs unchanged. */
@@ -123,12 +158,19 @@ export class Producer {
     let slots = batch.filter((s) => !s.op.failed);
     while (slots.length) {
       try {
+        let producer: { id: string; epoch: number; sequence: number } | undefined;
+        if (this.idempotent) {
+          const { id, epoch } = await this.producerIdentity();
+          producer = { id, epoch, sequence: this.sequences.get(topic) ?? 0 };
+        }
         const res = await this.transport.request<{ records: Array<{ partition: number; offset?: string }> }>({
           method: 'POST',
           path: `/v1/topics/${encodeURIComponent(topic)}/records`,
-          body: { records: slots.map((s) => s.record) },
-          idempotent: false,
+          body: { records: slots.map((s) => s.record), ...(producer && { producer }) },
+          // With a producer sequence a retry is stored once, so lost answers and 5xx may be retried.
+          idempotent: producer !== undefined,
         });
+        if (producer) this.sequences.set(topic, producer.sequence + 1);
         res.records.forEach((r, i) => {
           const s = slots[i];
           s.op.results[s.index] = { topic, partition: r.partition, offset: r.offset ?? '' };
@@ -143,6 +185,12 @@ export class Producer {
           fail(bad, e);
           slots = slots.filter((s) => s.op !== bad);
           continue;
+        }
+        if (this.idempotent && !(e instanceof FerryError && e.status < 500)) {
+          // Unknown outcome even after retries: this sequence may or may not be stored. A new epoch (sequences
+          // from 0) keeps the next batches from being taken for retries of this one.
+          this.identity = undefined;
+          this.sequences.clear();
         }
         for (const s of slots) fail(s.op, e);
         return;

@@ -227,7 +227,7 @@ export class Appender {
     try {
       if (what === 'sequence') {
         const stored = await this.ctx.meta.get(
-          metaKeys.producerRequestsPk(idem.producerId, request.topic.topicId),
+          metaKeys.producerRequestsPk(idem.producerId, idem.epoch, request.topic.topicId),
           metaKeys.producerRequestSk(idem.sequence),
         );
         if (stored) return request.resolve(decodeResults(stored.data));
@@ -362,7 +362,7 @@ export class Appender {
   /** The conditions and the record of one idempotent request, appended to its commit's ops. */
   private idempotenceOps(req: Pending, results: ProduceResult[], ops: WriteOp[], roles: OpRole[]): void {
     const idem = req.idem!;
-    const pk = metaKeys.producerRequestsPk(idem.producerId, req.topic.topicId);
+    const pk = metaKeys.producerRequestsPk(idem.producerId, idem.epoch, req.topic.topicId);
     ops.push({ op: 'check', pk: metaKeys.producersPk, sk: metaKeys.producerSk(idem.producerId), expect: idem.producerVersion });
     roles.push({ idem: req, what: 'producer' });
     ops.push({ op: 'put', pk, sk: metaKeys.producerRequestSk(idem.sequence), data: encodeResults(results), expect: 'absent' });

@@ -81,7 +81,8 @@ export const metaKeys = {
   /** Idempotent producers: one item each (its epoch), and the results of its recent requests per topic. */
   producersPk: 'producers',
   producerSk: (producerId: string) => `pr#${validateId(producerId)}`,
-  producerRequestsPk: (producerId: string, topicId: string) => `pq#${validateId(producerId)}#${validateId(topicId)}`,
+  producerRequestsPk: (producerId: string, epoch: number, topicId: string) =>
+    `pq#${validateId(producerId)}#${Math.floor(epoch)}#${validateId(topicId)}`,
   producerRequestSk: (sequence: number) => `s#${sequence.toString().padStart(16, '0')}`,
 
   /** Push consumers declared for the cloud (the dispatcher reads them): one item per (topic, consumer). */

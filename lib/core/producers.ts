@@ -1,6 +1,7 @@
 /**
  * Idempotent producers (DESIGN.md §3, as Kafka's): `init` hands out (id, epoch); a request carrying
- * (id, epoch, sequence) is stored once. The sequence counts a producer's requests to one topic, from 0.
+ * (id, epoch, sequence) is stored once. The sequence counts the requests of one producer epoch to one topic,
+ * from 0 (a new epoch starts again at 0).
  */
 import type { IdempotenceClaim } from './append';
 import { decodeResults } from './append';
@@ -66,7 +67,7 @@ export class Producers {
         currentEpoch: current,
       });
     }
-    const pk = metaKeys.producerRequestsPk(ref.id, topic.topicId);
+    const pk = metaKeys.producerRequestsPk(ref.id, ref.epoch, topic.topicId);
     const same = await this.ctx.meta.get(pk, metaKeys.producerRequestSk(ref.sequence));
     if (same) return { duplicate: decodeResults(same.data) };
     const [last] = await this.ctx.meta.query(pk, { prefix: 's#', reverse: true, limit: 1 });

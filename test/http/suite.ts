@@ -309,7 +309,7 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         const bumped = await call('POST', '/v1/producers', { id: p.id });
         expect(bumped.json).toEqual({ id: p.id, epoch: 1 });
         expectError(await send(0, 1), 409, 'fenced');
-        expect((await send(1, 1)).status).toBe(200);
+        expect((await send(1, 0)).status).toBe(200); // a new epoch numbers its requests from 0 again
         expectError(await call('POST', `/v1/topics/${topic}/records`, { records: [{ value: 1 }], producer: { id: 'never-made', epoch: 0, sequence: 0 } }), 409, 'fenced');
         const t = await call('GET', `/v1/topics/${topic}`);
         expect(t.json.partitions[0].highWatermark).toBe('2');

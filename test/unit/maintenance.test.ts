@@ -1,5 +1,5 @@
 /** G8: retention never deletes unexpired or referenced data; orphans are collected only after the grace period. */
-import { objectKeys } from '../../lib/core/keys';
+import { metaKeys, objectKeys } from '../../lib/core/keys';
 import { makeLocalLog, rec, text, type LocalLog } from '../helpers/local-log';
 
 const HOUR = 3_600_000;
@@ -109,7 +109,10 @@ describe('replication and repair', () => {
     const keys = (await a.list('topics/')).objects.map((o) => o.key);
     expect((await b.list('topics/')).objects.map((o) => o.key)).toEqual(keys);
     for (const k of keys) await b.delete(k);
-    const damaged = keys[0];
+    // The object holding partition 0's first record:
+    const topic = await l.log.topics.get('r');
+    const [first] = await l.ctx.meta.query(metaKeys.partitionPk(topic.topicId, 0), { prefix: metaKeys.entrySkPrefix, limit: 1 });
+    const damaged = String(first.data.objectKey);
     const bytes = Buffer.from((await a.get(damaged))!);
     bytes[bytes.length - 2] ^= 0xff;
     await a.delete(damaged);
