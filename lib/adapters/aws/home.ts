@@ -89,7 +89,13 @@ export async function openAwsHome(
     stores,
     clock: options.clock ?? systemClock,
     ids: options.ids ?? randomIds,
-    settings: makeSettings(options.settings),
+    settings: makeSettings({
+      // Lambda answers at most 6 MB and API Gateway ends a request after 30 s: keep fetches inside both.
+      // Concurrent Lambdas race on hot partitions more than one process does: more commit attempts.
+      commitAttempts: 20,
+      ...options.settings,
+      limits: { maxFetchBytes: 5 * 1024 * 1024, maxWaitMs: 25_000, ...options.settings?.limits },
+    }),
   };
   return {
     ctx,
