@@ -27,7 +27,7 @@ const segment = fc.oneof(
 );
 
 const routePath = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('/v1/topics', '/v1/topics/orders', '/v1/topics/orders/records', '/v1/topics/orders/partitions/0/records', '/v1/topics/orders/scheduled', '/v1/producers', '/v1/groups', '/v1/groups/billing', '/v1/groups/billing/members', '/v1/groups/billing/offsets', '/v1/groups/billing/seek') },
+  { weight: 8, arbitrary: fc.constantFrom('/v1/topics', '/v1/topics/orders', '/v1/topics/orders/records', '/v1/topics/orders/partitions/0/records', '/v1/topics/orders/scheduled', '/v1/producers', '/v1/groups', '/v1/groups/billing', '/v1/groups/billing/members', '/v1/groups/billing/offsets', '/v1/groups/billing/seek') },
   { weight: 2, arbitrary: fc.array(segment, { minLength: 0, maxLength: 7 }).map((s) => `/${s.join('/')}`) },
   { weight: 2, arbitrary: fc.array(segment, { minLength: 0, maxLength: 4 }).map((s) => `/v1/topics/${s.join('/')}`) },
 );

@@ -217,7 +217,7 @@ class Clients {
   }
 
   /** One attempt of a produce, recorded. */
-  async produce(client: string, records: SentRecord[], producer?: { id: string; epoch: number; sequence: number }, retries = 0): Promise<Op> {
+  async produce(client: string, records: SentRecord[], producer?: { id: string; epoch: number; sequence: number }, retries = 0, resend = false): Promise<Op> {
     const value: ProduceValue = { topic: TOPIC, records, producer };
     const op = this.history.invoke(client, 'produce', value);
     for (let attempt = 0; ; attempt++) {
@@ -232,7 +232,8 @@ class Clients {
         // Only an idempotent request may be retried after an unknown outcome (G5); a definite answer to a
         // retry says nothing about an earlier attempt, so it leaves the op unknown.
         const definite = classify(e) === 'fail';
-        if (definite && attempt === 0) {
+        // A re-send of a request whose outcome is unknown: no answer to it says the first one failed.
+        if (definite && attempt === 0 && !resend) {
           this.history.fail(op, e);
           return op;
         }
@@ -293,9 +294,9 @@ class Clients {
         // A successor took over: a restarted producer gets the current epoch and resolves its last sequence.
         me = (await this.init(client, me.id)) ?? me;
       } else if (op.outcome === 'info') {
-        // Still unknown after the retries: the next request would be a gap if this one never landed; retry it
-        // as a new op with the same sequence (a duplicate answers its original offsets).
-        const again = await this.produce(client, records.map((r) => ({ ...r, value: `${r.value}r` })), { id: me.id, epoch: me.epoch, sequence }, 8);
+        // Still unknown after the retries: the next request would be a gap if this one never landed; send the
+        // same request again as a new op (a duplicate answers its original offsets).
+        const again = await this.produce(client, records, { id: me.id, epoch: me.epoch, sequence }, 8, true);
         if (again.outcome === 'ok') sequence++;
       }
     }
@@ -397,12 +398,31 @@ async function drainAndCheck(cluster: Cluster, history: History): Promise<CheckR
   while ((await maintenance.moveDue()) > 0);
   const topic = await log.topics.get(TOPIC);
   const drained: DrainedPartition[] = [];
+  const unreadable: string[] = [];
   for (let p = 0; p < topic.partitionCount; p++) {
     const first = await log.fetcher.head(topic, p);
     const d: DrainedPartition = { topic: TOPIC, partition: p, logStartOffset: first.logStartOffset, highWatermark: first.nextOffset, records: [], drainedAt: cluster.clock.now() };
     let offset = first.logStartOffset;
     while (offset < d.highWatermark) {
-      const page = await log.fetcher.fetch(topic, p, offset, { maxRecords: 10_000, maxBytes: 64 << 20, waitMs: 0 });
+      let page;
+      try {
+        page = await log.fetcher.fetch(topic, p, offset, { maxRecords: 10_000, maxBytes: 64 << 20, waitMs: 0 });
+      } catch {
+        page = undefined;
+      }
+      // A failing page: read record by record to find the batch that cannot be read.
+      if (!page) try {
+        page = await log.fetcher.fetch(topic, p, offset, { maxRecords: 1, maxBytes: 64 << 20, waitMs: 0 });
+      } catch (e) {
+        // A committed batch that cannot be read: its records are missing from the drain (the checker counts
+        // them lost), and its segment was deleted while referenced (premature-delete). Skip past it.
+        const [entry] = await cluster.backing.meta.query(metaKeys.partitionPk(topic.topicId, p), { prefix: metaKeys.entrySkPrefix, lte: metaKeys.entrySk(offset), reverse: true, limit: 1 });
+        if (!entry) throw e;
+        const bad = entryItem.decode(entry);
+        unreadable.push(`${TOPIC}/${p} offsets ${bad.baseOffset}..${bad.baseOffset + BigInt(bad.count) - 1n}: ${(e as Error).message}`);
+        offset = bad.baseOffset + BigInt(bad.count);
+        continue;
+      }
       for (const r of page.records) d.records.push({ offset: r.offset, value: JSON.parse(Buffer.from(r.value.bytes).toString('utf8')) as string });
       if (page.records.length === 0) break;
       offset = page.nextOffset;
@@ -440,6 +460,11 @@ async function drainAndCheck(cluster: Cluster, history: History): Promise<CheckR
     for (const [key, replicas] of referenced) if (replicas.includes(store.name) && !present.has(key)) missingCopies++;
   }
   const result = check({ history, drained, finalCommitted, orphans });
+  if (unreadable.length) {
+    result.counts['premature-delete'] += unreadable.length;
+    (result.examples['premature-delete'] ??= []).push(...unreadable.slice(0, 5).map((u) => `committed but unreadable: ${u}`));
+    result.total += unreadable.length;
+  }
   if (missingCopies) {
     result.counts['premature-delete'] += missingCopies;
     (result.examples['premature-delete'] ??= []).push(`${missingCopies} referenced segment copies missing after repair`);

@@ -1,0 +1,83 @@
+/**
+ * BUG found by the chaos simulation (seeds 20240834, 20240839 of `npm run chaos -- --seed 20240611`):
+ * garbage collection can delete the segment of a batch that is then committed (or was just committed), so an
+ * ACKNOWLEDGED record becomes unreadable (`data`: object missing on every replica) — G1 / G8.
+ *
+ * The commit protects itself from GC with a time check (lib/core/append.ts, commitGroup: refuse when
+ * `now - startedAt > orphanGraceMs / 2`), but the check and the conditional write are not one atomic step:
+ * a writer paused between them (GC pause, SIGSTOP, a slow metadata call) commits after GC listed the index,
+ * found the object unreferenced and old, and deleted it. Delayed records have no check at all
+ * (lib/core/delay.ts, Scheduler.schedule writes the due item however old its upload is).
+ *
+ * These tests hold the writer at its metadata write with a gate, run GC past the grace period, then let the
+ * write go. They are `it.failing` so `npm test` stays green while the bug is open: when it is fixed they
+ * start to "fail" — turn them into plain `it`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { FsObjectStore } from '../../lib/adapters/local/fs-object-store';
+import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-store';
+import { randomIds } from '../../lib/adapters/local/system';
+import { Log } from '../../lib/core/log';
+import { Maintenance } from '../../lib/core/maintenance';
+import { makeSettings } from '../../lib/core/settings';
+import { Gates, GatedMetadataStore } from '../helpers/faults';
+import { jsonPayload } from '../helpers/records';
+import { SimClock } from '../helpers/sim-clock';
+
+const GRACE = 10_000;
+
+async function cluster() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ferry-gcrace-'));
+  const meta = new SqliteMetadataStore(path.join(dir, 'meta.sqlite'));
+  const stores = [await new FsObjectStore('s0', path.join(dir, 's0')).open()];
+  const clock = new SimClock();
+  const settings = makeSettings({ topicCacheMs: 0, orphanGraceMs: GRACE });
+  const gates = new Gates();
+  const writer = new Log({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings });
+  const other = new Log({ meta, stores, clock, ids: randomIds, settings });
+  await other.topics.create({ name: 'orders', partitions: 1, retentionMs: -1 });
+  return { clock, gates, writer, other, gc: new Maintenance(other), close: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })) };
+}
+
+const rec = (v: string, deliverAt?: number) => ({ key: null, value: jsonPayload(v), headers: Object.create(null), partition: 0, deliverAt });
+
+describe('GC vs a paused writer (open bug, see the file comment)', () => {
+  it.failing('an acknowledged record stays readable when its writer paused between the age check and the commit', async () => {
+    const c = await cluster();
+    try {
+      c.gates.close(/^meta\.write .*i#/); // the commit: head + index entry
+      const acked = c.writer.produce('orders', [rec('paused')]);
+      await c.gates.reached(/^meta\.write .*i#/); // uploaded, age checked, about to write
+      c.clock.advance(GRACE + 1); // the pause
+      await c.gc.run();
+      c.gates.open(/^meta\.write .*i#/);
+      const [answer] = await acked;
+      expect('offset' in answer && answer.offset).toBe(0n); // acknowledged …
+      const read = await c.other.fetch('orders', 0, 0n, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 }); // … so it must be readable
+      expect(read.records.map((r) => Buffer.from(r.value.bytes).toString())).toEqual(['"paused"']);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it.failing('an acknowledged delayed record is delivered when its writer paused between the upload and the due item', async () => {
+    const c = await cluster();
+    try {
+      c.gates.close(/^meta\.write put d#/); // the due-time index item
+      const acked = c.writer.produce('orders', [rec('later', c.clock.now() + 1_000)]);
+      await c.gates.reached(/^meta\.write put d#/);
+      c.clock.advance(GRACE + 1);
+      await c.gc.run();
+      c.gates.open(/^meta\.write put d#/);
+      await acked; // acknowledged with a scheduled id
+      c.clock.advance(2_000);
+      await c.gc.moveDue();
+      const read = await c.other.fetch('orders', 0, 0n, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 });
+      expect(read.records.map((r) => Buffer.from(r.value.bytes).toString())).toEqual(['"later"']);
+    } finally {
+      await c.close();
+    }
+  });
+});
