@@ -1,5 +1,5 @@
 /**
- * Encode / decode pairs for the consumer group items (layout in DESIGN §3 "Consumer groups" and docs/groups.md):
+ * Encode / decode pairs for the consumer group items (layout in DESIGN §3 "Consumer groups" and README "Consumer groups"):
  *
  *   pk `g#<group>` sk `state`          membership, generation, assignment (changes only on rebalance or seek)
  *   pk `g#<group>` sk `m#<memberId>`   a member's last heartbeat (written by each heartbeat)

@@ -1,5 +1,5 @@
 /**
- * docs/deploy.md's construct example is test/infra/fixtures/readme-example.ts, verbatim but for the import
+ * README.md's construct example (Deploy to AWS) is test/infra/fixtures/readme-example.ts, verbatim but for the import
  * path: this file checks that, type-checks the fixture with the TypeScript compiler (ts-jest here runs
  * without diagnostics), and synthesizes it once the lambda/ entries it relies on exist.
  */
@@ -17,9 +17,9 @@ function exampleBody(): string {
   return text.split('// --- example start\n')[1].split('// --- example end')[0].trim();
 }
 
-describe('docs/deploy.md', () => {
+describe('README.md, Deploy to AWS', () => {
   test('GIVEN the doc WHEN read THEN its construct example is the tested fixture', () => {
-    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'deploy.md'), 'utf8');
+    const doc = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(doc).toContain(exampleBody());
     expect(doc).toContain("import { Ferry, StartingPosition } from '../lib/constructs';");
     expect(doc).toContain('curl --aws-sigv4');
