@@ -355,7 +355,9 @@ export class Appender {
           { topic: topic.name },
         );
       }
-      await this.ctx.clock.sleep(Math.floor(this.ctx.ids.random() * 5 * attempt));
+      // Exponential backoff with full jitter: racing writers (Lambdas on a hot partition) spread out.
+      const step = Math.min(200, 5 * 2 ** (attempt - 1));
+      await this.ctx.clock.sleep(Math.floor(step / 2 + (this.ctx.ids.random() * step) / 2));
     }
   }
 
@@ -409,13 +411,32 @@ function resultsOf(req: Pending, batches: PartitionBatch[]): ProduceResult[] {
   return results;
 }
 
-/** Stored results of an idempotent request: [partition, offset] pairs. */
-export function encodeResults(results: ProduceResult[]): { results: Array<[number, string]> } {
-  return { results: results.map((r) => [r.partition, r.offset.toString()]) };
+/**
+ * Stored results of an idempotent request, as runs `[partition, firstOffset, count]` of consecutive records
+ * (a request's records to one partition get consecutive offsets), so even 10 000 records stay small.
+ */
+export function encodeResults(results: ProduceResult[]): { runs: Array<[number, string, number]> } {
+  const runs: Array<[number, string, number]> = [];
+  let last: { partition: number; next: bigint; run: [number, string, number] } | undefined;
+  for (const r of results) {
+    if (last && last.partition === r.partition && last.next === r.offset) {
+      last.run[2]++;
+      last.next++;
+    } else {
+      const run: [number, string, number] = [r.partition, r.offset.toString(), 1];
+      runs.push(run);
+      last = { partition: r.partition, next: r.offset + 1n, run };
+    }
+  }
+  return { runs };
 }
 
 export function decodeResults(data: Record<string, unknown>): ProduceResult[] {
-  const rows = data.results;
-  if (!Array.isArray(rows)) throw new FerryError('data', 'a stored idempotent request has no results');
-  return rows.map((row) => ({ partition: Number(row[0]), offset: BigInt(row[1] as string) }));
+  const runs = data.runs;
+  if (!Array.isArray(runs)) throw new FerryError('data', 'a stored idempotent request has no results');
+  const out: ProduceResult[] = [];
+  for (const [partition, first, count] of runs as Array<[number, string, number]>) {
+    for (let i = 0; i < count; i++) out.push({ partition: Number(partition), offset: BigInt(first) + BigInt(i) });
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { entryItem, headItem, topicItem } from '../../lib/core/items';
 import { metaKeys, objectKeys, padOffset, validateGroupId, validateTopicName } from '../../lib/core/keys';
+import { decodeResults, encodeResults } from '../../lib/core/append';
 import { isFerryError } from '../../lib/core/errors';
 
 const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });
@@ -68,5 +69,28 @@ describe('keys', () => {
     expect(objectKeys.segment('001-ab', '002-cd')).toBe('topics/001-ab/002-cd.seg');
     expect(() => objectKeys.segment('../x', '1')).toThrow();
     expect(() => metaKeys.topicSk('../etc')).toThrow();
+  });
+});
+
+describe('idempotent request results', () => {
+  it('round-trip as runs, small for large requests', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ partition: fc.integer({ min: 0, max: 5 }), n: fc.integer({ min: 1, max: 50 }) }), { maxLength: 20 }), (groups) => {
+        const next = new Map<number, bigint>();
+        const results = groups.flatMap(({ partition, n }) =>
+          Array.from({ length: n }, () => {
+            const offset = next.get(partition) ?? 0n;
+            next.set(partition, offset + 1n);
+            return { partition, offset };
+          }),
+        );
+        const stored = JSON.parse(JSON.stringify(encodeResults(results)));
+        expect(decodeResults(stored)).toEqual(results);
+      }),
+    );
+    const big = Array.from({ length: 10_000 }, (_, i) => ({ partition: i % 2, offset: BigInt(Math.floor(i / 2)) }));
+    expect(JSON.stringify(encodeResults(big)).length).toBeLessThan(300_000);
+    const runs = Array.from({ length: 10_000 }, (_, i) => ({ partition: 3, offset: 100n + BigInt(i) }));
+    expect(encodeResults(runs)).toEqual({ runs: [[3, '100', 10_000]] });
   });
 });
