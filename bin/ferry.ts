@@ -93,30 +93,26 @@ program
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
 
-function readConfig(file: string): FerryConfig {
+/** Reads a JSON file given on the command line, then checks it with `parse` (which lists every problem). */
+function readJsonFile<T>(file: string, what: string, parse: (raw: unknown) => T): T {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read config file ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }
-  return parseConfig(raw);
+  return parse(raw);
 }
 
-function readTokens(file: string): TokensFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`cannot read tokens file ${file}: ${(e as Error).message}`);
-  }
-  const parsed = tokensFileSchema.safeParse(raw);
-  if (!parsed.success) {
+const readConfig = (file: string): FerryConfig => readJsonFile(file, 'config file', parseConfig);
+
+const readTokens = (file: string): TokensFile =>
+  readJsonFile(file, 'tokens file', (raw) => {
+    const parsed = tokensFileSchema.safeParse(raw);
+    if (parsed.success) return parsed.data;
     const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(file)'}: ${i.message}`);
     throw new Error(`tokens file ${file} is not valid:\n${problems.join('\n')}`);
-  }
-  return parsed.data;
-}
+  });
 
 program
   .command('repair')
