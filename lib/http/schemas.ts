@@ -38,7 +38,16 @@ export const producerRefSchema = z.strictObject({
 
 export const initProducerSchema = z.strictObject({ id: z.string().optional() });
 
-export const produceSchema = (maxRecords: number) =>
+const produceSchemas = new Map<number, z.ZodType>();
+
+/** The produce body's schema for a records limit; built once per limit (zod compiles each schema it builds). */
+export function produceSchema(maxRecords: number) {
+  let schema = produceSchemas.get(maxRecords) as ReturnType<typeof buildProduceSchema> | undefined;
+  if (!schema) produceSchemas.set(maxRecords, (schema = buildProduceSchema(maxRecords)));
+  return schema;
+}
+
+const buildProduceSchema = (maxRecords: number) =>
   z.strictObject({
     records: z
       .array(z.unknown())
