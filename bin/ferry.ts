@@ -77,7 +77,7 @@ program
     console.log('Try it:');
     console.log(`  curl -s -X POST ${ferry.url}/v1/topics -H 'content-type: application/json' -d '{"name":"orders","partitions":3}'`);
     console.log(`  curl -s -X POST ${ferry.url}/v1/topics/orders/records -H 'content-type: application/json' -d '{"records":[{"key":"u1","value":{"id":1}}]}'`);
-    console.log(`  curl -s '${ferry.url}/v1/topics/orders/partitions/0/records?offset=0'`);
+    console.log(`  curl -s '${ferry.url}/v1/topics/orders/partitions/1/records?offset=0'   # "u1" lands on partition 1 of 3`);
     console.log('');
     console.log('Press Ctrl-C to stop.');
     let stopping = false;

@@ -29,6 +29,7 @@ import { entryItem, headItem } from './items';
 import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
+import { decodeResults, encodeResults, sameBatch } from './producer-results';
 
 export interface AppendRecord {
   partition: number;
@@ -230,7 +231,10 @@ export class Appender {
           metaKeys.producerRequestsPk(idem.producerId, idem.epoch, request.topic.topicId),
           metaKeys.producerRequestSk(idem.sequence),
         );
-        if (stored) return request.resolve(decodeResults(stored.data));
+        if (stored) {
+          const ref = { id: idem.producerId, sequence: idem.sequence };
+          return request.resolve(sameBatch(decodeResults(stored.data), request.records.length, ref));
+        }
         throw new FerryError('conflict', `sequence ${idem.sequence} of producer ${idem.producerId} is too old to answer again`);
       }
       if (what === 'previous') {
@@ -409,34 +413,4 @@ function resultsOf(req: Pending, batches: PartitionBatch[]): ProduceResult[] {
     });
   }
   return results;
-}
-
-/**
- * Stored results of an idempotent request, as runs `[partition, firstOffset, count]` of consecutive records
- * (a request's records to one partition get consecutive offsets), so even 10 000 records stay small.
- */
-export function encodeResults(results: ProduceResult[]): { runs: Array<[number, string, number]> } {
-  const runs: Array<[number, string, number]> = [];
-  let last: { partition: number; next: bigint; run: [number, string, number] } | undefined;
-  for (const r of results) {
-    if (last && last.partition === r.partition && last.next === r.offset) {
-      last.run[2]++;
-      last.next++;
-    } else {
-      const run: [number, string, number] = [r.partition, r.offset.toString(), 1];
-      runs.push(run);
-      last = { partition: r.partition, next: r.offset + 1n, run };
-    }
-  }
-  return { runs };
-}
-
-export function decodeResults(data: Record<string, unknown>): ProduceResult[] {
-  const runs = data.runs;
-  if (!Array.isArray(runs)) throw new FerryError('data', 'a stored idempotent request has no results');
-  const out: ProduceResult[] = [];
-  for (const [partition, first, count] of runs as Array<[number, string, number]>) {
-    for (let i = 0; i < count; i++) out.push({ partition: Number(partition), offset: BigInt(first) + BigInt(i) });
-  }
-  return out;
 }

@@ -6,8 +6,7 @@ import type { CoreContext } from './context';
 import { FerryError, invalid } from './errors';
 import { Groups } from './groups';
 import { Fetcher, type FetchOptions } from './fetch';
-import { recordSize } from './codec/segment';
-import type { FetchResult, ProduceResult, RecordInput, TopicConfig } from './model';
+import type { FetchResult, ProduceResult, RecordInput, StoredRecord, TopicConfig } from './model';
 import { Notifier } from './notifier';
 import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
 import { Topics } from './topics';
@@ -55,7 +54,7 @@ export class Log {
     const delayed: Array<DelayedRecord & { index: number }> = [];
     inputs.forEach((input, index) => {
       const record = { key: input.key, value: input.value, headers: input.headers, timestamp: input.timestamp ?? now };
-      const size = recordSize(record);
+      const size = userBytes(record);
       if (size > topic.maxRecordBytes) {
         throw new FerryError(
           'too_large',
@@ -77,7 +76,7 @@ export class Log {
           `an idempotent request may touch at most ${this.appender.maxIdempotentPartitions} partitions; this one touches ${touched}`,
         );
       }
-      const claimed = await this.producers.claim(topic, options.producer);
+      const claimed = await this.producers.claim(topic, options.producer, immediate.length);
       if ('duplicate' in claimed) return claimed.duplicate;
       return this.appender.append(topic, immediate, claimed.claim);
     }
@@ -148,4 +147,11 @@ export class Log {
     this.dueChecked.set(topic.topicId, now);
     await this.scheduler.moveDue(topic, 100);
   }
+}
+
+/** What the record limit counts: the bytes of key, value, and header names and values (not the framing). */
+function userBytes(r: StoredRecord): number {
+  let n = (r.key ? r.key.bytes.length : 0) + r.value.bytes.length;
+  for (const name of Object.keys(r.headers)) n += Buffer.byteLength(name) + Buffer.byteLength(r.headers[name]);
+  return n;
 }

@@ -4,7 +4,7 @@
  * from 0 (a new epoch starts again at 0).
  */
 import type { IdempotenceClaim } from './append';
-import { decodeResults } from './append';
+import { decodeResults, sameBatch } from './producer-results';
 import type { CoreContext } from './context';
 import { FerryError, invalid } from './errors';
 import { metaKeys } from './keys';
@@ -53,7 +53,7 @@ export class Producers {
    * original offsets at once; a stale epoch is `fenced`; a gap is a `conflict`. The commit checks the same
    * conditions again atomically, so a race between two retries still stores the batch once.
    */
-  async claim(topic: TopicConfig, ref: ProducerRef): Promise<ClaimResult> {
+  async claim(topic: TopicConfig, ref: ProducerRef, recordCount: number): Promise<ClaimResult> {
     if (!PRODUCER_ID.test(ref.id)) throw invalid(`producer.id ${JSON.stringify(ref.id)} is not a producer id`);
     const item = await this.ctx.meta.get(metaKeys.producersPk, metaKeys.producerSk(ref.id));
     if (!item) {
@@ -69,7 +69,7 @@ export class Producers {
     }
     const pk = metaKeys.producerRequestsPk(ref.id, ref.epoch, topic.topicId);
     const same = await this.ctx.meta.get(pk, metaKeys.producerRequestSk(ref.sequence));
-    if (same) return { duplicate: decodeResults(same.data) };
+    if (same) return { duplicate: sameBatch(decodeResults(same.data), recordCount, ref) };
     const [last] = await this.ctx.meta.query(pk, { prefix: 's#', reverse: true, limit: 1 });
     const lastSequence = last ? Number(last.sk.slice(2)) : -1;
     if (ref.sequence <= lastSequence) {

@@ -33,8 +33,14 @@ interface Grant {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
+/**
+ * Whether the patterns allow `topic`; without a topic (the route names it in its body: groups, producers,
+ * topic creation) whether they allow any topic at all — the route then checks each topic it is given.
+ */
 const matches = (patterns: string[], topic: string | undefined) =>
-  patterns.some((p) => p === '*' || (topic !== undefined && (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : p === topic)));
+  topic === undefined
+    ? patterns.length > 0
+    : patterns.some((p) => p === '*' || (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : p === topic));
 
 /** What a request needs: a right, on a topic when the path names one (undefined: on any topic). */
 export function requirement(method: string, path: string): { right: Right | 'any'; topic?: string } {
@@ -98,10 +104,25 @@ export class TokenAuth {
     };
   }
 
-  /** For routes whose topic is in the body (create): may this request's token administer `topic`? */
+  /**
+   * For routes whose topics are in the body (create, group join / commit / seek): may this request's token
+   * do `right` on `topic`? No grant (no tokens configured): yes.
+   */
   static check(grant: unknown, right: Right, topic: string): void {
-    if (grant && !matches((grant as Grant).rights[right], topic)) {
+    if (grant && !TokenAuth.allows(grant, right, topic)) {
       throw new FerryError('forbidden', `this token may not ${right} on topic "${topic}"`, {});
     }
+  }
+
+  /** Whether a request's grant (or no grant: no tokens configured) allows `right` on `topic`. */
+  static allows(grant: unknown, right: Right, topic: string): boolean {
+    if (!grant) return true;
+    const rights = (grant as Grant).rights;
+    return matches(rights[right], topic) || (right === 'consume' && matches(rights.admin, topic));
+  }
+
+  /** Whether a request's grant may see `topic` at all (in listings). */
+  static sees(grant: unknown, topic: string): boolean {
+    return (['produce', 'consume', 'admin'] as const).some((r) => TokenAuth.allows(grant, r, topic));
   }
 }

@@ -30,6 +30,7 @@ export async function readJsonBody(req: Request, maxBytes: number, maxDepth: num
     throw invalid('the request body is not valid UTF-8');
   }
   checkDepth(text, maxDepth);
+  if (MAYBE_LOSSY.test(text)) checkNumbers(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -69,6 +70,43 @@ async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** A number literal that may not survive as a double: 16+ digits in a row, or a 3-digit exponent. */
+const MAYBE_LOSSY = /\d{16}|[eE][+-]?\d{3}/;
+const NUMBER_OR_STRING = /"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/**
+ * Keys and values come back exactly as sent, so a number that a double cannot hold is refused rather than
+ * changed: one that overflows (1e400 would become null) or underflows to 0, or an integer beyond 2^53 that
+ * would lose digits (send such ids as strings). Strings are skipped; only literals outside them count.
+ */
+export function checkNumbers(text: string): void {
+  NUMBER_OR_STRING.lastIndex = 0;
+  for (let m = NUMBER_OR_STRING.exec(text); m !== null; m = NUMBER_OR_STRING.exec(text)) {
+    if (m[0] === '"') {
+      let end = m.index;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return;
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+      NUMBER_OR_STRING.lastIndex = end + 1;
+      continue;
+    }
+    const literal = m[0];
+    const n = Number(literal);
+    const exactInteger = /^-?\d+$/.test(literal) ? BigInt(literal) === BigInt(n) : true;
+    const underflow = n === 0 && /[1-9]/.test(literal.split(/[eE]/)[0]);
+    if (!Number.isFinite(n) || !exactInteger || underflow) {
+      const shown = literal.length > 40 ? `${literal.slice(0, 40)}…` : literal;
+      throw invalid(
+        `the number ${shown} cannot be stored exactly (JSON numbers are 64-bit floating point here); send it as a string`,
+        { position: m.index },
+      );
+    }
+  }
+}
 const NESTING = /["{}[\]]/g;
 
 /**
@@ -100,13 +138,19 @@ export function checkDepth(text: string, maxDepth: number): void {
 /** Every string and object key must be well-formed UTF-16 (a lone surrogate cannot be stored as UTF-8). */
 function checkStrings(v: unknown, path: string): void {
   if (typeof v === 'string') {
-    if (!v.isWellFormed()) throw invalid(`${path || 'body'}: string contains a lone surrogate`);
+    if (!v.isWellFormed()) throw invalid(`${path || 'body'}: string contains a lone surrogate`, recordIndex(path));
   } else if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) checkStrings(v[i], `${path}[${i}]`);
   } else if (v !== null && typeof v === 'object') {
     for (const k of Object.keys(v)) {
-      if (!k.isWellFormed()) throw invalid(`${path || 'body'}: a property name contains a lone surrogate`);
+      if (!k.isWellFormed()) throw invalid(`${path || 'body'}: a property name contains a lone surrogate`, recordIndex(path));
       checkStrings((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
     }
   }
+}
+
+/** `records[3].value…` → `{ index: 3 }`: a bad record is named by its index. */
+function recordIndex(path: string): { index?: number } {
+  const m = /^records\[(\d+)\]/.exec(path);
+  return m ? { index: Number(m[1]) } : {};
 }

@@ -75,6 +75,11 @@ export function parseWith<T extends z.ZodType>(
 ): z.infer<T> {
   const res = schema.safeParse(value);
   if (res.success) return res.data;
-  const problems = res.error.issues.map((i) => `${context.prefix ?? ''}${describe(i)}`);
+  const problems = res.error.issues.map((i) => {
+    const text = describe(i);
+    if (!context.prefix) return text;
+    // "records[0]." + "partition: …" → "records[0].partition: …"; a problem of the whole record: "records[0]: …"
+    return i.path.length ? `${context.prefix}${text}` : `${context.prefix.replace(/\.$/, '')}: ${text}`;
+  });
   throw invalid(problems.join('; '), { problems, ...(context.index !== undefined && { index: context.index }) });
 }

@@ -128,7 +128,27 @@ export function parsePartition(raw: string, max: number): number {
   return Number(raw);
 }
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * An ISO-8601 date-time with a zone (`2030-01-01T09:00:00Z`, `…+02:00`) → epoch ms; NaN when it is not one or
+ * names no real time (Date.parse would roll 2026-11-31 over to December 1st).
+ */
+export function parseIsoTime(text: string): number {
+  const m = ISO_8601.exec(text);
+  if (!m) return Number.NaN;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[7] ?? '0'].map(Number);
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  const valid =
+    calendar.getUTCFullYear() === year &&
+    calendar.getUTCMonth() === month - 1 &&
+    calendar.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    (m[10] === undefined || (Number(m[10]) < 24 && Number(m[11]) < 60));
+  return valid ? Date.parse(text) : Number.NaN;
+}
 
 /**
  * `deliverAt` (epoch ms or an ISO-8601 date-time with a zone) or `deliverAfterMs` (relative to `now`) → epoch ms.
@@ -142,7 +162,7 @@ export function parseDeliverAt(at: number | string | undefined, afterMs: number 
     if (!Number.isSafeInteger(at) || at < 0) throw invalid(`${where}.deliverAt must be epoch milliseconds or an ISO-8601 time`);
     return at;
   }
-  const ms = ISO_8601.test(at) ? Date.parse(at) : Number.NaN;
+  const ms = parseIsoTime(at);
   if (Number.isNaN(ms)) {
     throw invalid(`${where}.deliverAt ${JSON.stringify(at.slice(0, 40))} is not a time: use epoch milliseconds or ISO-8601 like 2030-01-01T00:00:00Z`);
   }

@@ -70,4 +70,29 @@ describe('bearer tokens', () => {
     expect((await call('POST', '/v1/topics', PRODUCER, { name: 'x', partitions: 1 })).status).toBe(403);
     expect((await call('DELETE', '/v1/topics/payments', ADMIN)).status).toBe(204);
   });
+
+  it('lets topic-scoped tokens use groups and idempotent producers on their topics only', async () => {
+    expect((await call('POST', '/v1/producers', PRODUCER, {})).status).toBe(200);
+    expect((await call('POST', '/v1/producers', READER, {})).status).toBe(403);
+    const join = await call('POST', '/v1/groups/reports/members', READER, { topics: ['orders'] });
+    expect(join.status).toBe(200);
+    const member = await join.json();
+    expect((await call('POST', '/v1/groups/reports/members', READER, { topics: ['payments'] })).status).toBe(403);
+    const commit = await call('POST', '/v1/groups/reports/offsets', READER, {
+      memberId: member.memberId,
+      generation: member.generation,
+      offsets: [{ topic: 'orders', partition: 0, offset: '0' }],
+    });
+    expect(commit.status).toBe(200);
+    expect((await call('POST', '/v1/groups/reports/seek', READER, { topic: 'payments', to: 'earliest' })).status).toBe(403);
+    expect((await call('GET', '/v1/groups', PRODUCER)).status).toBe(403);
+  });
+
+  it('lists only the topics a token may use', async () => {
+    expect((await call('POST', '/v1/topics', ADMIN, { name: 'audit', partitions: 1 })).status).toBe(201);
+    const names = async (token: string) => ((await (await call('GET', '/v1/topics', token)).json()).topics as Array<{ name: string }>).map((t) => t.name);
+    expect(await names(READER)).toEqual(['orders']);
+    expect(await names(PRODUCER)).toEqual(['orders']);
+    expect((await names(ADMIN)).sort()).toEqual(['audit', 'orders']);
+  });
 });

@@ -306,6 +306,12 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
           call('POST', `/v1/topics/${topic}/records`, { records: [{ value: sequence }], producer: { id: p.id, epoch, sequence } });
         expect((await send(0, 0)).status).toBe(200);
         expectError(await send(0, 2), 409, 'conflict');
+        // a "retry" of sequence 0 with another batch is not a retry
+        expectError(
+          await call('POST', `/v1/topics/${topic}/records`, { records: [{ value: 'a' }, { value: 'b' }], producer: { id: p.id, epoch: 0, sequence: 0 } }),
+          409,
+          'conflict',
+        );
         const bumped = await call('POST', '/v1/producers', { id: p.id });
         expect(bumped.json).toEqual({ id: p.id, epoch: 1 });
         expectError(await send(0, 1), 409, 'fenced');
@@ -355,6 +361,8 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         ['too many headers', { records: [{ value: 1, headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, 'v'])) }] }],
         ['an oversized header value', { records: [{ value: 1, headers: { h: 'x'.repeat(17_000) } }] }],
         ['deliverAt that is not a time', { records: [{ value: 1, deliverAt: 'tomorrow' }] }],
+        ['deliverAt on a day that does not exist', { records: [{ value: 1, deliverAt: '2031-11-31T00:00:00Z' }] }],
+        ['deliverAt with a 25th hour', { records: [{ value: 1, deliverAt: '2031-01-01T25:00:00Z' }] }],
         ['deliverAt as a date without a zone', { records: [{ value: 1, deliverAt: '2030-01-01 10:00' }] }],
         ['deliverAt a day in the past', { records: [{ value: 1, deliverAt: Date.now() - 86_400_000 }] }],
         ['deliverAt absurdly far ahead', { records: [{ value: 1, deliverAt: Date.now() + 10 * 365 * 86_400_000 }] }],
@@ -365,6 +373,31 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         ['a producer id with a delimiter', { records: [{ value: 1 }], producer: { id: 'p#1', epoch: 0, sequence: 0 } }],
       ])('refuses a produce with %s (400)', async (_, body) => {
         expectError(await call('POST', `/v1/topics/${topic}/records`, body), 400, 'invalid');
+        await unchanged();
+      });
+
+      it.each([
+        ['an overflowing number', '{"records":[{"value":1e400}]}'],
+        ['an overflowing number in a key', '{"records":[{"key":-1e999,"value":1}]}'],
+        ['an integer beyond 2^53', '{"records":[{"value":{"id":12345678901234567890}}]}'],
+        ['a number that underflows to 0', '{"records":[{"value":1e-400}]}'],
+      ])('refuses %s rather than changing it (400)', async (_, body) => {
+        const res = await call('POST', `/v1/topics/${topic}/records`, body);
+        expectError(res, 400, 'invalid');
+        expect(res.json.message).toMatch(/send it as a string/);
+        await unchanged();
+      });
+
+      it('keeps big numbers inside strings and exact doubles as they are', async () => {
+        const t = await createTopic(1);
+        await call('POST', `/v1/topics/${t}/records`, '{"records":[{"value":{"id":"12345678901234567890","x":9007199254740991,"y":1.5e300,"z":"1e400"}}]}');
+        expect((await read(t, 0)).json.records[0].value).toEqual({ id: '12345678901234567890', x: 9007199254740991, y: 1.5e300, z: '1e400' });
+      });
+
+      it('names the record of a lone surrogate in details', async () => {
+        const res = await call('POST', `/v1/topics/${topic}/records`, '{"records":[{"value":1},{"value":"\\ud800"}]}');
+        expectError(res, 400, 'invalid');
+        expect(res.json.details.index).toBe(1);
         await unchanged();
       });
 

@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { entryItem, headItem, topicItem } from '../../lib/core/items';
 import { metaKeys, objectKeys, padOffset, validateGroupId, validateTopicName } from '../../lib/core/keys';
-import { decodeResults, encodeResults } from '../../lib/core/append';
+import { decodeResults, encodeResults } from '../../lib/core/producer-results';
 import { isFerryError } from '../../lib/core/errors';
 
 const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });

@@ -2,7 +2,7 @@
  * The embedded home: a data directory holding the SQLite metadata and, unless other stores are given, one
  * object store. A lock file keeps a second server off the same data.
  */
-import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import { promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CoreContext } from '../../core/context';
 import { FerryError } from '../../core/errors';
@@ -90,7 +90,7 @@ function lockDataDir(dataDir: string): () => void {
   writeFileSync(file, String(process.pid));
   return () => {
     try {
-      if (Number(readFileSync(file, 'utf8')) === process.pid) void fs.rm(file, { force: true });
+      if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
     } catch {
       // already gone
     }

@@ -4,7 +4,8 @@ import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups
 import { validateGroupId } from '../../core/keys';
 import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
 import { parseWith } from '../schemas';
-import { parseOffset } from '../wire';
+import { parseIsoTime, parseOffset } from '../wire';
+import { TokenAuth } from '../auth';
 import type { RouteModule } from './common';
 
 const memberJson = (v: MemberView) => ({ memberId: v.memberId, generation: v.generation, assignments: v.assignments });
@@ -40,8 +41,10 @@ function describeJson(d: GroupDescription) {
 /** A timestamp: epoch milliseconds or an ISO-8601 string (as `deliverAt`). */
 function parseTimestamp(raw: number | string): number {
   if (typeof raw === 'number') return raw;
-  const ms = /^\d{4}-\d{2}-\d{2}T/.test(raw) ? Date.parse(raw) : NaN;
-  if (!Number.isFinite(ms)) throw invalid(`to.timestamp must be epoch milliseconds or an ISO-8601 time (got ${JSON.stringify(raw.slice(0, 64))})`);
+  const ms = parseIsoTime(raw);
+  if (!Number.isFinite(ms)) {
+    throw invalid(`to.timestamp must be epoch milliseconds or an ISO-8601 time with a zone, like 2024-05-01T12:00:00Z (got ${JSON.stringify(raw.slice(0, 64))})`);
+  }
   return ms;
 }
 
@@ -73,6 +76,7 @@ export const groupRoutes: RouteModule = {
       const g = group(c);
       noQuery(c);
       const input = parseWith(joinSchema, await body(c));
+      for (const t of input.topics) TokenAuth.check(c.get('grant' as never), 'consume', t);
       return c.json(memberJson(await log.groups.join(g, input)));
     });
 
@@ -92,6 +96,7 @@ export const groupRoutes: RouteModule = {
       const g = group(c);
       noQuery(c);
       const input = parseWith(commitSchema, await body(c));
+      for (const o of input.offsets) TokenAuth.check(c.get('grant' as never), 'consume', o.topic);
       const offsets = input.offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) }));
       const done = await log.groups.commit(g, { memberId: input.memberId, generation: input.generation, offsets });
       return c.json({ offsets: done.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })) });
@@ -101,6 +106,7 @@ export const groupRoutes: RouteModule = {
       const g = group(c);
       noQuery(c);
       const input = parseWith(seekSchema, await body(c));
+      TokenAuth.check(c.get('grant' as never), 'consume', input.topic);
       const to: SeekTarget =
         typeof input.to === 'string'
           ? input.to

@@ -50,7 +50,8 @@ export const topicRoutes: RouteModule = {
 
     app.get('/v1/topics', async (c) => {
       noQuery(c);
-      const topics = await log.topics.list();
+      const grant = c.get('grant' as never);
+      const topics = (await log.topics.list()).filter((t) => TokenAuth.sees(grant, t.name));
       return c.json({ topics: topics.map((t) => topicJson(t)) });
     });
 
