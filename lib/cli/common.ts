@@ -20,6 +20,9 @@ export function withCommon(cmd: Command): Command {
 
 export function clientFor(opts: CommonOptions): FerryClient {
   const url = opts.url ?? process.env.FERRY_URL ?? DEFAULT_URL;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new Error(`--url / FERRY_URL must be an http(s) URL like ${DEFAULT_URL} (got ${JSON.stringify(url)})`);
+  }
   return new FerryClient({ url, token: opts.token ?? process.env.FERRY_TOKEN, retry: { retries: 2 } });
 }
 

@@ -26,7 +26,14 @@ export function registerProduce(program: Command): void {
     .option('--no-progress', 'no progress bar for --file')
     .action(async (topic: string, o: ProduceOptions) => {
       const producer = clientFor(o).producer({ lingerMs: 10 });
-      const size = o.file ? (await fs.stat(o.file)).size : 0;
+      const size = o.file
+        ? await fs.stat(o.file).then(
+            (st) => st.size,
+            (e: NodeJS.ErrnoException) => {
+              throw new Error(`cannot read ${o.file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+            },
+          )
+        : 0;
       const input = o.file ? createReadStream(o.file) : process.stdin;
       const bar = o.file && o.progress !== false && process.stderr.isTTY !== false && !o.json
         ? new SingleBar({ format: 'producing [{bar}] {percentage}% | {records} records', stream: process.stderr }, Presets.shades_classic)
