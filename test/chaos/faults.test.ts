@@ -119,7 +119,9 @@ describe.each(adapterSets)('port faults on the %s adapters', (adapters, plan) =>
   it(`every ${plan.matrixEvery === 1 ? '' : `${plan.matrixEvery}th `}append / commit / move / group / maintenance step × ${FAULT_MODES.join(', ')}: no anomaly`, async () => {
     const m = await runStepMatrix(adapters, { every: plan.matrixEvery });
     expect(m.steps.length).toBeGreaterThan(40);
-    expect(m.runs).toBeGreaterThan(40);
+    // Every chosen step runs in every mode (AWS takes every 14th of ~100 steps: 7 × 5 = 35 runs).
+    expect(m.runs).toBeGreaterThanOrEqual(FAULT_MODES.length * Math.floor(m.steps.length / plan.matrixEvery));
+    expect(m.runs).toBeGreaterThanOrEqual(30);
     expectClean(m.failures.length, () => m.failures.slice(0, 3).map((f) => `step ${f.index} (${f.step}) × ${f.mode}:\n${f.message}`).join('\n\n'));
   }, 240_000);
 

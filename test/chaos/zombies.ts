@@ -62,7 +62,8 @@ export async function gatedProducerZombie(round: number): Promise<ZombieOutcome>
     );
     await c.gates.reached(/^meta\.write .*pr#/);
     const next = await c.successor.producers.init(me.id);
-    const successor = await c.successor.produce('orders', [rec('successor')], { producer: { ...next, sequence } }).then(
+    // A new epoch numbers its requests from 0 again.
+    const successor = await c.successor.produce('orders', [rec('successor')], { producer: { ...next, sequence: 0 } }).then(
       () => 'ok',
       (e: unknown) => kindOf(e),
     );
@@ -168,7 +169,7 @@ export async function sigstopWriterZombie(server: ServerProcess, round: number):
     const ackedBefore = lines.filter((l) => l.status === 200).length;
     const succ = await post('/v1/topics/orders/records', {
       records: [{ value: `successor-${round}`, partition: 0 }],
-      producer: { id, epoch: next.epoch, sequence: ackedBefore },
+      producer: { id, epoch: next.epoch, sequence: 0 }, // a new epoch starts at sequence 0
     });
     const successorOk = succ.status === 200;
     await succ.text();
