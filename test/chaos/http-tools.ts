@@ -16,13 +16,20 @@ export interface RawAnswer {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
 /** One request with node:http (fetch refuses odd methods and bodies on GET). Status -1: no answer; -2: the client refused to send it. */
-export function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer, timeoutMs = 15_000): Promise<RawAnswer> {
+export async function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer, timeoutMs = 15_000): Promise<RawAnswer> {
+  const first = await sendOnce(base, method, path, headers, body, timeoutMs, agent);
+  // A reused keep-alive socket may be closed by the server just as the request goes out (a client-side race,
+  // not an answer): try once more on a new connection before calling it "no answer".
+  return first.status === -1 ? sendOnce(base, method, path, headers, body, timeoutMs, false) : first;
+}
+
+function sendOnce(base: string, method: string, path: string, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs: number, via: http.Agent | false): Promise<RawAnswer> {
   const url = new URL(base);
   return new Promise((resolve) => {
     let req: http.ClientRequest;
     try {
       req = http.request(
-      { host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body !== undefined && { 'content-length': String(Buffer.byteLength(body)) }) }, agent, timeout: timeoutMs },
+      { host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body !== undefined && { 'content-length': String(Buffer.byteLength(body)) }) }, agent: via, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

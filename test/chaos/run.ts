@@ -7,6 +7,7 @@
  *   npx tsx test/chaos/run.ts --only sim-local --seed 42 --runs 1          # replay one random run
  *   npx tsx test/chaos/run.ts --only matrix-aws --step 17 --mode crash-after   # replay one matrix cell
  *   npx tsx test/chaos/run.ts --only kill --runs 100 | zombie | fuzz --runs 10000
+ *   npx tsx test/chaos/run.ts --only matrix-aws,sim-aws --runs 520      # several parts, comma-separated
  *   --quick                                          # a few of each (smoke test of the runner)
  */
 import { ANOMALIES, addCounts, describeFailure, zeroCounts, type AnomalyCounts } from '../helpers/checker';
@@ -38,7 +39,7 @@ const runsArg = arg('runs') === undefined ? undefined : Number(arg('runs'));
 const rows: Row[] = [];
 const failures: string[] = [];
 
-const wanted = (name: string) => !only || only === name;
+const wanted = (name: string) => !only || only.split(',').includes(name);
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -56,17 +57,21 @@ async function sims(adapters: AdapterSet, runs: number): Promise<void> {
   const started = Date.now();
   const row: Row = { name: `random runs, ${adapters} adapters`, runs: 0, ops: 0, faults: 0, counts: zeroCounts(), seconds: 0 };
   const seeds = Array.from({ length: runs }, (_, i) => seed + i);
-  await pool(seeds, adapters === 'aws' ? 4 : 6, async (s) => {
-    const r = await runSim({ seed: s, adapters, opsPerClient: adapters === 'aws' ? 6 : 10 });
+  await pool(seeds, 6, async (s) => {
+    const r = await runSim({ seed: s, adapters, opsPerClient: adapters === 'aws' ? 4 : 10 });
     row.runs++;
     row.ops += r.ops;
     row.faults += r.faults;
     addCounts(row.counts, r.check.counts);
-    if (r.check.total) failures.push(`${row.name}, seed ${s}:\n${describeFailure(r.check, r.history, r.replay)}`);
+    if (r.check.total) {
+      failures.push(`${row.name}, seed ${s}:\n${describeFailure(r.check, r.history, r.replay)}`);
+      console.error(`FAILING: ${r.replay}`);
+    }
     progress(row.name, row.runs, runs);
   });
   row.seconds = (Date.now() - started) / 1000;
   rows.push(row);
+  console.error(`done: ${JSON.stringify(row)}`);
 }
 
 async function matrix(adapters: AdapterSet): Promise<void> {
@@ -88,6 +93,7 @@ async function matrix(adapters: AdapterSet): Promise<void> {
   });
   const counts = m.counts;
   rows.push({ name: `step matrix (${m.steps.length} steps × ${FAULT_MODES.length} modes), ${adapters}`, runs: m.runs, ops: m.ops, faults: m.faults, counts, seconds: (Date.now() - started) / 1000 });
+  console.error(`done: ${JSON.stringify(rows.at(-1))}`);
   for (const f of m.failures) failures.push(`step ${f.index} (${f.step}) × ${f.mode}:\n${f.message}`);
 }
 
@@ -187,7 +193,7 @@ async function main(): Promise<void> {
     if (wanted('matrix-local')) await matrix('local');
     if (wanted('sim-local')) await sims('local', runsArg ?? (quick ? 10 : 1_000));
     if (wanted('matrix-aws')) await matrix('aws');
-    if (wanted('sim-aws')) await sims('aws', runsArg ?? (quick ? 4 : 700));
+    if (wanted('sim-aws')) await sims('aws', runsArg ?? (quick ? 4 : 520));
     if (wanted('kill')) await kills(runsArg ?? (quick ? 5 : 100));
     if (wanted('zombie')) await zombies(quick ? 3 : 50, quick ? 1 : 10);
     if (wanted('fuzz')) await fuzz(runsArg ?? (quick ? 300 : 10_000));
@@ -201,7 +207,7 @@ async function main(): Promise<void> {
   console.log(`\nseed ${seed}; command: npx tsx test/chaos/run.ts --seed ${seed}${only ? ` --only ${only}` : ''}${quick ? ' --quick' : ''}`);
   if (failures.length) {
     console.log(`\n${failures.length} FAILING RUN(S):`);
-    for (const f of failures.slice(0, 10)) console.log(`\n${f.split('\nhistory:')[0]}`);
+    for (const f of failures.slice(0, 20)) console.log(`\n${f.split('\nhistory:')[0]}`);
     process.exitCode = 1;
   } else {
     console.log('\nAll anomaly counts are 0.');

@@ -172,7 +172,8 @@ export async function sigstopWriterZombie(server: ServerProcess, round: number):
       producer: { id, epoch: next.epoch, sequence: 0 }, // a new epoch starts at sequence 0
     });
     const successorOk = succ.status === 200;
-    await succ.text();
+    const succText = await succ.text();
+    if (!successorOk) process.stderr.write(`successor answered ${succ.status}: ${succText}\n`);
     const thawedAt = Date.now();
     child.kill('SIGCONT');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
