@@ -291,8 +291,12 @@ class Clients {
       this.countProduced();
       if (op.outcome === 'ok') sequence++;
       else if (op.error?.startsWith('fenced')) {
-        // A successor took over: a restarted producer gets the current epoch and resolves its last sequence.
-        me = (await this.init(client, me.id)) ?? me;
+        // A successor took over: a restarted producer gets the current epoch, which numbers its requests from 0.
+        const next = await this.init(client, me.id);
+        if (next) {
+          me = next;
+          sequence = 0;
+        }
       } else if (op.outcome === 'info') {
         // Still unknown after the retries: the next request would be a gap if this one never landed; send the
         // same request again as a new op (a duplicate answers its original offsets).
