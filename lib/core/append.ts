@@ -29,6 +29,7 @@ import { entryItem, headItem } from './items';
 import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
+import type { GcFence } from './gc-fence';
 import { decodeResults, encodeResults, sameBatch } from './producer-results';
 
 export interface AppendRecord {
@@ -63,7 +64,7 @@ interface PartitionBatch {
 }
 
 /** Which op of a write belongs to what, to explain a failed condition. */
-type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' };
+type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' } | { fence: true };
 
 /** A condition of one idempotent request failed: settle it, and flush the others again. */
 class SettleRequest {
@@ -101,11 +102,12 @@ export class Appender {
   constructor(
     private readonly ctx: CoreContext,
     private readonly notifier: Notifier,
+    private readonly fence: GcFence,
   ) {}
 
   /** Most partitions one idempotent request may touch (all its conditions share one atomic write). */
   get maxIdempotentPartitions(): number {
-    return Math.floor((this.ctx.meta.maxOpsPerWrite - 4) / 2);
+    return Math.floor((this.ctx.meta.maxOpsPerWrite - 5) / 2);
   }
 
   /** Appends records (partitions already chosen); resolves with their offsets, in input order. */
@@ -283,7 +285,7 @@ export class Appender {
     startedAt: number,
   ): Promise<void> {
     const idempotent = batches.some((b) => b.owners.some(([o]) => o.idem));
-    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / 2));
+    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor((this.ctx.meta.maxOpsPerWrite - 1) / 2));
     for (let start = 0; start < batches.length; start += perWrite) {
       const group = batches.slice(start, start + perWrite);
       const groupEntries = entries.slice(start, start + perWrite);
@@ -298,15 +300,14 @@ export class Appender {
 
   private async commitGroup(topic: TopicConfig, group: PartitionBatch[], entries: IndexEntry[], startedAt: number): Promise<void> {
     const pks = group.map((b) => metaKeys.partitionPk(topic.topicId, b.partition));
-    const { commitAttempts, orphanGraceMs } = this.ctx.settings;
+    const { commitAttempts } = this.ctx.settings;
     for (let attempt = 1; ; attempt++) {
-      if (this.ctx.clock.now() - startedAt > orphanGraceMs / 2) {
-        // Garbage collection may treat an upload this old as an orphan: never commit it.
-        throw new FerryError('unavailable', `the commit to "${topic.name}" took too long; try again`);
-      }
+      // Never reference an upload garbage collection may have taken; the fence condition below makes it atomic.
+      const fence = await this.fence.current(topic.topicId);
+      this.fence.ensureAlive(fence, startedAt, `the commit to "${topic.name}"`);
       const heads = await Promise.all(pks.map((pk) => this.head(pk)));
-      const ops: WriteOp[] = [];
-      const roles: OpRole[] = [];
+      const ops: WriteOp[] = [this.fence.check(topic.topicId, fence)];
+      const roles: OpRole[] = [{ fence: true }];
       group.forEach((b, i) => {
         const h = heads[i];
         b.base = h.nextOffset;
@@ -348,6 +349,10 @@ export class Appender {
       }
       const role = roles[res.failedIndex];
       if ('idem' in role) throw new SettleRequest(role.idem, role.what);
+      if ('fence' in role) {
+        await this.fence.refresh(topic.topicId); // collection ran: the next attempt checks the upload's age
+        continue;
+      }
       // Lost a race (another writer, retention, a stale cache): re-read the heads and claim again.
       for (const pk of pks) this.heads.delete(pk);
       const failedPk = ops[res.failedIndex].pk;

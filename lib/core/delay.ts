@@ -14,6 +14,7 @@ import { entryItem, headItem } from './items';
 import { idTime, metaKeys, objectKeys, scheduledId } from './keys';
 import type { StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
+import type { GcFence } from './gc-fence';
 
 export interface DelayedRecord {
   partition: number;
@@ -59,6 +60,7 @@ export class Scheduler {
     private readonly ctx: CoreContext,
     private readonly appender: Appender,
     private readonly notifier: Notifier,
+    private readonly fence: GcFence,
   ) {}
 
   /** Stores delayed records durably and indexes them by due time. */
@@ -90,9 +92,20 @@ export class Scheduler {
         },
       };
     });
-    for (let i = 0; i < ops.length; i += this.ctx.meta.maxOpsPerWrite) {
-      const res = await this.ctx.meta.write(ops.slice(i, i + this.ctx.meta.maxOpsPerWrite));
-      if (!res.ok) throw new FerryError('unavailable', 'a scheduled id collided; try again');
+    // Each write carries the garbage-collection fence: the batches must still exist when they are indexed.
+    const perWrite = this.ctx.meta.maxOpsPerWrite - 1;
+    for (let i = 0; i < ops.length; i += perWrite) {
+      for (let attempt = 0; ; attempt++) {
+        const fence = await this.fence.current(topic.topicId);
+        this.fence.ensureAlive(fence, now, `scheduling delayed records of "${topic.name}"`);
+        const res = await this.ctx.meta.write([this.fence.check(topic.topicId, fence), ...ops.slice(i, i + perWrite)]);
+        if (res.ok) break;
+        if (res.failedIndex === 0 && attempt < this.ctx.settings.commitAttempts) {
+          await this.fence.refresh(topic.topicId);
+          continue;
+        }
+        throw new FerryError('unavailable', 'could not index delayed records; try again');
+      }
     }
     return out;
   }

@@ -114,26 +114,37 @@ export class Fetcher {
   /** One batch, from the first replica that has an intact copy. */
   private async readBatch(topic: TopicConfig, partition: number, e: IndexEntry): Promise<StoredRecord[]> {
     const problems: string[] = [];
+    /** A store that failed to answer (not a missing or damaged copy): the read may succeed later. */
+    let unreachable = false;
     for (const name of e.replicas) {
       const store = this.ctx.stores.find((s) => s.name === name);
       if (!store) {
         problems.push(`${name}: not configured`);
         continue;
       }
+      let bytes: Uint8Array | undefined;
+      let answered = true;
       try {
-        const bytes = await store.get(e.objectKey, { start: e.byteStart, length: e.byteLength });
-        if (!bytes) {
-          problems.push(`${name}: object missing`);
-        } else {
-          return decodeBatch(bytes, e.count);
-        }
+        bytes = await store.get(e.objectKey, { start: e.byteStart, length: e.byteLength });
       } catch (err) {
+        answered = false;
+        unreachable = true;
         problems.push(`${name}: ${(err as Error).message}`);
+      }
+      if (bytes) {
+        try {
+          return decodeBatch(bytes, e.count);
+        } catch (err) {
+          problems.push(`${name}: ${(err as Error).message}`);
+        }
+      } else if (answered) {
+        problems.push(`${name}: object missing`);
       }
       this.stats.replicaFallbacks++;
     }
+    // `data` only when every copy was seen and none is intact; a store that did not answer makes it retriable.
     throw new FerryError(
-      'data',
+      unreachable ? 'unavailable' : 'data',
       `no intact copy of offsets ${e.baseOffset}..${e.baseOffset + BigInt(e.count) - 1n} of "${topic.name}" ` +
         `partition ${partition} (${problems.join('; ')})`,
       { objectKey: e.objectKey, replicas: e.replicas, problems },

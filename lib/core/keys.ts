@@ -90,6 +90,10 @@ export const metaKeys = {
   consumerSk: (topic: string, name: string) => `c#${validateTopicName(topic)}#${validateConsumerName(name)}`,
   consumerSkPrefix: (topic?: string) => (topic ? `c#${validateTopicName(topic)}#` : 'c#'),
 
+  /** The garbage-collection fence of a topic (see gc-fence.ts). */
+  gcFencePk: (topicId: string) => `f#${validateId(topicId)}`,
+  gcFenceSk: 'gc',
+
   /** Deleted topics whose data maintenance still has to remove. */
   gcPk: 'gc',
   deletedTopicSk: (topicId: string) => `topic#${validateId(topicId)}`,

@@ -8,6 +8,7 @@ import { Groups } from './groups';
 import { Fetcher, type FetchOptions } from './fetch';
 import type { FetchResult, ProduceResult, RecordInput, StoredRecord, TopicConfig } from './model';
 import { Notifier } from './notifier';
+import { GcFence } from './gc-fence';
 import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
 import { Topics } from './topics';
 import { Producers, type ProducerRef } from './producers';
@@ -22,6 +23,8 @@ export class Log {
   readonly appender: Appender;
   readonly fetcher: Fetcher;
   readonly notifier: Notifier;
+  /** Between garbage collection and writers: see gc-fence.ts. */
+  readonly fence: GcFence;
   readonly groups: Groups;
   readonly producers: Producers;
   readonly scheduler: Scheduler;
@@ -30,12 +33,13 @@ export class Log {
   constructor(readonly ctx: CoreContext) {
     this.topics = new Topics(ctx);
     this.notifier = new Notifier(ctx.clock);
-    this.appender = new Appender(ctx, this.notifier);
+    this.fence = new GcFence(ctx);
+    this.appender = new Appender(ctx, this.notifier, this.fence);
     this.fetcher = new Fetcher(ctx, this.notifier);
     this.groups = new Groups(ctx, this.topics, this.fetcher);
     this.roundRobin = new RoundRobin(() => ctx.ids.random());
     this.producers = new Producers(ctx);
-    this.scheduler = new Scheduler(ctx, this.appender, this.notifier);
+    this.scheduler = new Scheduler(ctx, this.appender, this.notifier, this.fence);
   }
 
   /**

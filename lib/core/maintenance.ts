@@ -113,25 +113,31 @@ export class Maintenance {
 
   /**
    * Deletes the topic's objects that no index entry and no delayed record references, once they are older
-   * than the grace period (so an upload whose commit is in flight is never taken). Delayed records are read
-   * before the index: a record moved in between is then seen in one or the other.
+   * than the grace period. Before reading references it raises the topic's GC fence past those objects, so a
+   * writer still holding one can no longer index it (gc-fence.ts). Delayed records are read before the index:
+   * a record moved in between is then seen in one or the other.
    */
   async collectGarbage(topic: TopicConfig): Promise<number> {
+    const oldest = this.ctx.clock.now() - this.ctx.settings.orphanGraceMs;
+    const candidates: Array<{ store: ObjectStore; key: string }> = [];
+    for (const store of this.ctx.stores) {
+      for await (const key of listAll(store, objectKeys.topicPrefix(topic.topicId))) {
+        const born = idTime(key);
+        if (!Number.isNaN(born) && born < oldest) candidates.push({ store, key });
+      }
+    }
+    if (candidates.length === 0) return 0;
+    await this.log.fence.raise(topic.topicId, oldest);
     const live = new Set<string>();
     for (const item of await this.queryAll(metaKeys.duePk(topic.topicId))) live.add(String(item.data.objectKey));
     for (let p = 0; p < topic.partitionCount; p++) {
       for (const e of await this.entries(topic, p)) live.add(e.objectKey);
     }
-    const oldest = this.ctx.clock.now() - this.ctx.settings.orphanGraceMs;
     let deleted = 0;
-    for (const store of this.ctx.stores) {
-      for await (const key of listAll(store, objectKeys.topicPrefix(topic.topicId))) {
-        if (live.has(key)) continue;
-        const born = idTime(key);
-        if (Number.isNaN(born) || born >= oldest) continue;
-        await store.delete(key);
-        deleted++;
-      }
+    for (const { store, key } of candidates) {
+      if (live.has(key)) continue;
+      await store.delete(key);
+      deleted++;
     }
     return deleted;
   }

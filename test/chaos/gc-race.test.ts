@@ -10,8 +10,10 @@
  * (lib/core/delay.ts, Scheduler.schedule writes the due item however old its upload is).
  *
  * These tests hold the writer at its metadata write with a gate, run GC past the grace period, then let the
- * write go. They are `it.failing` so `npm test` stays green while the bug is open: when it is fixed they
- * start to "fail" — turn them into plain `it`.
+ * write go. Fixed by the GC fence (lib/core/gc-fence.ts): collection raises a per-topic horizon before it reads
+ * references, and every referencing write carries a condition on it — so the paused writer's commit is refused
+ * (a definite `unavailable`, nothing visible) instead of indexing a deleted object. Either way, what was
+ * acknowledged must be readable.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,8 +45,8 @@ async function cluster() {
 
 const rec = (v: string, deliverAt?: number) => ({ key: null, value: jsonPayload(v), headers: Object.create(null), partition: 0, deliverAt });
 
-describe('GC vs a paused writer (open bug, see the file comment)', () => {
-  it.failing('an acknowledged record stays readable when its writer paused between the age check and the commit', async () => {
+describe('GC vs a paused writer', () => {
+  it('an acknowledged record stays readable when its writer paused between the age check and the commit', async () => {
     const c = await cluster();
     try {
       c.gates.close(/^meta\.write .*i#/); // the commit: head + index entry
@@ -53,29 +55,38 @@ describe('GC vs a paused writer (open bug, see the file comment)', () => {
       c.clock.advance(GRACE + 1); // the pause
       await c.gc.run();
       c.gates.open(/^meta\.write .*i#/);
-      const [answer] = await acked;
-      expect('offset' in answer && answer.offset).toBe(0n); // acknowledged …
-      const read = await c.other.fetch('orders', 0, 0n, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 }); // … so it must be readable
-      expect(read.records.map((r) => Buffer.from(r.value.bytes).toString())).toEqual(['"paused"']);
+      const outcome = await acked.then(
+        (answers) => ({ acked: true as const, answers }),
+        (e: { kind?: string }) => ({ acked: false as const, kind: e.kind }),
+      );
+      const read = await c.other.fetch('orders', 0, 0n, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 });
+      // The fence refuses the commit: not acknowledged, nothing visible (had it been acknowledged, it must read).
+      expect(outcome).toEqual({ acked: false, kind: 'unavailable' });
+      expect(read.records).toEqual([]);
     } finally {
       await c.close();
     }
   });
 
-  it.failing('an acknowledged delayed record is delivered when its writer paused between the upload and the due item', async () => {
+  it('an acknowledged delayed record is delivered when its writer paused between the upload and the due item', async () => {
     const c = await cluster();
     try {
-      c.gates.close(/^meta\.write put d#/); // the due-time index item
+      c.gates.close(/^meta\.write .*put d#/); // the due-time index item
       const acked = c.writer.produce('orders', [rec('later', c.clock.now() + 1_000)]);
-      await c.gates.reached(/^meta\.write put d#/);
+      await c.gates.reached(/^meta\.write .*put d#/);
       c.clock.advance(GRACE + 1);
       await c.gc.run();
-      c.gates.open(/^meta\.write put d#/);
-      await acked; // acknowledged with a scheduled id
+      c.gates.open(/^meta\.write .*put d#/);
+      const outcome = await acked.then(
+        () => ({ acked: true as const }),
+        (e: { kind?: string }) => ({ acked: false as const, kind: e.kind }),
+      );
       c.clock.advance(2_000);
       await c.gc.moveDue();
       const read = await c.other.fetch('orders', 0, 0n, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 });
-      expect(read.records.map((r) => Buffer.from(r.value.bytes).toString())).toEqual(['"later"']);
+      // Refused by the fence (never acknowledged), so nothing is delivered and nothing points at a deleted batch.
+      expect(outcome).toEqual({ acked: false, kind: 'unavailable' });
+      expect(read.records).toEqual([]);
     } finally {
       await c.close();
     }

@@ -127,6 +127,20 @@ describe('replication and repair', () => {
     expect((await b.list('topics/')).objects).toHaveLength(keys.length - 1);
   });
 
+  it('answers unavailable (retriable), not data, when a store fails to answer', async () => {
+    await l.log.topics.create({ name: 'u', partitions: 1, replicationFactor: 2 });
+    await l.log.produce('u', [rec('x')]);
+    const [a, b] = l.stores;
+    const down = () => Promise.reject(new Error('connection reset'));
+    const getA = a.get.bind(a);
+    (a as { get: typeof a.get }).get = down;
+    expect((await l.log.fetch('u', 0, 0n, all)).records).toHaveLength(1); // b answers
+    (b as { get: typeof b.get }).get = down;
+    await expect(l.log.fetch('u', 0, 0n, all)).rejects.toMatchObject({ kind: 'unavailable' });
+    (a as { get: typeof a.get }).get = getA; // a answers again, b still down: still readable
+    expect((await l.log.fetch('u', 0, 0n, all)).records).toHaveLength(1);
+  });
+
   it('refuses replicationFactor above the number of stores, with the numbers', async () => {
     await expect(l.log.topics.create({ name: 'x', partitions: 1, replicationFactor: 3 })).rejects.toThrow(
       /replicationFactor must be from 1 to the number of object stores \(2\); got 3/,
