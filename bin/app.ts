@@ -72,50 +72,20 @@ export class FerryExampleStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const producerLogs = new logs.LogGroup(this, 'ProducerLogs', {
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const producerRole = new iam.Role(this, 'ProducerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    producerLogs.grantWrite(producerRole);
-    const producer = new lambda.Function(this, 'Producer', {
+    const producer = this.exampleFunction('Producer', {
       description: 'Ferry example: appends its event to the orders topic',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline(PRODUCER_CODE),
+      code: PRODUCER_CODE,
       timeout: Duration.seconds(10),
-      role: producerRole,
-      logGroup: producerLogs,
       environment: { FERRY_URL: this.ferry.url, FERRY_TOPIC: orders.topicName },
     });
     orders.grantProduce(producer);
-    Validations.of(producer).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',
-    });
 
     // A push consumer: the dispatcher invokes it with batches of orders, in order per partition, at most
     // 50 records a second; records that fail 3 retries go to the orders-shipping-dlq topic.
-    const consumerLogs = new logs.LogGroup(this, 'ShippingLogs', {
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const consumerRole = new iam.Role(this, 'ShippingRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    consumerLogs.grantWrite(consumerRole);
-    const shipping = new lambda.Function(this, 'Shipping', {
+    const shipping = this.exampleFunction('Shipping', {
       description: 'Ferry example: a push consumer of the orders topic',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline(CONSUMER_CODE),
+      code: CONSUMER_CODE,
       timeout: Duration.seconds(30),
-      role: consumerRole,
-      logGroup: consumerLogs,
-    });
-    Validations.of(shipping).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
-      reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',
     });
     orders.addConsumer('shipping', { handler: shipping, batchSize: 100, maxRecordsPerSecond: 50, maxRetries: 3 });
 
@@ -123,6 +93,35 @@ export class FerryExampleStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.ferry.tableName });
     new CfnOutput(this, 'ProducerFunctionName', { value: producer.functionName });
     new CfnOutput(this, 'Topics', { value: [orders.topicName, audit.topicName].join(',') });
+  }
+
+  /** A small inline Node.js 22 function with its own role and a one-week log group. */
+  private exampleFunction(
+    id: string,
+    props: { description: string; code: string; timeout: Duration; environment?: Record<string, string> },
+  ): lambda.Function {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const fn = new lambda.Function(this, id, {
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(props.code),
+      timeout: props.timeout,
+      role,
+      logGroup,
+      environment: props.environment,
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',
+    });
+    return fn;
   }
 }
 
