@@ -2,8 +2,9 @@
  * README.md runs: every snippet a user can run here is run, in order, against a real server process —
  * the curl tour, the HTTP and CLI blocks (`ferry` on the PATH), the client TypeScript (imports rewritten to
  * this checkout), the handler module, the config and token files. The only blocks not run are those that
- * need an AWS account or the emulator shell session (the "AWS home" and "Deploy to AWS" sections); the
- * construct example there is compiled and synthesized by test/infra/docs.test.ts.
+ * need an AWS account or the emulator shell session (the "AWS home" and "Deploy to AWS" sections; the
+ * construct example there is compiled and synthesized by test/infra/docs.test.ts) and the long chaos commands
+ * of "Reliability" (their short seeded versions are test/chaos/*).
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -16,7 +17,8 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
-const NOT_RUN_HERE = ['AWS home', 'Deploy to AWS']; // need AWS credentials or a second shell with emulators
+// AWS credentials or a second shell with emulators; the 15-minute chaos run (test/chaos runs its short version).
+const NOT_RUN_HERE = ['AWS home', 'Deploy to AWS', 'Reliability'];
 
 interface Block {
   section: string;
@@ -62,9 +64,9 @@ describe('README.md', () => {
   const env = () => ({ ...process.env, FERRY_URL: server.url, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` });
   const local = (code: string) => code.replaceAll('http://127.0.0.1:8080', server.url);
 
-  it('skips only the blocks that need AWS', () => {
+  it('skips only the blocks that need AWS or the long chaos run', () => {
     const skipped = all.filter((b) => !runnable.includes(b));
-    expect(new Set(skipped.map((b) => b.section))).toEqual(new Set(['AWS home', 'Deploy to AWS']));
+    expect(new Set(skipped.map((b) => b.section))).toEqual(new Set(NOT_RUN_HERE));
     expect(runnable.filter((b) => b.lang === 'sh').length).toBeGreaterThanOrEqual(6);
   });
 
