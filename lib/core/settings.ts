@@ -39,7 +39,8 @@ export const settingsSchema = z.strictObject({
   topicCacheMs: int(0, 3_600_000).default(1_000),
   /**
    * An object no index entry or scheduled record references is deleted only once it is this old, so an
-   * upload whose commit is still in flight is never collected. Commits older than half of it are refused.
+   * upload whose commit is still in flight is not collected; the GC fence (gc-fence.ts) refuses any commit of an
+   * upload collection may already have taken.
    */
   orphanGraceMs: int(1_000, 7 * 24 * 3600 * 1000).default(10 * 60 * 1000),
   /** A `deliverAt` this far in the past is refused as a mistake (nearer past times deliver at once). */
