@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import type { KafkaMessage } from '../client';
+import { CatchUp } from './catch-up';
 import { clientFor, wholeNumber, withCommon, type CommonOptions } from './common';
 
 interface ConsumeOptions extends CommonOptions {
@@ -37,8 +38,7 @@ export function registerConsume(program: Command): void {
       // Where to stop without --follow: the high watermarks now.
       const ends = new Map<number, bigint>();
       if (!o.follow) for (const p of (await client.admin().describeTopic(topic)).partitions ?? []) ends.set(p.partition, BigInt(p.highWatermark));
-      const positions = new Map<number, bigint>();
-      let generation = -1;
+      const catchUp = new CatchUp(ends);
       let count = 0;
       let finish!: () => void;
       let fail!: (e: unknown) => void;
@@ -50,14 +50,13 @@ export function registerConsume(program: Command): void {
       };
       const caughtUp = () => {
         const m = consumer.assignment();
-        if (!m || m.generation !== generation) return false;
-        return m.assignments.every((a) => a.partitions.every((p) => (positions.get(p) ?? -1n) >= (ends.get(p) ?? 0n)));
+        return catchUp.done(m && { generation: m.generation, partitions: m.assignments.filter((a) => a.topic === topic).flatMap((a) => a.partitions) });
       };
       consumer.on('group.join', async (e: { generation: number; assignments: Array<{ topic: string; partitions: number[] }> }) => {
         try {
           const info = await client.admin().describeGroup(groupId);
-          for (const r of info.offsets) if (r.topic === topic) positions.set(r.partition, BigInt(r.committedOffset ?? r.logStartOffset));
-          generation = e.generation;
+          for (const r of info.offsets) if (r.topic === topic) catchUp.learned(r.partition, BigInt(r.committedOffset ?? r.logStartOffset));
+          catchUp.joined(e.generation);
           if (!o.follow && caughtUp()) finish();
         } catch (err) {
           fail(err);
@@ -74,7 +73,7 @@ export function registerConsume(program: Command): void {
             out.push(o.json ? JSON.stringify({ topic, partition: batch.partition, ...m }) : show(m));
             count++;
             resolveOffset(m.offset);
-            positions.set(batch.partition, BigInt(m.offset) + 1n);
+            catchUp.consumed(batch.partition, BigInt(m.offset));
           }
           flushOut();
           if ((o.max !== undefined && count >= o.max) || (!o.follow && caughtUp())) finish();

@@ -2,14 +2,13 @@
  * Replicas across failure domains: remove one object store's directory while producers write to a topic
  * with replicationFactor 2 — no acknowledged record becomes unreadable; `ferry repair` restores the copies.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { runTracked } from '../helpers/processes';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 
-const run = promisify(execFile);
+const run = (cmd: string, args: string[]) => runTracked(cmd, args);
 const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
 
 async function segments(dir: string): Promise<string[]> {

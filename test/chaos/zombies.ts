@@ -8,7 +8,7 @@
  *
  * Shared by test/chaos/zombies.test.ts (a few rounds) and `npm run chaos` (many).
  */
-import { spawn } from 'node:child_process';
+import { spawnTracked } from '../helpers/processes';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -149,7 +149,7 @@ export async function sigstopWriterZombie(server: ServerProcess, round: number):
     fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const id = `sigstop-${round}-${Date.now().toString(36)}`;
   const first = (await (await post('/v1/producers', { id })).json()) as { id: string; epoch: number };
-  const child = spawn(process.execPath, ['-e', WRITER, url, first.id, String(first.epoch)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnTracked(process.execPath, ['-e', WRITER, url, first.id, String(first.epoch)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Array<{ value: string; sequence: number; status: number; kind: string; sentAt: number }> = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {

@@ -2,25 +2,19 @@
  * The `ferry` CLI end to end against a real server process: topics, produce a 10 000-line file, consume it
  * back with a group, compare; groups list / describe / seek; errors print the server's message, exit 1.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { runTracked } from '../helpers/processes';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 
-const run = promisify(execFile);
 const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
 
 describe('ferry CLI', () => {
   let dir: string;
   let server: ServerProcess;
   const ferry = (args: string[], input?: string) => {
-    const p = run(process.execPath, [BIN, ...args], { env: { ...process.env, FERRY_URL: server.url }, maxBuffer: 64 * 1024 * 1024 });
-    if (input !== undefined) {
-      p.child.stdin!.end(input);
-    }
-    return p;
+    return runTracked(process.execPath, [BIN, ...args], { env: { ...process.env, FERRY_URL: server.url }, input, timeoutMs: 30_000 });
   };
   const fails = async (args: string[]) => {
     try {

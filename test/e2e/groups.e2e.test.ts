@@ -4,7 +4,8 @@
  * partitions after the session timeout; every record is processed, none skipped, committed offsets never
  * regress (G6); a stale generation cannot commit (G7); a second group gets every record too; seek by time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTracked } from '../helpers/processes';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,7 +32,7 @@ class Worker {
   readonly events: WorkerEvent[] = [];
   readonly child: ChildProcess;
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['-r', 'tsx/cjs', WORKER], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = spawnTracked(process.execPath, ['-r', 'tsx/cjs', WORKER], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
       try {
         this.events.push(JSON.parse(line));

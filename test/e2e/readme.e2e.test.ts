@@ -6,16 +6,16 @@
  * construct example there is compiled and synthesized by test/infra/docs.test.ts) and the long chaos commands
  * of "Reliability" (their short seeded versions are test/chaos/*).
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { parseConfig } from '../../lib/config';
 import { tokensFileSchema } from '../../lib/http/auth';
+import { runTracked } from '../helpers/processes';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 
-const run = promisify(execFile);
+const run = (cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; timeout: number }) =>
+  runTracked(cmd, args, { env: o.env, cwd: o.cwd, timeoutMs: o.timeout });
 const ROOT = path.join(__dirname, '..', '..');
 // AWS credentials or a second shell with emulators; the 15-minute chaos run (test/chaos runs its short version).
 const NOT_RUN_HERE = ['AWS home', 'Deploy to AWS', 'Reliability'];

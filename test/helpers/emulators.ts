@@ -45,6 +45,10 @@ export async function startEmulators(): Promise<RunningEmulators> {
   const logFile = path.join(workDir, 'emulators.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   const children: Array<{ name: string; child: ChildProcess }> = [];
+  // If jest exits without its global teardown (a forced exit, a signal), the emulators go with it.
+  process.once('exit', () => {
+    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   const watch = (name: string, child: ChildProcess) => {
     children.push({ name, child });
     child.once('error', (e) => log.write(`[${name} could not start: ${e.message}]\n`));

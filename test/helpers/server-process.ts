@@ -1,6 +1,7 @@
 /** Runs the real `ferry dev` server as a child process (so tests can SIGKILL / SIGSTOP it). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { killGroup, spawnTracked } from './processes';
 
 export interface ServerProcess {
   url: string;
@@ -13,7 +14,7 @@ export interface ServerProcess {
 const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
 
 export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', ...args], {
+  const child = spawnTracked(process.execPath, [BIN, 'dev', '--port', '0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,7 +42,7 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
     child,
     exited,
     async kill(signal = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) killGroup(child, signal);
       await exited;
     },
   };
