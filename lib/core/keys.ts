@@ -97,6 +97,10 @@ export const metaKeys = {
   /** Deleted topics whose data maintenance still has to remove. */
   gcPk: 'gc',
   deletedTopicSk: (topicId: string) => `topic#${validateId(topicId)}`,
+
+  /** The embedded home's object stores (names and directories), checked at every start. */
+  homePk: 'home',
+  storesSk: 'stores',
 };
 
 // ---- consumer group keys ------------------------------------------------------------------------------

@@ -2,6 +2,10 @@
  * SIGKILL the real embedded server under load (plain and idempotent producers, R=2 over two stores), restart
  * it on the same data, many times; then drain and check the history (G1–G5). Used by kill-loop.test.ts (a
  * few kills) and `npm run chaos` (≥ 100).
+ *
+ * With `powerCut`, the data directory and both stores sit on a LazyDisk (test/power-loss): each kill is
+ * followed by a power cut that drops every byte and name not fsynced, as a machine losing power does — which
+ * a plain kill -9 (the OS page cache survives it) cannot show.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +14,14 @@ import { check, type CheckResult, type DrainedPartition } from '../helpers/check
 import { prng } from '../helpers/faults';
 import { History, type ProduceValue } from '../helpers/history';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { LazyDisk, type CutReport } from '../power-loss/lazy-disk';
 
 const PARTITIONS = 3;
 
 export interface KillReport {
   kills: number;
+  /** Power cuts (with `powerCut`): what came back after each. */
+  cuts: CutReport[];
   ops: number;
   acked: number;
   check: CheckResult;
@@ -25,12 +32,24 @@ async function post(url: string, body: unknown, signal?: AbortSignal): Promise<R
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 }
 
-export async function killLoop(seed: number, kills: number): Promise<KillReport> {
+export interface KillLoopOptions {
+  /** Cut the power after each kill (see the header). */
+  powerCut?: boolean;
+  /** Load before each kill: a random time in [min, max) ms (default 80–400). */
+  loadMs?: [number, number];
+}
+
+export async function killLoop(seed: number, kills: number, options: KillLoopOptions = {}): Promise<KillReport> {
   const random = prng(seed);
   const root = await mkdtemp(path.join(tmpdir(), 'ferry-killloop-'));
-  const args = ['--data', path.join(root, 'data'), '--store', path.join(root, 'a'), '--store', path.join(root, 'b')];
+  const disk = options.powerCut ? await LazyDisk.create(path.join(root, 'disk')) : undefined;
+  const base = disk?.root ?? root;
+  const args = ['--data', path.join(base, 'data'), '--store', path.join(base, 'a'), '--store', path.join(base, 'b')];
+  const [minLoad, maxLoad] = options.loadMs ?? [80, 400];
+  const cuts: CutReport[] = [];
+  const start = () => startServerProcess(args, disk?.env() ?? {});
   const history = new History(() => Date.now());
-  let server: ServerProcess = await startServerProcess(args);
+  let server: ServerProcess = await start();
   let n = 0;
   try {
     expect201(await post(`${server.url}/v1/topics`, { name: 'orders', partitions: PARTITIONS, replicationFactor: 2 }));
@@ -85,11 +104,12 @@ export async function killLoop(seed: number, kills: number): Promise<KillReport>
         }
       };
       const workers = [plain(0), plain(1), plain(2), idempotent()];
-      await new Promise((r) => setTimeout(r, 80 + Math.floor(random() * 320)));
+      await new Promise((r) => setTimeout(r, minLoad + Math.floor(random() * (maxLoad - minLoad))));
       await server.kill('SIGKILL');
       stop = true;
       await Promise.all(workers);
-      server = await startServerProcess(args);
+      if (disk) cuts.push(await disk.cut());
+      server = await start();
     }
     // Resolve the last unknown idempotent request: a retry answers its original offsets or stores it once.
     if (pendingIdem) {
@@ -118,9 +138,10 @@ export async function killLoop(seed: number, kills: number): Promise<KillReport>
     }
     const result = check({ history, drained });
     const acked = history.ops.filter((o) => o.outcome === 'ok').reduce((s, o) => s + (o.value as ProduceValue).records.length, 0);
-    return { kills, ops: history.ops.length, acked, check: result, history };
+    return { kills, cuts, ops: history.ops.length, acked, check: result, history };
   } finally {
     await server.kill();
+    await disk?.dispose();
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@
  *   npx tsx test/chaos/run.ts --only sim-local --seed 42 --runs 1          # replay one random run
  *   npx tsx test/chaos/run.ts --only matrix-aws --step 17 --mode crash-after   # replay one matrix cell
  *   npx tsx test/chaos/run.ts --only kill --runs 100 | zombie | fuzz --runs 10000
+ *   npx tsx test/chaos/run.ts --only power --runs 24                     # power cuts (test/power-loss)
  *   npx tsx test/chaos/run.ts --only matrix-aws,sim-aws --runs 520      # several parts, comma-separated
  *   --quick                                          # a few of each (smoke test of the runner)
  */
@@ -117,6 +118,27 @@ async function kills(total: number): Promise<void> {
   rows.push(row);
 }
 
+async function powerCuts(total: number): Promise<void> {
+  const started = Date.now();
+  const row: Row = { name: 'power cuts under load (R=2, unsynced writes dropped)', runs: 0, ops: 0, faults: 0, counts: zeroCounts(), seconds: 0 };
+  let acked = 0;
+  const perLoop = Math.min(10, total);
+  for (let i = 0; row.faults < total; i++) {
+    const n = Math.min(perLoop, total - row.faults);
+    const r = await killLoop(seed + i, n, { powerCut: true, loadMs: [300, 1500] });
+    row.runs++;
+    row.ops += r.ops;
+    row.faults += r.cuts.length;
+    acked += r.acked;
+    addCounts(row.counts, r.check.counts);
+    if (r.check.total) failures.push(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only power --seed ${seed + i} --runs ${n}`));
+    progress(row.name, row.faults, total);
+  }
+  row.note = `${row.faults} power cuts, ${acked} acknowledged records, every one read back at its offset with its value`;
+  row.seconds = (Date.now() - started) / 1000;
+  rows.push(row);
+}
+
 async function zombies(gatedRounds: number, stopRounds: number): Promise<void> {
   const started = Date.now();
   const row: Row = { name: 'zombies (gated writer + member, SIGSTOP writer)', runs: 0, ops: 0, faults: 0, counts: zeroCounts(), seconds: 0 };
@@ -195,6 +217,7 @@ async function main(): Promise<void> {
     if (wanted('matrix-aws')) await matrix('aws');
     if (wanted('sim-aws')) await sims('aws', runsArg ?? (quick ? 4 : 520));
     if (wanted('kill')) await kills(runsArg ?? (quick ? 5 : 100));
+    if (wanted('power')) await powerCuts(runsArg ?? (quick ? 3 : 24));
     if (wanted('zombie')) await zombies(quick ? 3 : 50, quick ? 1 : 10);
     if (wanted('fuzz')) await fuzz(runsArg ?? (quick ? 300 : 10_000));
   } finally {

@@ -25,6 +25,7 @@ import * as fsc from 'node:fs';
 import * as path from 'node:path';
 import { FerryError } from '../../core/errors';
 import type { ByteRange, ListPage, ObjectStore } from '../../ports/object-store';
+import { fsyncDir, mkdirDurable, writeFileDurable } from './durable';
 
 const MAX_DIR_FDS = 64;
 
@@ -51,12 +52,23 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async open(): Promise<this> {
-    await fs.mkdir(this.objects, { recursive: true });
-    await fs.mkdir(this.tmp, { recursive: true });
+    await mkdirDurable(this.objects);
+    await mkdirDurable(this.tmp);
+    await this.writeName();
     // Temporary files left by a crash are never referenced.
     for (const f of await fs.readdir(this.tmp)) await fs.rm(path.join(this.tmp, f), { force: true });
     await fsyncDir(this.root);
     return this;
+  }
+
+  /** `<root>/STORE` names the store (see store-dirs.ts); written once, durably, before any object. */
+  private async writeName(): Promise<void> {
+    const file = path.join(this.root, 'STORE');
+    try {
+      await fs.access(file);
+    } catch {
+      await writeFileDurable(file, `${this.name}\n`);
+    }
   }
 
   private file(key: string): string {
@@ -71,10 +83,13 @@ export class FsObjectStore implements ObjectStore {
       return await this.put(key, body);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.wrap('write', key, e);
-      // The store's directories were removed (a replaced disk): make them again, once.
+      // The store's directories were removed (a replaced disk): make them again, once — with the STORE
+      // file naming the store, so the next start knows what the new objects are.
       this.knownDirs.clear();
       this.forgetDirFds();
       try {
+        await mkdirDurable(this.objects);
+        await this.writeName();
         return await this.put(key, body);
       } catch (again) {
         throw this.wrap('write', key, again);
@@ -207,14 +222,5 @@ export class FsObjectStore implements ObjectStore {
 
   private wrap(what: string, key: string, cause: unknown): FerryError {
     return new FerryError('unavailable', `object store ${this.name}: cannot ${what} ${key}: ${(cause as Error).message}`, {}, { cause });
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -1,16 +1,19 @@
 /**
  * The embedded home: a data directory holding the SQLite metadata and, unless other stores are given, one
- * object store. A lock file keeps a second server off the same data.
+ * object store. A lock file keeps a second server off the same data. Every file and directory it creates is
+ * durable (fsynced, with its directory) before anything relies on it; see durable.ts and store-dirs.ts.
  */
-import { promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CoreContext } from '../../core/context';
 import { FerryError } from '../../core/errors';
 import { makeSettings, type SettingsInput } from '../../core/settings';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
+import { fsyncDir, mkdirDurable } from './durable';
 import { FsObjectStore } from './fs-object-store';
 import { SqliteMetadataStore } from './sqlite-metadata-store';
+import { nameStores } from './store-dirs';
 import { randomIds, systemClock } from './system';
 
 export interface LocalHomeOptions {
@@ -31,17 +34,15 @@ export interface LocalHome {
 
 export async function openLocalHome(options: LocalHomeOptions): Promise<LocalHome> {
   const dataDir = path.resolve(options.dataDir);
-  await fs.mkdir(dataDir, { recursive: true });
-  const releaseLock = lockDataDir(dataDir);
+  await mkdirDurable(dataDir);
+  const releaseLock = await lockDataDir(dataDir);
+  let meta: SqliteMetadataStore | undefined;
   try {
     const dirs = (options.storeDirs?.length ? options.storeDirs : [path.join(dataDir, 'store')]).map((d) => path.resolve(d));
     if (new Set(dirs).size !== dirs.length) throw new FerryError('invalid', 'the same --store directory is given twice');
+    meta = new SqliteMetadataStore(path.join(dataDir, 'meta.sqlite'));
     const stores: FsObjectStore[] = [];
-    for (const [i, dir] of dirs.entries()) stores.push(await new FsObjectStore(await storeName(dir, i), dir).open());
-    if (new Set(stores.map((s) => s.name)).size !== stores.length) {
-      throw new FerryError('invalid', `object stores must have distinct names (${stores.map((s) => s.name).join(', ')})`);
-    }
-    const meta = new SqliteMetadataStore(path.join(dataDir, 'meta.sqlite'));
+    for (const s of await nameStores(meta, dirs)) stores.push(await new FsObjectStore(s.name, s.dir).open());
     const ctx: CoreContext = {
       meta,
       stores,
@@ -49,45 +50,56 @@ export async function openLocalHome(options: LocalHomeOptions): Promise<LocalHom
       ids: options.ids ?? randomIds,
       settings: makeSettings(options.settings),
     };
+    const opened = meta;
     return {
       ctx,
       stores,
-      meta,
+      meta: opened,
       async close() {
-        await meta.close();
+        await opened.close();
         releaseLock();
       },
     };
   } catch (e) {
+    await meta?.close().catch(() => undefined);
     releaseLock();
     throw e;
   }
 }
 
-/** A store keeps its name in a `STORE` file, so reordering `--store` flags never mixes replicas up. */
-async function storeName(dir: string, index: number): Promise<string> {
-  await fs.mkdir(dir, { recursive: true });
-  const file = path.join(dir, 'STORE');
-  try {
-    return (await fs.readFile(file, 'utf8')).trim();
-  } catch {
-    const name = `s${index}`;
-    await fs.writeFile(file, `${name}\n`, { flag: 'wx' });
-    return name;
-  }
-}
-
-function lockDataDir(dataDir: string): () => void {
+/**
+ * `<data>/ferry.lock` holds the owner's pid. It is created whole or not at all (written and fsynced under a
+ * temporary name, then hard-linked into place, which fails if a lock exists), so two servers starting at once
+ * cannot both take it, and a power cut leaves no half-written lock. A lock whose process is gone is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => void> {
   const file = path.join(dataDir, 'ferry.lock');
+  const tmp = `${file}.${process.pid}`;
+  const fh = await fs.open(tmp, 'w', 0o644);
   try {
-    const pid = Number(readFileSync(file, 'utf8'));
-    if (pid && pid !== process.pid && isAlive(pid)) {
-      throw new FerryError('conflict', `data directory ${dataDir} is in use by another Ferry server (pid ${pid})`);
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await fh.writeFile(String(process.pid));
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
-  writeFileSync(file, String(process.pid));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.link(tmp, file);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
+      }
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new FerryError('conflict', `data directory ${dataDir} is in use by another Ferry server (pid ${pid})`);
+      }
+      rmSync(file, { force: true }); // left by a process that is gone (a crash, a power cut)
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  await fsyncDir(dataDir);
   return () => {
     try {
       if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
