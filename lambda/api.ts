@@ -9,17 +9,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { Log } from '../lib/core/log';
 import { createApp } from '../lib/http/app';
 
 const logger = new Logger({ serviceName: 'ferry-api' });
+/** Records and bytes produced and fetched, errors by kind, commit conflicts: one EMF flush per invocation. */
+const metrics = new EmfMetrics({ Table: process.env.FERRY_TABLE ?? '' });
 
 type Handle = ReturnType<typeof handle>;
 let app: Promise<Handle> | undefined;
 
 async function init(): Promise<Handle> {
-  const home = await openAwsHome(process.env);
+  const home = await openAwsHome(process.env, { metrics });
   const log = new Log(home.ctx);
   return handle(
     createApp({
@@ -30,6 +33,14 @@ async function init(): Promise<Handle> {
 }
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    return await serveRequest(event, context);
+  } finally {
+    metrics.flush();
+  }
+}
+
+async function serveRequest(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   logger.addContext(context);
   const started = Date.now();
   let serve: Handle;

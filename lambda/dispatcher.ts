@@ -9,6 +9,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { LambdaInvoker } from '../lib/adapters/aws/lambda-invoker';
 import { ConsumerRegistry } from '../lib/core/consumers';
@@ -16,11 +17,21 @@ import { ConsumerRunner, Dispatcher } from '../lib/core/dispatch';
 import { Log } from '../lib/core/log';
 
 const logger = new Logger({ serviceName: 'ferry-dispatcher' });
+/** Invocations, handler failures, dead letters, throttles and consumer lag: one flush per run. */
+const metrics = new EmfMetrics({ Table: process.env.FERRY_TABLE ?? '' });
 
-export async function handler(_event: unknown, context: Context): Promise<{ consumers: number; ranMs: number }> {
+export async function handler(event: unknown, context: Context): Promise<{ consumers: number; ranMs: number }> {
+  try {
+    return await dispatch(event, context);
+  } finally {
+    metrics.flush();
+  }
+}
+
+async function dispatch(_event: unknown, context: Context): Promise<{ consumers: number; ranMs: number }> {
   logger.addContext(context);
   const started = Date.now();
-  const home = await openAwsHome(process.env);
+  const home = await openAwsHome(process.env, { metrics });
   const log = new Log(home.ctx);
   const consumers = await new ConsumerRegistry(home.ctx).list();
   if (consumers.length === 0) return { consumers: 0, ranMs: Date.now() - started };

@@ -18,13 +18,18 @@ import { LocalInvoker } from './adapters/local/invokers';
 import type { FerryConfig } from './config';
 import { ConsumerRunner, Dispatcher } from './core/dispatch';
 import { FerryError } from './core/errors';
+import { metaKeys } from './core/keys';
 import type { CreateTopicInput } from './core/topics';
 import type { Invoker } from './ports/invoker';
 import { startServer } from './http/node-server';
+import { PrometheusMetrics } from './adapters/local/prometheus-metrics';
+import type { HealthPart } from './ports/health';
 
 /** Where the core runs: its context and how to close it (the local home by default; the AWS one for --backend aws). */
 export interface Home {
   ctx: CoreContext;
+  /** Checks each storage part for `GET /health` (default: a metadata read and a list of each store). */
+  health?(): Promise<HealthPart[]>;
   close(): Promise<void>;
 }
 
@@ -57,13 +62,22 @@ export interface Embedded {
 }
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const home = options.home ?? (await openLocalHome({ ...options, dataDir: options.dataDir ?? './.ferry' }));
+  const metrics = new PrometheusMetrics();
+  const home: Home = options.home ?? (await openLocalHome({ ...options, metrics, dataDir: options.dataDir ?? './.ferry' }));
+  home.ctx.metrics ??= metrics;
   try {
     const log = new Log(home.ctx);
     const maintenance = new Maintenance(log);
     const consumers = options.config ? await applyConfig(log, options.config, options) : undefined;
     const auth = options.tokens ? new TokenAuth(options.tokens) : undefined;
-    const app = createApp({ log, auth, onUnexpectedError: options.onUnexpectedError });
+    const ops = {
+      health: () => (home.health ? home.health() : genericHealth(home.ctx)),
+      metrics: async () => {
+        await maintenance.reportGroupLag(); // group lag is computed when it is asked for
+        return metrics.render();
+      },
+    };
+    const app = createApp({ log, auth, onUnexpectedError: options.onUnexpectedError, ops });
     const server = await startServer(app, {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,
@@ -120,6 +134,22 @@ async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptio
   );
   await runner.start();
   return runner;
+}
+
+/** Any home: the metadata answers a read, every store a list. */
+async function genericHealth(ctx: CoreContext): Promise<HealthPart[]> {
+  const probe = async (part: string, f: () => Promise<unknown>): Promise<HealthPart> => {
+    try {
+      await f();
+      return { part, ok: true };
+    } catch (e) {
+      return { part, ok: false, message: (e as Error).message };
+    }
+  };
+  return Promise.all([
+    probe('metadata', () => ctx.meta.get(metaKeys.homePk, metaKeys.storesSk)),
+    ...ctx.stores.map((s) => probe(`store ${s.name}`, () => s.list('health/', { limit: 1 }))),
+  ]);
 }
 
 /** Runs `task` every `ms` (never overlapping itself); the returned function stops it and waits for a run. */

@@ -354,10 +354,12 @@ export class Appender {
         continue;
       }
       // Lost a race (another writer, retention, a stale cache): re-read the heads and claim again.
+      this.ctx.metrics?.add('CommitConflicts', 1, { Topic: topic.name });
       for (const pk of pks) this.heads.delete(pk);
       const failedPk = ops[res.failedIndex].pk;
       if (res.current && res.current.sk === metaKeys.headSk) this.heads.set(failedPk, headItem.decode(res.current));
       if (attempt >= commitAttempts) {
+        this.ctx.metrics?.add('CommitFailures', 1, { Topic: topic.name });
         throw new FerryError(
           'unavailable',
           `could not commit to topic "${topic.name}" after ${attempt} attempts (concurrent writers); try again`,

@@ -1,6 +1,7 @@
 import type { Clock } from '../ports/clock';
 import type { Ids } from '../ports/ids';
 import type { MetadataStore } from '../ports/metadata-store';
+import type { Metrics } from '../ports/metrics';
 import type { ObjectStore } from '../ports/object-store';
 import type { Settings } from './settings';
 
@@ -12,4 +13,6 @@ export interface CoreContext {
   clock: Clock;
   ids: Ids;
   settings: Settings;
+  /** Where counters and gauges go (lib/core/metric-catalog.ts names them); none: nothing is reported. */
+  metrics?: Metrics;
 }

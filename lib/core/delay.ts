@@ -149,6 +149,10 @@ export class Scheduler {
     for (const [partition, items] of byPartition) {
       for (let i = 0; i < items.length; i += perWrite) moved += await this.movePartition(topic, partition, items.slice(i, i + perWrite));
     }
+    if (moved) {
+      const earliest = Math.min(...due.filter((d) => d.deliverAt <= now).map((d) => d.deliverAt));
+      this.ctx.metrics?.set('DelayedLateness', Math.max(0, this.ctx.clock.now() - earliest), { Topic: topic.name });
+    }
     return moved;
   }
 

@@ -138,16 +138,16 @@ export class RateLimiter {
     this.last = ctx.clock.now();
   }
 
-  /** Waits until `n` records may go (n is capped at the rate). */
-  async take(n: number): Promise<void> {
+  /** Waits until `n` records may go (n is capped at the rate); true if it had to wait (a throttle). */
+  async take(n: number): Promise<boolean> {
     const need = Math.min(n, this.rate);
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       const now = this.ctx.clock.now();
       this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
       this.last = now;
       if (this.tokens >= need) {
         this.tokens -= need;
-        return;
+        return waited;
       }
       await this.ctx.clock.sleep(Math.ceil(((need - this.tokens) * 1000) / this.rate));
     }
@@ -273,6 +273,7 @@ export class Dispatcher {
       }
       throw e;
     }
+    this.reportLag(page.highWatermark - state.offset, page.records[0]?.timestamp, now);
     if (page.records.length === 0) return { kind: 'idle' };
     const windowEnds = page.records[0].timestamp + this.config.maxBatchingWindowMs;
     if (page.records.length < take && this.config.maxBatchingWindowMs > 0 && now < windowEnds && state.attempts === 0) {
@@ -290,7 +291,7 @@ export class Dispatcher {
     }
 
     const batch = page.records;
-    await this.limiter?.take(batch.length);
+    if (await this.limiter?.take(batch.length)) this.count('Throttles', 1);
     let failedFrom: number | undefined;
     /** Offsets the handler reported as failed (empty when the whole batch failed). */
     let reported = new Set<string>();
@@ -299,6 +300,7 @@ export class Dispatcher {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
+      this.count('Invocations', 1);
       const result = await this.invoker.invoke(this.config.handler, this.event(partition, batch));
       reported = new Set(result.batchItemFailures.map((f) => String(f.itemIdentifier)));
       const index = batch.findIndex((r) => reported.has(r.offset.toString()));
@@ -318,6 +320,7 @@ export class Dispatcher {
       release?.();
     }
 
+    if (failedFrom !== undefined) this.count('HandlerFailures', 1);
     if (failedFrom === undefined) {
       state = await this.commit(topic, partition, state, { offset: batch[batch.length - 1].offset + 1n, attempts: 0, retryAt: 0, limit: 0 });
       return state ? { kind: 'delivered', count: batch.length } : { kind: 'fenced' };
@@ -340,6 +343,17 @@ export class Dispatcher {
     }
     const next = await this.commit(topic, partition, state, { attempts, retryAt: this.backoff(attempts) });
     return next ? { kind: 'failed', attempts, retryAt: next.retryAt } : { kind: 'fenced' };
+  }
+
+  private count(name: 'Invocations' | 'HandlerFailures' | 'DeadLettered' | 'Throttles', n: number): void {
+    this.ctx.metrics?.add(name, n, { Topic: this.config.topic, Consumer: this.config.name });
+  }
+
+  /** Lag at a fetch: records after the position, and the age of the first of them (the iterator age). */
+  private reportLag(records: bigint, oldest: number | undefined, now: number): void {
+    const dims = { Topic: this.config.topic, Consumer: this.config.name };
+    this.ctx.metrics?.set('ConsumerLagRecords', Number(records > 0n ? records : 0n), dims);
+    this.ctx.metrics?.set('ConsumerLagSeconds', oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000), dims);
   }
 
   /** Exponential backoff with full jitter between half and all of the step. */
@@ -377,6 +391,7 @@ export class Dispatcher {
       }),
     }));
     await this.log.produce(this.config.deadLetterTopic, inputs);
+    this.count('DeadLettered', records.length);
     const next = await this.commit(topic, partition, state, {
       offset: resumeAt,
       attempts: 0,

@@ -141,6 +141,7 @@ export class Fetcher {
         problems.push(`${name}: object missing`);
       }
       this.stats.replicaFallbacks++;
+      this.ctx.metrics?.add('ReplicaFallbacks', 1, { Topic: topic.name });
     }
     // `data` only when every copy was seen and none is intact; a store that did not answer makes it retriable.
     throw new FerryError(

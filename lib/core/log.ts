@@ -54,11 +54,13 @@ export class Log {
       topic = await this.topics.get(topicName, { fresh: true }); // partitions may have just been added
     }
     const now = this.ctx.clock.now();
+    let bytes = 0;
     const immediate: Array<AppendRecord & { index: number }> = [];
     const delayed: Array<DelayedRecord & { index: number }> = [];
     inputs.forEach((input, index) => {
       const record = { key: input.key, value: input.value, headers: input.headers, timestamp: input.timestamp ?? now };
       const size = userBytes(record);
+      bytes += size;
       if (size > topic.maxRecordBytes) {
         throw new FerryError(
           'too_large',
@@ -72,6 +74,7 @@ export class Log {
       else immediate.push({ index, partition, record });
     });
     const answers: ProduceAnswer[] = new Array(inputs.length);
+    const counted = () => this.countProduced(topic.name, inputs.length, bytes);
     if (options.producer) {
       if (delayed.length) throw invalid('an idempotent request cannot carry delayed records (deliverAt); send them separately');
       const touched = new Set(immediate.map((r) => r.partition)).size;
@@ -82,7 +85,9 @@ export class Log {
       }
       const claimed = await this.producers.claim(topic, options.producer, immediate.length);
       if ('duplicate' in claimed) return claimed.duplicate;
-      return this.appender.append(topic, immediate, claimed.claim);
+      const stored = await this.appender.append(topic, immediate, claimed.claim);
+      counted();
+      return stored;
     }
     const [offsets, scheduled] = await Promise.all([
       immediate.length ? this.appender.append(topic, immediate) : [],
@@ -90,7 +95,13 @@ export class Log {
     ]);
     immediate.forEach((r, i) => (answers[r.index] = offsets[i]));
     delayed.forEach((r, i) => (answers[r.index] = scheduled[i]));
+    counted();
     return answers;
+  }
+
+  private countProduced(topic: string, records: number, bytes: number): void {
+    this.ctx.metrics?.add('RecordsProduced', records, { Topic: topic });
+    this.ctx.metrics?.add('BytesProduced', bytes, { Topic: topic });
   }
 
   /** A due time must be a time, not absurdly far in the past, and within the maximum delay. */
@@ -136,7 +147,12 @@ export class Log {
       );
     }
     await this.moveDueSometimes(topic);
-    return this.fetcher.fetch(topic, partition, offset, opts);
+    const result = await this.fetcher.fetch(topic, partition, offset, opts);
+    if (result.records.length) {
+      this.ctx.metrics?.add('RecordsFetched', result.records.length, { Topic: topic.name });
+      this.ctx.metrics?.add('BytesFetched', result.records.reduce((n, r) => n + userBytes(r), 0), { Topic: topic.name });
+    }
+    return result;
   }
 
   private readonly dueChecked = new Map<string, number>();

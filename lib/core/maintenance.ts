@@ -37,15 +37,38 @@ export class Maintenance {
 
   /** One full pass over every topic. */
   async run(options: { repair?: boolean } = {}): Promise<MaintenanceReport> {
+    const started = this.ctx.clock.now();
     const report = emptyReport();
     for (const topic of await this.log.topics.list()) {
       report.delayedMoved += await this.log.scheduler.moveDue(topic);
+      this.ctx.metrics?.set('DelayedPending', (await this.queryAll(metaKeys.duePk(topic.topicId))).length, { Topic: topic.name });
       report.entriesDeleted += await this.applyRetention(topic);
       if (options.repair) report.copiesRepaired += await this.repair(topic);
       report.objectsDeleted += await this.collectGarbage(topic);
     }
     report.topicsPurged += await this.purgeDeletedTopics();
+    this.ctx.metrics?.set('MaintenanceDuration', this.ctx.clock.now() - started);
     return report;
+  }
+
+  /** Publishes every group's lag per topic (records, and the age of the oldest unconsumed record). */
+  async reportGroupLag(): Promise<void> {
+    const metrics = this.ctx.metrics;
+    if (!metrics) return;
+    for (const g of await this.log.groups.list()) {
+      const d = await this.log.groups.describe(g.groupId);
+      const byTopic = new Map<string, { records: bigint; seconds: number }>();
+      for (const o of d.offsets) {
+        const t = byTopic.get(o.topic) ?? { records: 0n, seconds: 0 };
+        t.records += o.lag;
+        t.seconds = Math.max(t.seconds, o.lagSeconds);
+        byTopic.set(o.topic, t);
+      }
+      for (const [topic, lag] of byTopic) {
+        metrics.set('GroupLagRecords', Number(lag.records), { Group: g.groupId, Topic: topic });
+        metrics.set('GroupLagSeconds', lag.seconds, { Group: g.groupId, Topic: topic });
+      }
+    }
   }
 
   /** Moves every due delayed record of every topic. */
@@ -119,14 +142,26 @@ export class Maintenance {
    */
   async collectGarbage(topic: TopicConfig): Promise<number> {
     const oldest = this.ctx.clock.now() - this.ctx.settings.orphanGraceMs;
-    const candidates: Array<{ store: ObjectStore; key: string }> = [];
+    const candidates: Array<{ store: ObjectStore; key: string; size: number }> = [];
+    let objects = 0;
+    let bytes = 0;
+    const retained = (deleted: number, freed: number) => {
+      this.ctx.metrics?.set('ObjectsRetained', objects - deleted, { Topic: topic.name });
+      this.ctx.metrics?.set('BytesRetained', bytes - freed, { Topic: topic.name });
+      if (deleted) this.ctx.metrics?.add('ObjectsCollected', deleted, { Topic: topic.name });
+    };
     for (const store of this.ctx.stores) {
-      for await (const key of listAll(store, objectKeys.topicPrefix(topic.topicId))) {
+      for await (const { key, size } of listAll(store, objectKeys.topicPrefix(topic.topicId))) {
+        objects++;
+        bytes += size;
         const born = idTime(key);
-        if (!Number.isNaN(born) && born < oldest) candidates.push({ store, key });
+        if (!Number.isNaN(born) && born < oldest) candidates.push({ store, key, size });
       }
     }
-    if (candidates.length === 0) return 0;
+    if (candidates.length === 0) {
+      retained(0, 0);
+      return 0;
+    }
     await this.log.fence.raise(topic.topicId, oldest);
     const live = new Set<string>();
     for (const item of await this.queryAll(metaKeys.duePk(topic.topicId))) live.add(String(item.data.objectKey));
@@ -134,11 +169,14 @@ export class Maintenance {
       for (const e of await this.entries(topic, p)) live.add(e.objectKey);
     }
     let deleted = 0;
-    for (const { store, key } of candidates) {
+    let freed = 0;
+    for (const { store, key, size } of candidates) {
       if (live.has(key)) continue;
       await store.delete(key);
       deleted++;
+      freed += size;
     }
+    retained(deleted, freed);
     return deleted;
   }
 
@@ -148,7 +186,7 @@ export class Maintenance {
     for (const marker of await this.queryAll(metaKeys.gcPk)) {
       const topic = topicItem.decode(marker);
       for (const store of this.ctx.stores) {
-        for await (const key of listAll(store, objectKeys.topicPrefix(topic.topicId))) await store.delete(key);
+        for await (const { key } of listAll(store, objectKeys.topicPrefix(topic.topicId))) await store.delete(key);
       }
       const pks = [metaKeys.duePk(topic.topicId)];
       for (let p = 0; p < topic.partitionCount; p++) pks.push(metaKeys.partitionPk(topic.topicId, p));
@@ -218,11 +256,11 @@ function intact(body: Uint8Array, entries: IndexEntry[]): boolean {
   }
 }
 
-async function* listAll(store: ObjectStore, prefix: string): AsyncGenerator<string> {
+async function* listAll(store: ObjectStore, prefix: string): AsyncGenerator<{ key: string; size: number }> {
   let startAfter: string | undefined;
   for (;;) {
     const page = await store.list(prefix, { startAfter, limit: 1000 });
-    for (const o of page.objects) yield o.key;
+    for (const o of page.objects) yield o;
     if (!page.next) return;
     startAfter = page.next;
   }

@@ -10,6 +10,7 @@ import type { TokenAuth } from './auth';
 import { readJsonBody } from './body';
 import type { RouteDeps, RouteModule } from './routes/common';
 import { groupRoutes } from './routes/groups';
+import { opsRoutes, type OpsOptions } from './routes/ops';
 import { topicRoutes } from './routes/topics';
 import { queryParams } from './wire';
 
@@ -19,13 +20,15 @@ export interface AppOptions {
   auth?: TokenAuth;
   /** Called with unexpected errors (never with record values or credentials). */
   onUnexpectedError?: (error: unknown, route: string) => void;
+  /** `GET /health` and `GET /metrics` (the embedded server). */
+  ops?: OpsOptions;
 }
 
 /** Every route module of API v1; a new feature adds its module here. */
 const MODULES: RouteModule[] = [topicRoutes, groupRoutes];
 
 /** Builds the app. `app.fetch(request)` answers any request. */
-export function createApp({ log, auth, onUnexpectedError }: AppOptions): Hono {
+export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Hono {
   const app = new Hono();
   const { limits } = log.ctx.settings;
   const deps: RouteDeps = {
@@ -36,10 +39,11 @@ export function createApp({ log, auth, onUnexpectedError }: AppOptions): Hono {
     topicParam: (c) => validateTopicName(c.req.param('topic')),
   };
   if (auth) app.use('*', auth.middleware());
-  for (const m of MODULES) m.register(app, deps);
+  const modules = ops ? [...MODULES, opsRoutes(ops)] : MODULES;
+  for (const m of modules) m.register(app, deps);
 
   // Known paths with a method they do not take: 405 with Allow.
-  for (const m of MODULES) {
+  for (const m of modules) {
     for (const [path, methods] of m.allowed) {
       app.all(path, (c) => {
         throw new FerryError('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${methods.join(', ')}`, {
@@ -53,10 +57,24 @@ export function createApp({ log, auth, onUnexpectedError }: AppOptions): Hono {
 
   app.onError((err, c) => {
     if (!isFerryError(err)) onUnexpectedError?.(err, c.req.routePath);
+    countError(log, c.req.method, c.req.routePath, c.req.param('topic'), err);
     return errorResponse(err);
   });
 
   return app;
+}
+
+const PRODUCE_ROUTE = '/v1/topics/:topic/records';
+const FETCH_ROUTE = '/v1/topics/:topic/partitions/:partition/records';
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Produce and fetch errors by kind; the topic only when it exists (no label for every name a client tries). */
+function countError(log: Log, method: string, route: string, topic: string | undefined, err: unknown): void {
+  const name = method === 'POST' && route === PRODUCE_ROUTE ? 'ProduceErrors' : method === 'GET' && route === FETCH_ROUTE ? 'FetchErrors' : undefined;
+  if (!name) return;
+  const kind = isFerryError(err) ? err.kind : 'unavailable';
+  const known = topic !== undefined && TOPIC_NAME.test(topic) && kind !== 'not_found' && kind !== 'invalid';
+  log.ctx.metrics?.add(name, 1, { Topic: known ? topic : '-', Kind: kind });
 }
 
 /** The one error shape: `{error: kind, message, details}`, status from the kind table. */

@@ -19,6 +19,8 @@ export const tokensFileSchema = z.strictObject({
         produce: z.array(z.string()).default([]),
         consume: z.array(z.string()).default([]),
         admin: z.array(z.string()).default([]),
+        /** `GET /metrics` and `GET /health` (admin on every topic, `["*"]`, may too). */
+        metrics: z.boolean().optional(),
       }),
     )
     .min(1),
@@ -29,6 +31,7 @@ export type TokensFile = z.infer<typeof tokensFileSchema>;
 interface Grant {
   digest: Buffer;
   rights: Record<Right, string[]>;
+  metrics: boolean;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -43,7 +46,7 @@ const matches = (patterns: string[], topic: string | undefined) =>
     : patterns.some((p) => p === '*' || (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : p === topic));
 
 /** What a request needs: a right, on a topic when the path names one (undefined: on any topic). */
-export function requirement(method: string, path: string): { right: Right | 'any'; topic?: string } {
+export function requirement(method: string, path: string): { right: Right | 'any' | 'metrics'; topic?: string } {
   const seg = path.split('/').filter(Boolean).map((s) => {
     try {
       return decodeURIComponent(s);
@@ -51,6 +54,7 @@ export function requirement(method: string, path: string): { right: Right | 'any
       return s;
     }
   });
+  if (seg.length === 1 && (seg[0] === 'metrics' || seg[0] === 'health')) return { right: 'metrics' };
   if (seg[0] !== 'v1') return { right: 'any' };
   if (seg[1] === 'producers') return { right: 'produce' };
   if (seg[1] === 'groups') return { right: 'consume' };
@@ -70,6 +74,7 @@ export class TokenAuth {
     this.grants = file.tokens.map((t) => ({
       digest: sha256(t.token),
       rights: { produce: t.produce, consume: t.consume, admin: t.admin },
+      metrics: t.metrics === true,
     }));
   }
 
@@ -89,7 +94,7 @@ export class TokenAuth {
       const need = requirement(c.req.method, new URL(c.req.url).pathname);
       const ok =
         need.right === 'any' ||
-        matches(grant.rights[need.right], need.topic) ||
+        (need.right === 'metrics' ? grant.metrics || grant.rights.admin.includes('*') : matches(grant.rights[need.right], need.topic)) ||
         // whoever may administer a topic may also read its description
         (need.right === 'consume' && need.topic !== undefined && matches(grant.rights.admin, need.topic));
       if (!ok) {

@@ -20,6 +20,7 @@ import { FerryError } from '../../core/errors';
 import { makeSettings, type SettingsInput } from '../../core/settings';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
+import type { Metrics } from '../../ports/metrics';
 import { randomIds, systemClock } from '../local/system';
 import { DynamoDBMetadataStore } from './dynamodb-metadata-store';
 import { S3ObjectStore } from './s3-object-store';
@@ -33,6 +34,8 @@ export interface AwsHomeOptions {
   create?: boolean;
   s3?: S3Client;
   dynamo?: DynamoDBClient;
+  /** Where the core's metrics go (the Lambda entries: EmfMetrics, flushed once per invocation). */
+  metrics?: Metrics;
 }
 
 export interface AwsHome {
@@ -89,6 +92,7 @@ export async function openAwsHome(
     stores,
     clock: options.clock ?? systemClock,
     ids: options.ids ?? randomIds,
+    metrics: options.metrics,
     settings: makeSettings({
       // Lambda answers at most 6 MB and API Gateway ends a request after 30 s: keep fetches inside both.
       // Concurrent Lambdas race on hot partitions more than one process does: more commit attempts.

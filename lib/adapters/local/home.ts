@@ -3,13 +3,16 @@
  * object store. A lock file keeps a second server off the same data. Every file and directory it creates is
  * durable (fsynced, with its directory) before anything relies on it; see durable.ts and store-dirs.ts.
  */
-import { promises as fs, readFileSync, rmSync } from 'node:fs';
+import { constants as fsConstants, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CoreContext } from '../../core/context';
 import { FerryError } from '../../core/errors';
 import { makeSettings, type SettingsInput } from '../../core/settings';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
+import type { Metrics } from '../../ports/metrics';
+import type { HealthPart } from '../../ports/health';
+import { metaKeys } from '../../core/keys';
 import { fsyncDir, mkdirDurable } from './durable';
 import { FsObjectStore } from './fs-object-store';
 import { SqliteMetadataStore } from './sqlite-metadata-store';
@@ -23,12 +26,15 @@ export interface LocalHomeOptions {
   settings?: SettingsInput;
   clock?: Clock;
   ids?: Ids;
+  metrics?: Metrics;
 }
 
 export interface LocalHome {
   ctx: CoreContext;
   stores: FsObjectStore[];
   meta: SqliteMetadataStore;
+  /** Whether the metadata and every store directory answer (for `GET /health`). */
+  health(): Promise<HealthPart[]>;
   close(): Promise<void>;
 }
 
@@ -49,12 +55,14 @@ export async function openLocalHome(options: LocalHomeOptions): Promise<LocalHom
       clock: options.clock ?? systemClock,
       ids: options.ids ?? randomIds,
       settings: makeSettings(options.settings),
+      metrics: options.metrics,
     };
     const opened = meta;
     return {
       ctx,
       stores,
       meta: opened,
+      health: () => localHealth(opened, stores),
       async close() {
         await opened.close();
         releaseLock();
@@ -107,6 +115,24 @@ async function lockDataDir(dataDir: string): Promise<() => void> {
       // already gone
     }
   };
+}
+
+async function localHealth(meta: SqliteMetadataStore, stores: FsObjectStore[]): Promise<HealthPart[]> {
+  const parts: HealthPart[] = [];
+  const check = async (part: string, probe: () => Promise<unknown>) => {
+    try {
+      await probe();
+      parts.push({ part, ok: true });
+    } catch (e) {
+      parts.push({ part, ok: false, message: (e as Error).message });
+    }
+  };
+  await check('metadata', () => meta.get(metaKeys.homePk, metaKeys.storesSk));
+  for (const s of stores) {
+    // The directory must still be there and writable (a removed disk answers reads as "missing", not as an error).
+    await check(`store ${s.name}`, () => fs.access(path.join(s.root, 'objects'), fsConstants.W_OK));
+  }
+  return parts;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,52 @@
+/**
+ * Every metric Ferry publishes, once: the embedded server's Prometheus names, the CloudWatch names the AWS
+ * functions write (namespace `Ferry`, plus the cluster's `Table` dimension), the units and dimensions — and
+ * the constructs' `metricXxx()` helpers chart exactly these (a test checks the two lists are the same).
+ */
+export type MetricUnit = 'Count' | 'Bytes' | 'Seconds' | 'Milliseconds';
+
+export interface MetricDefinition {
+  /** counter: adds up (a Sum per period); gauge: a current value (Maximum per period). */
+  kind: 'counter' | 'gauge';
+  unit: MetricUnit;
+  /** Dimensions besides the cluster (`Table` on AWS). */
+  dimensions: readonly string[];
+  help: string;
+}
+
+export const METRICS = {
+  RecordsProduced: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'records acknowledged by produce' },
+  BytesProduced: { kind: 'counter', unit: 'Bytes', dimensions: ['Topic'], help: 'bytes of keys, values and headers acknowledged by produce' },
+  RecordsFetched: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'records answered by fetches' },
+  BytesFetched: { kind: 'counter', unit: 'Bytes', dimensions: ['Topic'], help: 'bytes of keys, values and headers answered by fetches' },
+  ProduceErrors: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Kind'], help: 'produce requests answered with an error, by error kind' },
+  FetchErrors: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Kind'], help: 'fetch requests answered with an error, by error kind' },
+  CommitConflicts: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'commits that lost a compare-and-set race and were tried again' },
+  CommitFailures: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'commits given up after every attempt (answered 503)' },
+  ReplicaFallbacks: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'copies a read found missing or damaged and passed over (a sign of a store losing data)' },
+  GroupLagRecords: { kind: 'gauge', unit: 'Count', dimensions: ['Group', 'Topic'], help: 'records after the committed offsets of a consumer group' },
+  GroupLagSeconds: { kind: 'gauge', unit: 'Seconds', dimensions: ['Group', 'Topic'], help: 'age of the oldest record a consumer group has not consumed' },
+  ConsumerLagRecords: { kind: 'gauge', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'records a push consumer has yet to deliver (at its last fetch)' },
+  ConsumerLagSeconds: { kind: 'gauge', unit: 'Seconds', dimensions: ['Topic', 'Consumer'], help: 'age of the oldest record a push consumer has yet to deliver (its iterator age)' },
+  Invocations: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'push-consumer handler invocations' },
+  HandlerFailures: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'invocations that failed or reported failed records' },
+  DeadLettered: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'records sent to the dead-letter topic' },
+  Throttles: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'times a push consumer waited for its rate limit' },
+  DelayedPending: { kind: 'gauge', unit: 'Count', dimensions: ['Topic'], help: 'delayed records not yet due (at the last maintenance pass)' },
+  DelayedLateness: { kind: 'gauge', unit: 'Milliseconds', dimensions: ['Topic'], help: 'how late delayed records became visible after their deliverAt (largest per move)' },
+  MaintenanceDuration: { kind: 'gauge', unit: 'Milliseconds', dimensions: [], help: 'duration of the last maintenance pass (retention, collection, repair)' },
+  ObjectsRetained: { kind: 'gauge', unit: 'Count', dimensions: ['Topic'], help: 'segment objects a topic keeps (all replicas)' },
+  BytesRetained: { kind: 'gauge', unit: 'Bytes', dimensions: ['Topic'], help: 'bytes of the segment objects a topic keeps (all replicas)' },
+  ObjectsCollected: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'unreferenced objects deleted by garbage collection' },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** `RecordsProduced` → `ferry_records_produced_total`; seconds and bytes carry their unit as Prometheus does. */
+export function prometheusName(name: MetricName): string {
+  const def: MetricDefinition = METRICS[name];
+  let base = name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  if (def.unit === 'Milliseconds') base = `${base}_seconds`; // exported in seconds
+  if (def.unit === 'Bytes' && !base.includes('bytes')) base = `${base}_bytes`;
+  return `ferry_${base}${def.kind === 'counter' ? '_total' : ''}`;
+}
