@@ -114,7 +114,9 @@ describe('consumer groups across processes', () => {
     let regressions = 0;
     let watching = true;
     const watcher = (async () => {
-      while (watching) {
+      // After `watching` turns false, one more sample: the last one taken before may predate the final commit.
+      for (let last = false; !last; ) {
+        last = !watching;
         const g = await client.admin().describeGroup('g1').catch(() => undefined);
         for (const o of g?.offsets ?? []) {
           if (o.committedOffset === null) continue;
