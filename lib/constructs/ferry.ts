@@ -19,6 +19,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { FerryAlarms, type FerryAlarmsProps } from './alarms';
+import { ferryMetric } from './metrics';
 import { bucketStore, expressStore, standardStore, type ObjectStore } from './object-stores';
 import { ACCESS, type FunctionRole } from './permissions';
 import { API_STAGE, ROUTES, grantRoutes, type RouteGroup } from './routes';
@@ -168,6 +171,7 @@ export class Ferry extends Construct implements IFerryCluster {
 
   private readonly entries: Required<FerryLambdaEntries>;
   private readonly logRetention: logs.RetentionDays;
+  private readonly maintenanceInterval: Duration;
   private provider?: cr.Provider;
   private dispatcher?: nodejs.NodejsFunction;
 
@@ -176,6 +180,7 @@ export class Ferry extends Construct implements IFerryCluster {
     validateProps(`Ferry ${id}`, props, FERRY_RULES);
     this.entries = { ...DEFAULT_ENTRIES, ...props.lambdaEntries };
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.maintenanceInterval = props.maintenanceInterval ?? Duration.minutes(5);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -251,9 +256,24 @@ export class Ferry extends Construct implements IFerryCluster {
     this.maintenanceFunction = this.createFunction('maintenance');
     new events.Rule(this, 'MaintenanceSchedule', {
       description: 'Ferry: runs retention, garbage collection and replica repair',
-      schedule: events.Schedule.rate(props.maintenanceInterval ?? Duration.minutes(5)),
+      schedule: events.Schedule.rate(this.maintenanceInterval),
       targets: [new targets.LambdaFunction(this.maintenanceFunction, { retryAttempts: 0 })],
     });
+  }
+
+  /** Duration (ms) of the maintenance passes; as long as the interval: it falls behind. Maximum. */
+  metricMaintenanceDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return ferryMetric('MaintenanceDuration', this.tableName, {}, props).attachTo(this);
+  }
+
+  /**
+   * Alarms on group and push-consumer lag, dead letters, produce errors and maintenance falling behind.
+   *
+   * @example
+   *   ferry.addAlarms({ topics: [orders], groups: [{ topic: orders, group: 'billing', maxLagSeconds: 300 }] });
+   */
+  addAlarms(props: Omit<FerryAlarmsProps, 'tableName' | 'maintenanceInterval'> = {}, id = 'Alarms'): FerryAlarms {
+    return new FerryAlarms(this, id, { ...props, tableName: this.tableName, maintenanceInterval: this.maintenanceInterval });
   }
 
   get httpApiId(): string {

@@ -5,3 +5,6 @@ export { FerryPropsError } from './validation';
 export type { ObjectStore } from './object-stores';
 export type { FerryRoute, RouteGroup } from './routes';
 export { API_STAGE, ROUTES } from './routes';
+export { FerryAlarms, type FerryAlarmsProps } from './alarms';
+export { FerryDashboard, type FerryDashboardProps } from './dashboard';
+export { ferryMetric } from './metrics';

@@ -11,8 +11,10 @@ import type { Construct } from 'constructs';
 import { ROUTES, grantRoutes, type Access } from './routes';
 import { durationRule, integerRule, nameRule, validateProps, type Rule } from './validation';
 
-/** Namespace of the metrics Ferry functions publish (CloudWatch embedded metric format). */
-export const METRICS_NAMESPACE = 'Ferry';
+import type { MetricName } from '../core/metric-catalog';
+import { METRICS_NAMESPACE, ferryMetric } from './metrics';
+
+export { METRICS_NAMESPACE } from './metrics';
 
 const ROUTE_WILDCARD_REASON =
   'The * stands for one path parameter of a Ferry route (partition number, group id, member id or scheduled id); topic, method and route are fixed.';
@@ -118,22 +120,116 @@ export abstract class TopicBase extends Resource implements ITopic {
 
   /** Records appended to this topic. Sum over 5 minutes by default. */
   metricRecordsProduced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('RecordsProduced', { statistic: 'Sum', ...props });
+    return this.catalogued('RecordsProduced', {}, props);
   }
 
   /** Bytes (keys, values, headers) appended to this topic. Sum over 5 minutes by default. */
   metricBytesProduced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('BytesProduced', { statistic: 'Sum', ...props });
+    return this.catalogued('BytesProduced', {}, props);
   }
 
   /** Records returned by fetches of this topic. Sum over 5 minutes by default. */
   metricRecordsFetched(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('RecordsFetched', { statistic: 'Sum', ...props });
+    return this.catalogued('RecordsFetched', {}, props);
   }
 
   /** Bytes returned by fetches of this topic. Sum over 5 minutes by default. */
   metricBytesFetched(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('BytesFetched', { statistic: 'Sum', ...props });
+    return this.catalogued('BytesFetched', {}, props);
+  }
+
+  /** Produce requests answered with an error: of one `kind` (`unavailable`, `too_large`, …) or of any. Sum. */
+  metricProduceErrors(kind?: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('ProduceErrors', kind ? { Kind: kind } : {}, props);
+  }
+
+  /** Fetch requests answered with an error: of one `kind` or of any. Sum. */
+  metricFetchErrors(kind?: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('FetchErrors', kind ? { Kind: kind } : {}, props);
+  }
+
+  /** Commits that lost a compare-and-set race and were tried again (contention). Sum. */
+  metricCommitConflicts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('CommitConflicts', {}, props);
+  }
+
+  /** Commits given up after every attempt (answered 503). Sum. */
+  metricCommitFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('CommitFailures', {}, props);
+  }
+
+  /** Copies a read found missing or damaged and passed over (a store losing data). Sum. */
+  metricReplicaFallbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('ReplicaFallbacks', {}, props);
+  }
+
+  /** Records after a consumer group's committed offsets on this topic. Maximum. */
+  metricGroupLagRecords(group: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('GroupLagRecords', { Group: group }, props);
+  }
+
+  /** Age in seconds of the oldest record of this topic a consumer group has not consumed. Maximum. */
+  metricGroupLagSeconds(group: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('GroupLagSeconds', { Group: group }, props);
+  }
+
+  /** Records a push consumer of this topic has yet to deliver. Maximum. */
+  metricConsumerLagRecords(consumer: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('ConsumerLagRecords', { Consumer: consumer }, props);
+  }
+
+  /** Age in seconds of the oldest record a push consumer has yet to deliver (iterator age). Maximum. */
+  metricConsumerLagSeconds(consumer: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('ConsumerLagSeconds', { Consumer: consumer }, props);
+  }
+
+  /** Invocations of a push consumer's handler. Sum. */
+  metricInvocations(consumer: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('Invocations', { Consumer: consumer }, props);
+  }
+
+  /** Invocations that failed or reported failed records. Sum. */
+  metricHandlerFailures(consumer: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('HandlerFailures', { Consumer: consumer }, props);
+  }
+
+  /** Records a push consumer sent to its dead-letter topic. Sum. */
+  metricDeadLettered(consumer: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('DeadLettered', { Consumer: consumer }, props);
+  }
+
+  /** Times a push consumer waited for its `maxRecordsPerSecond`. Sum. */
+  metricThrottles(consumer: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('Throttles', { Consumer: consumer }, props);
+  }
+
+  /** Delayed records not yet due (at the last maintenance pass). Maximum. */
+  metricDelayedPending(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('DelayedPending', {}, props);
+  }
+
+  /** How late (ms) delayed records became visible after their `deliverAt`. Maximum. */
+  metricDelayedLateness(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('DelayedLateness', {}, props);
+  }
+
+  /** Segment objects this topic keeps, all replicas. Maximum. */
+  metricObjectsRetained(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('ObjectsRetained', {}, props);
+  }
+
+  /** Bytes of the segment objects this topic keeps, all replicas. Maximum. */
+  metricBytesRetained(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('BytesRetained', {}, props);
+  }
+
+  /** Unreferenced objects of this topic deleted by garbage collection. Sum. */
+  metricObjectsCollected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('ObjectsCollected', {}, props);
+  }
+
+  private catalogued(name: MetricName, dimensions: Record<string, string>, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return ferryMetric(name, this.metricsTableName, { Topic: this.topicName, ...dimensions }, props).attachTo(this);
   }
 
   private grantRoutes(grantee: iam.IGrantable, access: Access[]): iam.Grant {

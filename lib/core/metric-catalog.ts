@@ -11,6 +11,8 @@ export interface MetricDefinition {
   unit: MetricUnit;
   /** Dimensions besides the cluster (`Table` on AWS). */
   dimensions: readonly string[];
+  /** Dimensions also left out on AWS, so the metric can be charted over all their values (errors of any kind). */
+  rollup?: readonly string[];
   help: string;
 }
 
@@ -19,8 +21,8 @@ export const METRICS = {
   BytesProduced: { kind: 'counter', unit: 'Bytes', dimensions: ['Topic'], help: 'bytes of keys, values and headers acknowledged by produce' },
   RecordsFetched: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'records answered by fetches' },
   BytesFetched: { kind: 'counter', unit: 'Bytes', dimensions: ['Topic'], help: 'bytes of keys, values and headers answered by fetches' },
-  ProduceErrors: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Kind'], help: 'produce requests answered with an error, by error kind' },
-  FetchErrors: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Kind'], help: 'fetch requests answered with an error, by error kind' },
+  ProduceErrors: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Kind'], rollup: ['Kind'], help: 'produce requests answered with an error, by error kind' },
+  FetchErrors: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Kind'], rollup: ['Kind'], help: 'fetch requests answered with an error, by error kind' },
   CommitConflicts: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'commits that lost a compare-and-set race and were tried again' },
   CommitFailures: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'commits given up after every attempt (answered 503)' },
   ReplicaFallbacks: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'copies a read found missing or damaged and passed over (a sign of a store losing data)' },

@@ -23,14 +23,14 @@ describe('metrics from the Lambda entry (EMF)', () => {
 
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: never[]) => {
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = String(chunk);
       if (text.startsWith('{"_aws"')) {
         lines.push(...text.split('\n').filter(Boolean));
         return true;
       }
-      return write(chunk, ...rest);
-    });
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write);
     try {
       expect((await call('/v1/topics', json({ name: 'orders', partitions: 1 }))).status).toBe(201);
       const before = lines.length;

@@ -18,6 +18,8 @@ const MAX_METRICS_PER_DOCUMENT = 100;
 
 interface Group {
   dimensions: Record<string, string>;
+  /** Dimension sets: all of them, and one without the metric's roll-up dimensions (errors of any kind). */
+  sets: string[][];
   values: Map<string, number>;
 }
 
@@ -57,7 +59,7 @@ export class EmfMetrics implements Metrics {
             CloudWatchMetrics: [
               {
                 Namespace: NAMESPACE,
-                Dimensions: [Object.keys(g.dimensions)],
+                Dimensions: g.sets,
                 Metrics: chunk.map((n) => ({ Name: n, Unit: (METRICS as Record<string, MetricDefinition>)[n].unit })),
               },
             ],
@@ -82,7 +84,11 @@ export class EmfMetrics implements Metrics {
     for (const d of def.dimensions) dims[d] = dimensions[d] ?? '';
     const key = JSON.stringify(dims);
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { dimensions: dims, values: new Map() }));
+    if (!g) {
+      const all = Object.keys(dims);
+      const sets = def.rollup ? [all, all.filter((d) => !def.rollup!.includes(d))] : [all];
+      this.groups.set(key, (g = { dimensions: dims, sets, values: new Map() }));
+    }
     return g.values;
   }
 }
