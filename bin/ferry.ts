@@ -16,6 +16,7 @@ import { openLocalHome } from '../lib/adapters/local/home';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { Log } from '../lib/core/log';
 import { Maintenance } from '../lib/core/maintenance';
+import { devLog, errorFields, type LogFormat } from '../lib/dev-log';
 
 // A closed stdout (ferry dev | head) must not crash the server.
 process.stdout.on('error', () => undefined);
@@ -38,8 +39,12 @@ program
   .option('--tokens <file>', 'JSON file of bearer tokens with per-topic produce / consume / admin rights')
   .option('--backend <backend>', 'local (files + SQLite) or aws (S3 + DynamoDB named by FERRY_TABLE / FERRY_BUCKETS and AWS_* variables)', 'local')
   .option('--config <file>', 'ferry.config.json: topics to create and push consumers (handler modules, webhooks) to run')
-  .action(async (opts: { port: number; host: string; data: string; store: string[]; tokens?: string; config?: string; backend: string }) => {
+  .option('--log-format <format>', 'text, or json: one JSON object a line with the fields of the Lambda logs', 'text')
+  .action(async (opts: { port: number; host: string; data: string; store: string[]; tokens?: string; config?: string; backend: string; logFormat: string }) => {
     if (opts.backend !== 'local' && opts.backend !== 'aws') throw new Error(`--backend must be local or aws (got ${opts.backend})`);
+    if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new Error(`--log-format must be text or json (got ${opts.logFormat})`);
+    const log = devLog(opts.logFormat as LogFormat);
+    const json = opts.logFormat === 'json';
     const tokens = opts.tokens ? readTokens(opts.tokens) : undefined;
     const config = opts.config ? readConfig(opts.config) : undefined;
     if (!tokens && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
@@ -59,34 +64,41 @@ program
       storeDirs: opts.store,
       host: opts.host,
       port: opts.port,
-      onUnexpectedError: (e, route) => console.error(`ferry: unexpected error on ${route}:`, e),
+      onUnexpectedError: (e, route) => log.error('unexpected error', { route, error: errorFields(e) }),
     });
-    const stores = opts.store.length ? opts.store.map((s) => path.resolve(s)).join(', ') : path.resolve(opts.data, 'store');
-    console.log(`Ferry is running at ${ferry.url}`);
-    if (opts.backend === 'aws') {
-      console.log(`  table:   ${process.env.FERRY_TABLE}`);
-      console.log(`  buckets: ${process.env.FERRY_BUCKETS}`);
+    if (json) {
+      log.info('Ferry is running', { url: ferry.url, backend: opts.backend, ...(opts.backend === 'local' ? { data: path.resolve(opts.data) } : {}) });
     } else {
-      console.log(`  data:   ${path.resolve(opts.data)}`);
-      console.log(`  stores: ${stores}`);
+      printBanner();
     }
-    for (const c of config?.consumers ?? []) {
-      console.log(`  consumer: ${c.topic} → ${c.name} (${c.handler}), dead letters to ${c.deadLetterTopic}`);
+    function printBanner(): void {
+      const stores = opts.store.length ? opts.store.map((s) => path.resolve(s)).join(', ') : path.resolve(opts.data, 'store');
+      console.log(`Ferry is running at ${ferry.url}`);
+      if (opts.backend === 'aws') {
+        console.log(`  table:   ${process.env.FERRY_TABLE}`);
+        console.log(`  buckets: ${process.env.FERRY_BUCKETS}`);
+      } else {
+        console.log(`  data:   ${path.resolve(opts.data)}`);
+        console.log(`  stores: ${stores}`);
+      }
+      for (const c of config?.consumers ?? []) {
+        console.log(`  consumer: ${c.topic} → ${c.name} (${c.handler}), dead letters to ${c.deadLetterTopic}`);
+      }
+      console.log('');
+      console.log('Try it:');
+      console.log(`  curl -s -X POST ${ferry.url}/v1/topics -H 'content-type: application/json' -d '{"name":"orders","partitions":3}'`);
+      console.log(`  curl -s -X POST ${ferry.url}/v1/topics/orders/records -H 'content-type: application/json' -d '{"records":[{"key":"u1","value":{"id":1}}]}'`);
+      console.log(`  curl -s '${ferry.url}/v1/topics/orders/partitions/1/records?offset=0'   # "u1" lands on partition 1 of 3`);
+      console.log('');
+      console.log('Press Ctrl-C to stop.');
     }
-    console.log('');
-    console.log('Try it:');
-    console.log(`  curl -s -X POST ${ferry.url}/v1/topics -H 'content-type: application/json' -d '{"name":"orders","partitions":3}'`);
-    console.log(`  curl -s -X POST ${ferry.url}/v1/topics/orders/records -H 'content-type: application/json' -d '{"records":[{"key":"u1","value":{"id":1}}]}'`);
-    console.log(`  curl -s '${ferry.url}/v1/topics/orders/partitions/1/records?offset=0'   # "u1" lands on partition 1 of 3`);
-    console.log('');
-    console.log('Press Ctrl-C to stop.');
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.log(`\n${signal}: stopping…`);
+      log.info(json ? 'stopping' : `\n${signal}: stopping…`, json ? { signal } : {});
       await ferry.close();
-      console.log('Ferry stopped.');
+      log.info('Ferry stopped.');
       process.exit(0);
     };
     process.on('SIGINT', () => void stop('SIGINT'));

@@ -21,7 +21,7 @@ describe('README.md, Deploy to AWS', () => {
   test('GIVEN the doc WHEN read THEN its construct example is the tested fixture', () => {
     const doc = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(doc).toContain(exampleBody());
-    expect(doc).toContain("import { Ferry, StartingPosition } from '../lib/constructs';");
+    expect(doc).toContain("import { Ferry, FerryDashboard, StartingPosition } from '../lib/constructs';");
     expect(doc).toContain('curl --aws-sigv4');
     expect(doc).toContain('npx cdk deploy');
   });
@@ -49,7 +49,8 @@ describe('README.md, Deploy to AWS', () => {
       template.resourceCountIs('Custom::FerryTopic', 2);
       template.resourceCountIs('AWS::S3::Bucket', 2);
       template.hasResourceProperties('Custom::FerryTopic', { name: 'orders', consumers: [{ name: 'email', batchSize: 100 }] });
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 5); // NoOrders + addAlarms: produce errors, consumer lag, dead letters, maintenance
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     } finally {
       process.chdir(cwd);
     }
