@@ -254,6 +254,18 @@ export class Ferry extends Construct implements IFerryCluster {
       schedule: events.Schedule.rate(props.maintenanceInterval ?? Duration.minutes(5)),
       targets: [new targets.LambdaFunction(this.maintenanceFunction, { retryAttempts: 0 })],
     });
+    // Reads never move due delayed records (the fetch role is read-only): a one-minute timer does, watching
+    // each minute for up to 55 s and ending at once when nothing falls due (lambda/maintenance.ts).
+    new events.Rule(this, 'DelayTimerSchedule', {
+      description: 'Ferry: moves delayed records when they fall due',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(this.maintenanceFunction, {
+          retryAttempts: 0,
+          event: events.RuleTargetInput.fromObject({ job: 'delayed' }),
+        }),
+      ],
+    });
   }
 
   get httpApiId(): string {

@@ -1,0 +1,69 @@
+/**
+ * Each function on AWS has only the rights its code uses (DESIGN §4c): a read route never writes, and the groups
+ * function, which has no S3 rights, never reads an object. Recording ports count what each path asks for.
+ */
+import { Log } from '../../lib/core/log';
+import { runDelayTimer } from '../../lib/core/delay-timer';
+import { RecordingMetadataStore, RecordingObjectStore } from '../helpers/recording';
+import { makeLocalLog, rec, text, type LocalLog } from '../helpers/local-log';
+
+const all = { maxRecords: 1000, maxBytes: 1 << 20, waitMs: 0 };
+
+describe('reads stay reads', () => {
+  let l: LocalLog;
+  let meta: RecordingMetadataStore;
+  let stores: RecordingObjectStore[];
+  /** A second process on the same stores whose every call is counted (a fetch or groups Lambda). */
+  let reader: Log;
+  beforeEach(async () => {
+    l = await makeLocalLog();
+    meta = new RecordingMetadataStore(l.ctx.meta);
+    stores = l.stores.map((s) => new RecordingObjectStore(s));
+    reader = new Log({ ...l.ctx, meta, stores });
+  });
+  afterEach(async () => l.cleanup());
+
+  describe('Log.fetch', () => {
+    it('makes no metadata write while a delayed record is due (the mover is not on the fetch path)', async () => {
+      await l.log.topics.create({ name: 'd', partitions: 1 });
+      await l.log.produce('d', [rec('now'), rec('later', { deliverAt: l.clock.now() + 1000 })]);
+      l.clock.advance(5000); // due now
+      meta.reset();
+      const read = await reader.fetch('d', 0, undefined, all);
+      expect(meta.counts.writes).toBe(0);
+      expect(read.records.map((r) => text(r.value.bytes))).toEqual(['"now"']);
+    });
+  });
+
+  describe('the delay timer (what moves due records on AWS)', () => {
+    it('moves a record when it falls due inside its window, never earlier, exactly once', async () => {
+      await l.log.topics.create({ name: 'd', partitions: 1 });
+      const start = l.clock.now();
+      await l.log.produce('d', [rec('later', { deliverAt: start + 20_000 })]);
+      // A window that ends before the due time moves nothing and ends at once.
+      expect(await runDelayTimer(l.log, { windowMs: 10_000 })).toBe(0);
+      expect(l.clock.now()).toBe(start);
+      expect((await l.log.fetch('d', 0, undefined, all)).records).toHaveLength(0);
+      // Two overlapping timers (two Lambda instances): the record is moved once, at or after its time.
+      const moved = await Promise.all([runDelayTimer(l.log, { windowMs: 55_000 }), runDelayTimer(l.twin(), { windowMs: 55_000 })]);
+      expect(moved[0] + moved[1]).toBe(1);
+      expect(l.clock.now()).toBeGreaterThanOrEqual(start + 20_000);
+      const read = await l.log.fetch('d', 0, undefined, all);
+      expect(read.records.map((r) => text(r.value.bytes))).toEqual(['"later"']);
+      expect(read.records[0].offset).toBe(0n);
+    });
+
+    it('picks up a record scheduled while it runs', async () => {
+      await l.log.topics.create({ name: 'd', partitions: 1 });
+      const start = l.clock.now();
+      await l.log.produce('d', [rec('first', { deliverAt: start + 3_000 })]);
+      const run = runDelayTimer(l.log, { windowMs: 30_000, pollMs: 500 });
+      const at = l.clock.now() + 8_000;
+      const [answer] = await l.log.produce('d', [rec('second', { deliverAt: at })]);
+      expect(answer).toHaveProperty('scheduledId');
+      expect(await run).toBe(2);
+      expect(l.clock.now()).toBeGreaterThanOrEqual(at);
+      expect((await l.log.fetch('d', 0, undefined, all)).records.map((r) => text(r.value.bytes))).toEqual(['"first"', '"second"']);
+    });
+  });
+});
