@@ -64,7 +64,7 @@ interface PartitionBatch {
 }
 
 /** Which op of a write belongs to what, to explain a failed condition. */
-type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' } | { fence: true };
+type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' } | { fence: number };
 
 /** A condition of one idempotent request failed: settle it, and flush the others again. */
 class SettleRequest {
@@ -82,6 +82,8 @@ class SettleRequest {
  * overlapping the next one's encoding and upload with the previous commit. Small requests coalesce instead.
  */
 const PIPELINE_DEPTH = 2;
+/** A partition batch's ops in a commit: its GC fence check, its head, its index entry. */
+const OPS_PER_PARTITION = 3;
 const PIPELINE_MIN_BYTES = 1024 * 1024;
 
 interface TopicPipe {
@@ -107,7 +109,7 @@ export class Appender {
 
   /** Most partitions one idempotent request may touch (all its conditions share one atomic write). */
   get maxIdempotentPartitions(): number {
-    return Math.floor((this.ctx.meta.maxOpsPerWrite - 5) / 2);
+    return Math.floor((this.ctx.meta.maxOpsPerWrite - 3) / OPS_PER_PARTITION);
   }
 
   /** Appends records (partitions already chosen); resolves with their offsets, in input order. */
@@ -285,7 +287,7 @@ export class Appender {
     startedAt: number,
   ): Promise<void> {
     const idempotent = batches.some((b) => b.owners.some(([o]) => o.idem));
-    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor((this.ctx.meta.maxOpsPerWrite - 1) / 2));
+    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / OPS_PER_PARTITION));
     for (let start = 0; start < batches.length; start += perWrite) {
       const group = batches.slice(start, start + perWrite);
       const groupEntries = entries.slice(start, start + perWrite);
@@ -302,13 +304,15 @@ export class Appender {
     const pks = group.map((b) => metaKeys.partitionPk(topic.topicId, b.partition));
     const { commitAttempts } = this.ctx.settings;
     for (let attempt = 1; ; attempt++) {
-      // Never reference an upload garbage collection may have taken; the fence condition below makes it atomic.
-      const fence = await this.fence.current(topic.topicId);
-      this.fence.ensureAlive(fence, startedAt, `the commit to "${topic.name}"`);
+      // Never reference an upload garbage collection may have taken; the fence conditions below make it atomic.
+      const fences = await Promise.all(group.map((b) => this.fence.current(topic.topicId, b.partition)));
+      for (const f of fences) this.fence.ensureAlive(f, startedAt, `the commit to "${topic.name}"`);
       const heads = await Promise.all(pks.map((pk) => this.head(pk)));
-      const ops: WriteOp[] = [this.fence.check(topic.topicId, fence)];
-      const roles: OpRole[] = [{ fence: true }];
+      const ops: WriteOp[] = [];
+      const roles: OpRole[] = [];
       group.forEach((b, i) => {
+        ops.push(this.fence.check(topic.topicId, b.partition, fences[i]));
+        roles.push({ fence: b.partition });
         const h = heads[i];
         b.base = h.nextOffset;
         const entry = { ...entries[i], baseOffset: h.nextOffset };
@@ -350,7 +354,7 @@ export class Appender {
       const role = roles[res.failedIndex];
       if ('idem' in role) throw new SettleRequest(role.idem, role.what);
       if ('fence' in role) {
-        await this.fence.refresh(topic.topicId); // collection ran: the next attempt checks the upload's age
+        await this.fence.refresh(topic.topicId, role.fence); // collection ran: the next attempt checks the upload's age
         continue;
       }
       // Lost a race (another writer, retention, a stale cache): re-read the heads and claim again.

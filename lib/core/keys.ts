@@ -90,8 +90,8 @@ export const metaKeys = {
   consumerSk: (topic: string, name: string) => `c#${validateTopicName(topic)}#${validateConsumerName(name)}`,
   consumerSkPrefix: (topic?: string) => (topic ? `c#${validateTopicName(topic)}#` : 'c#'),
 
-  /** The garbage-collection fence of a topic (see gc-fence.ts). */
-  gcFencePk: (topicId: string) => `f#${validateId(topicId)}`,
+  /** The garbage-collection fence of one topic partition (see gc-fence.ts). */
+  gcFencePk: (topicId: string, partition: number) => `f#${validateId(topicId)}#${partition}`,
   gcFenceSk: 'gc',
 
   /** Deleted topics whose data maintenance still has to remove. */
