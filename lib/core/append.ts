@@ -17,11 +17,12 @@
  * and a producer's sequences are never committed out of order.
  *
  * An idempotent request (producer id, epoch, sequence) adds three conditions to the same atomic write: the
- * producer's epoch is current, its previous sequence was stored, and this sequence was not — plus the
- * request's offsets, kept for retries. So a retry can never store a batch twice (G5).
+ * producer's epoch is current, its previous sequence was stored, and this sequence was not (its ring slot is
+ * as read) — plus the request's offsets, kept for retries in that slot. So a retry can never store a batch
+ * twice (G5), and the commit never deletes.
  */
 import type { ObjectStore } from '../ports/object-store';
-import type { WriteOp } from '../ports/metadata-store';
+import type { Expect, WriteOp } from '../ports/metadata-store';
 import type { CoreContext } from './context';
 import { FerryError } from './errors';
 import { encodeSegment, recordSize } from './codec/segment';
@@ -30,7 +31,7 @@ import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
 import type { GcFence } from './gc-fence';
-import { decodeResults, encodeResults, sameBatch } from './producer-results';
+import { decodeResults, decodeSlot, encodeResults, ringSize, sameBatch } from './producer-results';
 
 export interface AppendRecord {
   partition: number;
@@ -44,6 +45,10 @@ export interface IdempotenceClaim {
   sequence: number;
   /** Version of the producer item when its epoch was read: a newer epoch changes it and fences this claim. */
   producerVersion: number;
+  /** The ring slot this sequence overwrites, as read (a racing retry that stored it first changes it). */
+  slotVersion: Expect;
+  /** The slot holding sequence − 1, as read (absent for sequence 0). */
+  previousVersion?: number;
 }
 
 interface Pending {
@@ -231,11 +236,12 @@ export class Appender {
     const idem = request.idem!;
     try {
       if (what === 'sequence') {
-        const stored = await this.ctx.meta.get(
+        const item = await this.ctx.meta.get(
           metaKeys.producerRequestsPk(idem.producerId, idem.epoch, request.topic.topicId),
-          metaKeys.producerRequestSk(idem.sequence),
+          metaKeys.producerSlotSk(idem.sequence % ringSize(this.ctx.settings.producerRequestsKept)),
         );
-        if (stored) {
+        const stored = item && decodeSlot(item);
+        if (stored && stored.sequence === idem.sequence) {
           const ref = { id: idem.producerId, sequence: idem.sequence };
           return request.resolve(sameBatch(decodeResults(stored.data), request.records.length, ref));
         }
@@ -378,18 +384,16 @@ export class Appender {
   private idempotenceOps(req: Pending, results: ProduceResult[], ops: WriteOp[], roles: OpRole[]): void {
     const idem = req.idem!;
     const pk = metaKeys.producerRequestsPk(idem.producerId, idem.epoch, req.topic.topicId);
+    const ring = ringSize(this.ctx.settings.producerRequestsKept);
     ops.push({ op: 'check', pk: metaKeys.producersPk, sk: metaKeys.producerSk(idem.producerId), expect: idem.producerVersion });
     roles.push({ idem: req, what: 'producer' });
-    ops.push({ op: 'put', pk, sk: metaKeys.producerRequestSk(idem.sequence), data: encodeResults(results), expect: 'absent' });
+    const data = { sequence: idem.sequence, ...encodeResults(results) };
+    ops.push({ op: 'put', pk, sk: metaKeys.producerSlotSk(idem.sequence % ring), data, expect: idem.slotVersion });
     roles.push({ idem: req, what: 'sequence' });
     if (idem.sequence > 0) {
-      ops.push({ op: 'check', pk, sk: metaKeys.producerRequestSk(idem.sequence - 1), expect: 1 });
+      const previous = idem.previousVersion ?? 'absent'; // unset only if sequence − 1 was never stored: fails
+      ops.push({ op: 'check', pk, sk: metaKeys.producerSlotSk((idem.sequence - 1) % ring), expect: previous });
       roles.push({ idem: req, what: 'previous' });
-    }
-    const forget = idem.sequence - this.ctx.settings.producerRequestsKept;
-    if (forget >= 0) {
-      ops.push({ op: 'delete', pk, sk: metaKeys.producerRequestSk(forget) });
-      roles.push({ idem: req, what: 'sequence' });
     }
   }
 

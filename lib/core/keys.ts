@@ -78,12 +78,16 @@ export const metaKeys = {
   /** Everything due at or before `time` sorts at or below this sk. */
   dueUpTo: (time: number) => `${padTime(time)}-~`,
 
-  /** Idempotent producers: one item each (its epoch), and the results of its recent requests per topic. */
+  /**
+   * Idempotent producers: one item each (its epoch), and the results of its recent requests per topic in a
+   * fixed ring of slots (sequence mod ring size), overwritten by conditional put: nothing is ever deleted.
+   */
   producersPk: 'producers',
   producerSk: (producerId: string) => `pr#${validateId(producerId)}`,
   producerRequestsPk: (producerId: string, epoch: number, topicId: string) =>
     `pq#${validateId(producerId)}#${Math.floor(epoch)}#${validateId(topicId)}`,
-  producerRequestSk: (sequence: number) => `s#${sequence.toString().padStart(16, '0')}`,
+  producerSlotSk: (slot: number) => `r#${slot.toString().padStart(4, '0')}`,
+  producerSlotPrefix: 'r#',
 
   /** Push consumers declared for the cloud (the dispatcher reads them): one item per (topic, consumer). */
   consumersPk: 'consumers',
