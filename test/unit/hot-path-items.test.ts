@@ -96,4 +96,24 @@ describe('hot-path writes share no item', () => {
       expect((await p.log.fence.refresh(topic.topicId, partition)).horizon).toBe(horizon);
     }
   });
+
+  it('commits and heartbeats of different members of one group touch disjoint items, and none is a transaction', async () => {
+    await l.log.topics.create({ name: 'orders', partitions: 4 });
+    const a = await l.log.groups.join('g', { topics: ['orders'] });
+    const b = await l.log.groups.join('g', { topics: ['orders'] });
+    const a2 = await l.log.groups.heartbeat('g', a.memberId);
+    const [pa, pb] = [process(), process()];
+    const mine = (v: typeof a2) => v.assignments[0].partitions[0];
+    await Promise.all([
+      pa.log.groups.commit('g', { memberId: a.memberId, generation: a2.generation, offsets: [{ topic: 'orders', partition: mine(a2), offset: 0n }] }),
+      pa.log.groups.heartbeat('g', a.memberId),
+      pb.log.groups.commit('g', { memberId: b.memberId, generation: b.generation, offsets: [{ topic: 'orders', partition: mine(b), offset: 0n }] }),
+      pb.log.groups.heartbeat('g', b.memberId),
+    ]);
+    expect(pa.meta.writes).toHaveLength(2);
+    expect(pb.meta.writes).toHaveLength(2);
+    expect([...pa.meta.writes, ...pb.meta.writes].every((w) => w.length === 1)).toBe(true); // single-item writes
+    expect(shared(pa.meta.writes, pb.meta.writes)).toEqual([]);
+    expect(pa.meta.writes.flat().some((k) => k.endsWith(' state'))).toBe(false);
+  });
 });
