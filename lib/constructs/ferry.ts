@@ -304,7 +304,8 @@ export class Ferry extends Construct implements IFerryCluster {
       this,
       grantee,
       this.api.apiId,
-      ROUTES.filter((r) => r.group === 'admin'),
+      // The topic routes the admin function serves (it also serves group seek, which is a consumer's right).
+      ROUTES.filter((r) => r.group === 'admin' && r.path.startsWith('/v1/topics')),
       '*',
       'Cluster administration covers every topic: the * stands for any topic name (and scheduled id) on the admin routes only.',
     );

@@ -111,6 +111,7 @@ describe('Topic', () => {
         'DELETE /v1/groups/*/members/*',
         'GET /v1/groups',
         'GET /v1/groups/*',
+        'GET /v1/groups/*/offsets',
         'GET /v1/topics/orders',
         'GET /v1/topics/orders/partitions/*/records',
         'POST /v1/groups/*/members',

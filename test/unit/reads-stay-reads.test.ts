@@ -66,4 +66,27 @@ describe('reads stay reads', () => {
       expect((await l.log.fetch('d', 0, undefined, all)).records.map((r) => text(r.value.bytes))).toEqual(['"first"', '"second"']);
     });
   });
+
+  describe('the groups path (no S3 rights on AWS)', () => {
+    it('describes a group with lag (records and seconds) and answers committed offsets without reading an object', async () => {
+      await l.log.topics.create({ name: 'orders', partitions: 2 });
+      const t0 = l.clock.now();
+      await l.log.produce('orders', [rec('a', { partition: 0 }), rec('b', { partition: 0 })]);
+      l.clock.advance(7_000);
+      await l.log.produce('orders', [rec('c', { partition: 0 })]);
+      l.clock.advance(3_000);
+      const a = await reader.groups.join('g', { topics: ['orders'] });
+      await reader.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 2n }] });
+      stores.forEach((s) => s.reset());
+      const d = await reader.groups.describe('g');
+      expect(d.offsets[0]).toMatchObject({ committedOffset: 2n, lag: 1n, lagSeconds: 3 });
+      expect((await reader.groups.describe('other-group').catch(() => undefined))).toBeUndefined();
+      await reader.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 0n }] }).catch(() => undefined);
+      expect(await reader.groups.fetchOffsets('g')).toEqual([{ topic: 'orders', partition: 0, offset: 2n, committedAt: t0 + 10_000 }]);
+      await reader.groups.seek('g', { topic: 'orders', to: 'earliest' });
+      const fresh = await reader.groups.describe('g');
+      expect(fresh.offsets[0]).toMatchObject({ committedOffset: 0n, lag: 3n, lagSeconds: 10 });
+      expect(stores.reduce((n, s) => n + s.counts.gets + s.counts.lists, 0)).toBe(0);
+    });
+  });
 });
