@@ -31,6 +31,7 @@ import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
 import type { GcFence } from './gc-fence';
+import { backoff, isConflict } from './retry';
 import { decodeResults, decodeSlot, encodeResults, ringSize, sameBatch } from './producer-results';
 
 export interface AppendRecord {
@@ -343,7 +344,10 @@ export class Appender {
       } catch (e) {
         // Unknown outcome: forget cached heads so the next flush reads what really happened.
         for (const pk of pks) this.heads.delete(pk);
-        throw e;
+        // Cancelled by another in-flight transaction on one of its items: nothing applied, a lost race.
+        if (!isConflict(e) || attempt >= commitAttempts) throw e;
+        await backoff(this.ctx, attempt);
+        continue;
       }
       if (res.ok) {
         group.forEach((b, i) => {
@@ -375,8 +379,7 @@ export class Appender {
         );
       }
       // Exponential backoff with full jitter: racing writers (Lambdas on a hot partition) spread out.
-      const step = Math.min(200, 5 * 2 ** (attempt - 1));
-      await this.ctx.clock.sleep(Math.floor(step / 2 + (this.ctx.ids.random() * step) / 2));
+      await backoff(this.ctx, attempt);
     }
   }
 

@@ -15,7 +15,7 @@ import { idTime, metaKeys, objectKeys, scheduledId } from './keys';
 import type { StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
 import type { GcFence } from './gc-fence';
-import { RETRY, withRetry } from './retry';
+import { isConflict, RETRY, withRetry } from './retry';
 
 export interface DelayedRecord {
   partition: number;
@@ -179,14 +179,17 @@ export class Scheduler {
         ops.push({ op: 'put', pk, sk: metaKeys.entrySk(baseOffset), data: entryItem.encode(entry), expect: 'absent' });
         ops.push({ op: 'delete', pk: duePk, sk: d.sk, expect: d.version });
       });
-      const res = await this.ctx.meta.write(ops);
+      const res = await this.ctx.meta.write(ops).catch((e) => {
+        if (isConflict(e)) return { ok: false as const, failedIndex: -1 }; // a producer's transaction on the head
+        throw e;
+      });
       this.appender.forgetHead(pk);
       if (res.ok) {
         this.notifier.notify(pk);
         return pending.length;
       }
       const failed = ops[res.failedIndex];
-      if (failed.pk === duePk) {
+      if (failed?.pk === duePk) {
         // Moved or cancelled by someone else: drop it, move the rest.
         pending = pending.filter((d) => d.sk !== failed.sk);
       }

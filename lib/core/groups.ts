@@ -26,6 +26,7 @@ import {
   type MemberTopicAssignment,
 } from './group-items';
 import { entryItem } from './items';
+import { backoff, isConflict } from './retry';
 import { GroupOffsets, staleGeneration, type CommittedPosition, type FenceScope } from './group-offsets';
 import { groupKeys, isMemberId, metaKeys, validateGroupId, validateTopicName } from './keys';
 import type { TopicConfig } from './model';
@@ -461,8 +462,12 @@ export class Groups {
         throw new FerryError('unavailable', `group "${groupId}" change needs ${ops.length} writes, more than one transaction takes`);
       }
       if (next) await this.offsets.fence(groupId, fenceScope(snap.state, next), next.generation, set);
-      const res = await this.ctx.meta.write(ops);
+      const res = await this.ctx.meta.write(ops).catch((e) => {
+        if (isConflict(e)) return { ok: false as const }; // another in-flight transaction on one item: a lost race
+        throw e;
+      });
       if (res.ok) return result;
+      await backoff(this.ctx, attempt + 1);
     }
     throw busy(groupId);
   }

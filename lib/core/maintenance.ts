@@ -11,6 +11,7 @@ import { entryItem, headItem, topicItem } from './items';
 import { idTime, metaKeys, objectKeys } from './keys';
 import type { IndexEntry, TopicConfig } from './model';
 import type { Log } from './log';
+import { isConflict } from './retry';
 
 export interface MaintenanceReport {
   entriesDeleted: number;
@@ -99,7 +100,10 @@ export class Maintenance {
         },
         ...deletes.slice(0, this.ctx.meta.maxOpsPerWrite - 1),
       ];
-      const res = await this.ctx.meta.write(first);
+      const res = await this.ctx.meta.write(first).catch((e) => {
+        if (isConflict(e)) return { ok: false as const }; // a producer's transaction held the head
+        throw e;
+      });
       this.log.appender.forgetHead(pk);
       if (!res.ok) continue; // a producer committed meanwhile: look again
       // Below the new logStartOffset nobody reads: the rest can go without conditions.
