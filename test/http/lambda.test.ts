@@ -14,6 +14,7 @@ httpSuite('Lambda entry behind API Gateway (HTTP API v2 events) on S3 + DynamoDB
   process.env.FERRY_TABLE = await freshTable();
   process.env.FERRY_BUCKETS = [await freshBucket(), await freshBucket()].join(',');
   process.env.FERRY_DELAY_WINDOW_MS = '1000';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN'; // the timer logs each run at INFO
   const { handler } = await import('../../lambda/api');
   const maintenance = await import('../../lambda/maintenance');
   let running = true;

@@ -57,9 +57,22 @@ describe('reads stay reads', () => {
       await l.log.topics.create({ name: 'd', partitions: 1 });
       const start = l.clock.now();
       await l.log.produce('d', [rec('first', { deliverAt: start + 3_000 })]);
+      // The timer's first sleep waits until the second record is scheduled (simulated time only moves by sleeps).
+      let scheduled!: () => void;
+      const gate = new Promise<void>((r) => (scheduled = r));
+      const sleep = l.clock.sleep.bind(l.clock);
+      let held = false;
+      l.clock.sleep = async (ms, signal) => {
+        if (!held && ms >= 10) {
+          held = true;
+          await gate;
+        }
+        return sleep(ms, signal);
+      };
       const run = runDelayTimer(l.log, { windowMs: 30_000, pollMs: 500 });
       const at = l.clock.now() + 8_000;
       const [answer] = await l.log.produce('d', [rec('second', { deliverAt: at })]);
+      scheduled();
       expect(answer).toHaveProperty('scheduledId');
       expect(await run).toBe(2);
       expect(l.clock.now()).toBeGreaterThanOrEqual(at);
