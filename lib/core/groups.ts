@@ -40,6 +40,8 @@ export const MAX_SESSION_TIMEOUT_MS = 300_000;
 /** Bounds the state item (DynamoDB items are at most 400 KB). */
 export const MAX_MEMBERS = 1_000;
 export const MAX_TOPICS_PER_MEMBER = 100;
+/** How long a commit refused by a fence ahead of the state waits before catching the state up to it. */
+const CATCH_UP_DELAY_MS = 1_000;
 /** Attempts at a conditional group write before answering `unavailable`. */
 const ATTEMPTS = 16;
 
@@ -286,6 +288,9 @@ export class Groups {
    * loses its race, reads this state and makes the next generation.
    */
   private async catchUp(groupId: string, fence: number): Promise<void> {
+    // A live rebalance writes its generation milliseconds after its fences: give it time to, rather than
+    // costing it a lost race and the group an extra generation.
+    await this.ctx.clock.sleep(CATCH_UP_DELAY_MS);
     await this.mutate(groupId, async (snap, now) => {
       if (!snap.state || snap.state.generation >= fence) return { ops: [], result: undefined };
       const next: GroupState = { ...snap.state, generation: fence, updatedAt: now };
