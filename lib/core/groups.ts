@@ -342,22 +342,20 @@ export class Groups {
 
   // ---- describe and list ------------------------------------------------------------------------------------
 
-  /** Members, assignments, committed offsets and lag (records and seconds). Removes expired members first. */
+  /** Members, assignments, committed offsets and lag (records and seconds), from reads only. */
   async describe(groupId: string): Promise<GroupDescription> {
     validateGroupId(groupId);
-    let snap = await this.load(groupId);
+    const snap = await this.load(groupId);
     if (!snap.state) throw notFound(`consumer group "${groupId}" does not exist`, { groupId });
-    const live = this.liveMembers(snap, this.ctx.clock.now());
-    if (live.length !== snap.state.members.length) {
-      await this.mutate(groupId, async (s, now) => {
-        const alive = this.liveMembers(s, now);
-        if (!s.state || alive.length === s.state.members.length) return { ops: [], result: undefined };
-        const next = await this.rebalance(s.state, alive, now);
-        return { ops: [this.putState(s, next), ...this.removeOps(s, alive)], result: undefined, next };
-      });
-      snap = await this.load(groupId);
-    }
-    const state = snap.state!;
+    // A read never writes (DESIGN §4c): members whose session expired are left out here, and their partitions
+    // shown without an owner; the next heartbeat or join removes them and rebalances.
+    const liveIds = new Set(this.liveMembers(snap, this.ctx.clock.now()).map((m) => m.memberId));
+    const stored = snap.state;
+    const state: GroupState = {
+      ...stored,
+      members: stored.members.filter((m) => liveIds.has(m.memberId)),
+      assignments: stored.assignments.filter((a) => liveIds.has(a.memberId)),
+    };
     const committed = await this.committed(groupId);
     const topicNames = new Set<string>([...state.members.flatMap((m) => m.topics), ...committed.keys()]);
     const owners = new Map<string, string>();

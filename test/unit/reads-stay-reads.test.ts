@@ -102,4 +102,25 @@ describe('reads stay reads', () => {
       expect(stores.reduce((n, s) => n + s.counts.gets + s.counts.lists, 0)).toBe(0);
     });
   });
+
+  describe('GET /v1/groups/{g} (describe)', () => {
+    it('makes no write, even when a member has expired: it is left out and its partitions shown unowned', async () => {
+      await l.log.topics.create({ name: 'orders', partitions: 2 });
+      const a = await l.log.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1000 });
+      const b = await l.log.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1000 });
+      l.clock.advance(800);
+      await l.log.groups.heartbeat('g', a.memberId);
+      l.clock.advance(800); // b has expired; nobody has touched the group since
+      meta.reset();
+      const d = await reader.groups.describe('g');
+      expect(meta.counts.writes).toBe(0);
+      expect(d.members.map((m) => m.memberId)).toEqual([a.memberId]);
+      const bOwned = d.offsets.filter((o) => o.owner === null).length;
+      expect(bOwned).toBeGreaterThan(0);
+      expect(d.offsets.some((o) => o.owner === b.memberId)).toBe(false);
+      // The next heartbeat removes b and hands its partitions to a.
+      const a2 = await l.log.groups.heartbeat('g', a.memberId);
+      expect(a2.assignments[0].partitions).toEqual([0, 1]);
+    });
+  });
 });
