@@ -1,12 +1,19 @@
 /**
- * Scheduled maintenance on AWS (every few minutes): moves due delayed records, applies retention, restores
- * missing replica copies, collects orphan objects after the grace period and purges deleted topics — the same
- * core `Maintenance` pass the dev server runs on a timer. Safe to overlap with itself and with producers.
+ * Scheduled maintenance on AWS, two jobs of one function:
+ *
+ * - the full pass (every few minutes, `maintenanceInterval`): moves due delayed records, applies retention,
+ *   restores missing replica copies, collects orphan objects after the grace period and purges deleted topics —
+ *   the same core `Maintenance` pass the dev server runs on a timer;
+ * - the delay timer (`{"job": "delayed"}`, every minute): moves delayed records when they fall due, for up to
+ *   55 s (see lib/core/delay-timer.ts). Reads never move them: the fetch role is read-only.
+ *
+ * Both are safe to overlap with themselves, with each other and with producers.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
+import { runDelayTimer } from '../lib/core/delay-timer';
 import { Log } from '../lib/core/log';
 import { Maintenance, type MaintenanceReport } from '../lib/core/maintenance';
 
@@ -14,11 +21,23 @@ const logger = new Logger({ serviceName: 'ferry-maintenance' });
 /** Pass duration, retained and collected objects, delayed records, every group's lag: one flush per run. */
 const metrics = new EmfMetrics({ Table: process.env.FERRY_TABLE ?? '' });
 
-export async function handler(_event: unknown, context: Context): Promise<MaintenanceReport> {
+/** One home per container: a warm instance reuses its clients. */
+let log: Promise<Log> | undefined;
+
+export async function handler(event: { job?: string } | undefined, context: Context): Promise<MaintenanceReport | { delayedMoved: number }> {
   logger.addContext(context);
   try {
-    const home = await openAwsHome(process.env, { metrics });
-    const maintenance = new Maintenance(new Log(home.ctx));
+    const current = await (log ??= openAwsHome(process.env, { metrics }).then((home) => new Log(home.ctx))).catch((e) => {
+      log = undefined;
+      throw e;
+    });
+    if (event?.job === 'delayed') {
+      const windowMs = Math.max(0, Math.min(Number(process.env.FERRY_DELAY_WINDOW_MS ?? 55_000), context.getRemainingTimeInMillis() - 5_000));
+      const delayedMoved = await runDelayTimer(current, { windowMs });
+      logger.info('delay timer done', { delayedMoved });
+      return { delayedMoved };
+    }
+    const maintenance = new Maintenance(current);
     const report = await maintenance.run({ repair: true });
     await maintenance.reportGroupLag();
     logger.info('maintenance pass done', { ...report });

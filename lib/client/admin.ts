@@ -10,7 +10,7 @@
  */
 import { FerryError } from '../core/errors';
 import type { Transport } from './http';
-import type { GroupInfo, SeekTo, TopicInfo } from './types';
+import type { CommittedOffsets, GroupInfo, SeekTo, TopicInfo } from './types';
 
 export interface TopicSpec {
   topic: string;
@@ -97,16 +97,31 @@ export class Admin {
     return { groups: await Promise.all(groupIds.map((g) => this.describeGroup(g))) };
   }
 
-  /** Committed offsets (`-1`: none yet), kafkajs' shape. */
+  /**
+   * Committed offsets, kafkajs' shape, from OffsetFetch (`GET /v1/groups/{g}/offsets`). With `topics`, every
+   * partition of each is listed, `-1` where nothing is committed yet; without, the partitions that have a commit.
+   */
   async fetchOffsets({ groupId, topics }: { groupId: string; topics?: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>> {
-    const info = await this.describeGroup(groupId);
-    const out = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const o of info.offsets) {
-      if (topics && !topics.includes(o.topic)) continue;
-      if (!out.has(o.topic)) out.set(o.topic, []);
-      out.get(o.topic)!.push({ partition: o.partition, offset: o.committedOffset ?? '-1' });
+    const path = `/v1/groups/${encodeURIComponent(groupId)}/offsets`;
+    if (!topics) {
+      const { offsets } = await this.transport.request<CommittedOffsets>({ method: 'GET', path, idempotent: true });
+      const out = new Map<string, Array<{ partition: number; offset: string }>>();
+      for (const o of offsets) {
+        if (!out.has(o.topic)) out.set(o.topic, []);
+        out.get(o.topic)!.push({ partition: o.partition, offset: o.offset });
+      }
+      return [...out].map(([topic, partitions]) => ({ topic, partitions }));
     }
-    return [...out].map(([topic, partitions]) => ({ topic, partitions }));
+    return Promise.all(
+      topics.map(async (topic) => {
+        const [{ offsets }, info] = await Promise.all([
+          this.transport.request<CommittedOffsets>({ method: 'GET', path: `${path}?topic=${encodeURIComponent(topic)}`, idempotent: true }),
+          this.transport.request<TopicInfo>({ method: 'GET', path: `/v1/topics/${encodeURIComponent(topic)}`, idempotent: true }),
+        ]);
+        const committed = new Map(offsets.map((o) => [o.partition, o.offset]));
+        return { topic, partitions: (info.partitions ?? []).map(({ partition }) => ({ partition, offset: committed.get(partition) ?? '-1' })) };
+      }),
+    );
   }
 
   /**

@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events';
 import { FerryError } from '../core/errors';
 import { decodeMessage, type WireFetched } from './codec';
 import { sleep, type Transport } from './http';
-import type { EachBatchPayload, EachMessagePayload, GroupInfo, KafkaMessage, TopicPartitions } from './types';
+import type { CommittedOffsets, EachBatchPayload, EachMessagePayload, KafkaMessage, TopicPartitions } from './types';
 
 export interface ConsumerConfig {
   groupId: string;
@@ -299,12 +299,20 @@ export class Consumer extends EventEmitter {
     }
   }
 
-  /** Committed offsets for the assignment; `undefined`: nothing committed (the fetch starts at logStartOffset). */
+  /**
+   * Committed offsets for the assignment, from OffsetFetch (`GET /v1/groups/{g}/offsets`: metadata only, no
+   * lag, no object read — as kafkajs' offset manager, not an admin view); `undefined`: nothing committed (the
+   * fetch starts at logStartOffset).
+   */
   private async committedPositions(assignments: TopicPartitions[]): Promise<Map<string, bigint | undefined>> {
     const out = new Map<string, bigint | undefined>();
-    if (!assignments.some((a) => a.partitions.length)) return out;
-    const info = await this.transport.request<GroupInfo>({ method: 'GET', path: this.groupPath(), idempotent: true });
-    for (const o of info.offsets) out.set(`${o.topic}#${o.partition}`, o.committedOffset === null ? undefined : BigInt(o.committedOffset));
+    const topics = assignments.filter((a) => a.partitions.length).map((a) => a.topic);
+    const answers = await Promise.all(
+      topics.map((topic) =>
+        this.transport.request<CommittedOffsets>({ method: 'GET', path: `${this.groupPath()}/offsets?topic=${encodeURIComponent(topic)}`, idempotent: true }),
+      ),
+    );
+    for (const { offsets } of answers) for (const o of offsets) out.set(`${o.topic}#${o.partition}`, BigInt(o.offset));
     return out;
   }
 

@@ -77,6 +77,12 @@ export interface TopicInfo {
   partitions?: Array<{ partition: number; logStartOffset: string; highWatermark: string }>;
 }
 
+/** `GET /v1/groups/{g}/offsets`: committed offsets only (Kafka's OffsetFetch). */
+export interface CommittedOffsets {
+  groupId: string;
+  offsets: Array<{ topic: string; partition: number; offset: string }>;
+}
+
 export interface GroupInfo {
   groupId: string;
   generation: number;

@@ -259,6 +259,18 @@ export class Ferry extends Construct implements IFerryCluster {
       schedule: events.Schedule.rate(this.maintenanceInterval),
       targets: [new targets.LambdaFunction(this.maintenanceFunction, { retryAttempts: 0 })],
     });
+    // Reads never move due delayed records (the fetch role is read-only): a one-minute timer does, watching
+    // each minute for up to 55 s and ending at once when nothing falls due (lambda/maintenance.ts).
+    new events.Rule(this, 'DelayTimerSchedule', {
+      description: 'Ferry: moves delayed records when they fall due',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(this.maintenanceFunction, {
+          retryAttempts: 0,
+          event: events.RuleTargetInput.fromObject({ job: 'delayed' }),
+        }),
+      ],
+    });
   }
 
   /** Duration (ms) of the maintenance passes; as long as the interval: it falls behind. Maximum. */
@@ -312,7 +324,8 @@ export class Ferry extends Construct implements IFerryCluster {
       this,
       grantee,
       this.api.apiId,
-      ROUTES.filter((r) => r.group === 'admin'),
+      // The topic routes the admin function serves (it also serves group seek, which is a consumer's right).
+      ROUTES.filter((r) => r.group === 'admin' && r.path.startsWith('/v1/topics')),
       '*',
       'Cluster administration covers every topic: the * stands for any topic name (and scheduled id) on the admin routes only.',
     );

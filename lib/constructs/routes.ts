@@ -45,8 +45,11 @@ export const ROUTES: readonly FerryRoute[] = [
   { method: 'POST', path: '/v1/groups/{g}/members', group: 'groups', access: 'consume' },
   { method: 'POST', path: '/v1/groups/{g}/members/{m}/heartbeat', group: 'groups', access: 'consume' },
   { method: 'DELETE', path: '/v1/groups/{g}/members/{m}', group: 'groups', access: 'consume' },
+  { method: 'GET', path: '/v1/groups/{g}/offsets', group: 'groups', access: 'consume' },
   { method: 'POST', path: '/v1/groups/{g}/offsets', group: 'groups', access: 'consume' },
-  { method: 'POST', path: '/v1/groups/{g}/seek', group: 'groups', access: 'consume' },
+  // Served by the admin function: a seek to a timestamp reads the one batch holding the answer (an object
+  // read), and the groups function has no S3 rights.
+  { method: 'POST', path: '/v1/groups/{g}/seek', group: 'admin', access: 'consume' },
 ];
 
 /**

@@ -17,11 +17,12 @@
  * and a producer's sequences are never committed out of order.
  *
  * An idempotent request (producer id, epoch, sequence) adds three conditions to the same atomic write: the
- * producer's epoch is current, its previous sequence was stored, and this sequence was not — plus the
- * request's offsets, kept for retries. So a retry can never store a batch twice (G5).
+ * producer's epoch is current, its previous sequence was stored, and this sequence was not (its ring slot is
+ * as read) — plus the request's offsets, kept for retries in that slot. So a retry can never store a batch
+ * twice (G5), and the commit never deletes.
  */
 import type { ObjectStore } from '../ports/object-store';
-import type { WriteOp } from '../ports/metadata-store';
+import type { Expect, WriteOp } from '../ports/metadata-store';
 import type { CoreContext } from './context';
 import { FerryError } from './errors';
 import { encodeSegment, recordSize } from './codec/segment';
@@ -30,7 +31,8 @@ import { metaKeys, objectKeys } from './keys';
 import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
 import type { GcFence } from './gc-fence';
-import { decodeResults, encodeResults, sameBatch } from './producer-results';
+import { backoff, isConflict } from './retry';
+import { decodeResults, decodeSlot, encodeResults, ringSize, sameBatch } from './producer-results';
 
 export interface AppendRecord {
   partition: number;
@@ -44,6 +46,10 @@ export interface IdempotenceClaim {
   sequence: number;
   /** Version of the producer item when its epoch was read: a newer epoch changes it and fences this claim. */
   producerVersion: number;
+  /** The ring slot this sequence overwrites, as read (a racing retry that stored it first changes it). */
+  slotVersion: Expect;
+  /** The slot holding sequence − 1, as read (absent for sequence 0). */
+  previousVersion?: number;
 }
 
 interface Pending {
@@ -64,7 +70,7 @@ interface PartitionBatch {
 }
 
 /** Which op of a write belongs to what, to explain a failed condition. */
-type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' } | { fence: true };
+type OpRole = { partition: number } | { idem: Pending; what: 'producer' | 'sequence' | 'previous' } | { fence: number };
 
 /** A condition of one idempotent request failed: settle it, and flush the others again. */
 class SettleRequest {
@@ -82,6 +88,8 @@ class SettleRequest {
  * overlapping the next one's encoding and upload with the previous commit. Small requests coalesce instead.
  */
 const PIPELINE_DEPTH = 2;
+/** A partition batch's ops in a commit: its GC fence check, its head, its index entry. */
+const OPS_PER_PARTITION = 3;
 const PIPELINE_MIN_BYTES = 1024 * 1024;
 
 interface TopicPipe {
@@ -107,7 +115,7 @@ export class Appender {
 
   /** Most partitions one idempotent request may touch (all its conditions share one atomic write). */
   get maxIdempotentPartitions(): number {
-    return Math.floor((this.ctx.meta.maxOpsPerWrite - 5) / 2);
+    return Math.floor((this.ctx.meta.maxOpsPerWrite - 3) / OPS_PER_PARTITION);
   }
 
   /** Appends records (partitions already chosen); resolves with their offsets, in input order. */
@@ -229,11 +237,12 @@ export class Appender {
     const idem = request.idem!;
     try {
       if (what === 'sequence') {
-        const stored = await this.ctx.meta.get(
+        const item = await this.ctx.meta.get(
           metaKeys.producerRequestsPk(idem.producerId, idem.epoch, request.topic.topicId),
-          metaKeys.producerRequestSk(idem.sequence),
+          metaKeys.producerSlotSk(idem.sequence % ringSize(this.ctx.settings.producerRequestsKept)),
         );
-        if (stored) {
+        const stored = item && decodeSlot(item);
+        if (stored && stored.sequence === idem.sequence) {
           const ref = { id: idem.producerId, sequence: idem.sequence };
           return request.resolve(sameBatch(decodeResults(stored.data), request.records.length, ref));
         }
@@ -285,7 +294,7 @@ export class Appender {
     startedAt: number,
   ): Promise<void> {
     const idempotent = batches.some((b) => b.owners.some(([o]) => o.idem));
-    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor((this.ctx.meta.maxOpsPerWrite - 1) / 2));
+    const perWrite = idempotent ? batches.length : Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / OPS_PER_PARTITION));
     for (let start = 0; start < batches.length; start += perWrite) {
       const group = batches.slice(start, start + perWrite);
       const groupEntries = entries.slice(start, start + perWrite);
@@ -302,13 +311,15 @@ export class Appender {
     const pks = group.map((b) => metaKeys.partitionPk(topic.topicId, b.partition));
     const { commitAttempts } = this.ctx.settings;
     for (let attempt = 1; ; attempt++) {
-      // Never reference an upload garbage collection may have taken; the fence condition below makes it atomic.
-      const fence = await this.fence.current(topic.topicId);
-      this.fence.ensureAlive(fence, startedAt, `the commit to "${topic.name}"`);
+      // Never reference an upload garbage collection may have taken; the fence conditions below make it atomic.
+      const fences = await Promise.all(group.map((b) => this.fence.current(topic.topicId, b.partition)));
+      for (const f of fences) this.fence.ensureAlive(f, startedAt, `the commit to "${topic.name}"`);
       const heads = await Promise.all(pks.map((pk) => this.head(pk)));
-      const ops: WriteOp[] = [this.fence.check(topic.topicId, fence)];
-      const roles: OpRole[] = [{ fence: true }];
+      const ops: WriteOp[] = [];
+      const roles: OpRole[] = [];
       group.forEach((b, i) => {
+        ops.push(this.fence.check(topic.topicId, b.partition, fences[i]));
+        roles.push({ fence: b.partition });
         const h = heads[i];
         b.base = h.nextOffset;
         const entry = { ...entries[i], baseOffset: h.nextOffset };
@@ -333,7 +344,10 @@ export class Appender {
       } catch (e) {
         // Unknown outcome: forget cached heads so the next flush reads what really happened.
         for (const pk of pks) this.heads.delete(pk);
-        throw e;
+        // Cancelled by another in-flight transaction on one of its items: nothing applied, a lost race.
+        if (!isConflict(e) || attempt >= commitAttempts) throw e;
+        await backoff(this.ctx, attempt);
+        continue;
       }
       if (res.ok) {
         group.forEach((b, i) => {
@@ -350,7 +364,7 @@ export class Appender {
       const role = roles[res.failedIndex];
       if ('idem' in role) throw new SettleRequest(role.idem, role.what);
       if ('fence' in role) {
-        await this.fence.refresh(topic.topicId); // collection ran: the next attempt checks the upload's age
+        await this.fence.refresh(topic.topicId, role.fence); // collection ran: the next attempt checks the upload's age
         continue;
       }
       // Lost a race (another writer, retention, a stale cache): re-read the heads and claim again.
@@ -367,8 +381,7 @@ export class Appender {
         );
       }
       // Exponential backoff with full jitter: racing writers (Lambdas on a hot partition) spread out.
-      const step = Math.min(200, 5 * 2 ** (attempt - 1));
-      await this.ctx.clock.sleep(Math.floor(step / 2 + (this.ctx.ids.random() * step) / 2));
+      await backoff(this.ctx, attempt);
     }
   }
 
@@ -376,18 +389,16 @@ export class Appender {
   private idempotenceOps(req: Pending, results: ProduceResult[], ops: WriteOp[], roles: OpRole[]): void {
     const idem = req.idem!;
     const pk = metaKeys.producerRequestsPk(idem.producerId, idem.epoch, req.topic.topicId);
+    const ring = ringSize(this.ctx.settings.producerRequestsKept);
     ops.push({ op: 'check', pk: metaKeys.producersPk, sk: metaKeys.producerSk(idem.producerId), expect: idem.producerVersion });
     roles.push({ idem: req, what: 'producer' });
-    ops.push({ op: 'put', pk, sk: metaKeys.producerRequestSk(idem.sequence), data: encodeResults(results), expect: 'absent' });
+    const data = { sequence: idem.sequence, ...encodeResults(results) };
+    ops.push({ op: 'put', pk, sk: metaKeys.producerSlotSk(idem.sequence % ring), data, expect: idem.slotVersion });
     roles.push({ idem: req, what: 'sequence' });
     if (idem.sequence > 0) {
-      ops.push({ op: 'check', pk, sk: metaKeys.producerRequestSk(idem.sequence - 1), expect: 1 });
+      const previous = idem.previousVersion ?? 'absent'; // unset only if sequence − 1 was never stored: fails
+      ops.push({ op: 'check', pk, sk: metaKeys.producerSlotSk((idem.sequence - 1) % ring), expect: previous });
       roles.push({ idem: req, what: 'previous' });
-    }
-    const forget = idem.sequence - this.ctx.settings.producerRequestsKept;
-    if (forget >= 0) {
-      ops.push({ op: 'delete', pk, sk: metaKeys.producerRequestSk(forget) });
-      roles.push({ idem: req, what: 'sequence' });
     }
   }
 

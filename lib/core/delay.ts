@@ -15,6 +15,7 @@ import { idTime, metaKeys, objectKeys, scheduledId } from './keys';
 import type { StoredRecord, TopicConfig } from './model';
 import type { Notifier } from './notifier';
 import type { GcFence } from './gc-fence';
+import { isConflict, RETRY, withRetry } from './retry';
 
 export interface DelayedRecord {
   partition: number;
@@ -92,20 +93,25 @@ export class Scheduler {
         },
       };
     });
-    // Each write carries the garbage-collection fence: the batches must still exist when they are indexed.
-    const perWrite = this.ctx.meta.maxOpsPerWrite - 1;
+    // Each write carries the garbage-collection fences of the partitions it indexes records for: the batches
+    // must still exist when they are indexed.
+    const partitions = records.map((r) => r.partition);
+    const perWrite = Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / 2));
     for (let i = 0; i < ops.length; i += perWrite) {
-      for (let attempt = 0; ; attempt++) {
-        const fence = await this.fence.current(topic.topicId);
-        this.fence.ensureAlive(fence, now, `scheduling delayed records of "${topic.name}"`);
-        const res = await this.ctx.meta.write([this.fence.check(topic.topicId, fence), ...ops.slice(i, i + perWrite)]);
-        if (res.ok) break;
-        if (res.failedIndex === 0 && attempt < this.ctx.settings.commitAttempts) {
-          await this.fence.refresh(topic.topicId);
-          continue;
+      const chunk = ops.slice(i, i + perWrite);
+      const touched = [...new Set(partitions.slice(i, i + perWrite))];
+      await withRetry(this.ctx, { busy: 'could not index delayed records; try again' }, async () => {
+        const fences = await Promise.all(touched.map((p) => this.fence.current(topic.topicId, p)));
+        for (const f of fences) this.fence.ensureAlive(f, now, `scheduling delayed records of "${topic.name}"`);
+        const checks = touched.map((p, j) => this.fence.check(topic.topicId, p, fences[j]));
+        const res = await this.ctx.meta.write([...checks, ...chunk]);
+        if (res.ok) return { done: undefined };
+        if (res.failedIndex < checks.length) {
+          await this.fence.refresh(topic.topicId, touched[res.failedIndex]);
+          return RETRY;
         }
-        throw new FerryError('unavailable', 'could not index delayed records; try again');
-      }
+        throw new FerryError('unavailable', 'could not index delayed records (a scheduled id is taken); try again');
+      });
     }
     return out;
   }
@@ -177,14 +183,17 @@ export class Scheduler {
         ops.push({ op: 'put', pk, sk: metaKeys.entrySk(baseOffset), data: entryItem.encode(entry), expect: 'absent' });
         ops.push({ op: 'delete', pk: duePk, sk: d.sk, expect: d.version });
       });
-      const res = await this.ctx.meta.write(ops);
+      const res = await this.ctx.meta.write(ops).catch((e) => {
+        if (isConflict(e)) return { ok: false as const, failedIndex: -1 }; // a producer's transaction on the head
+        throw e;
+      });
       this.appender.forgetHead(pk);
       if (res.ok) {
         this.notifier.notify(pk);
         return pending.length;
       }
       const failed = ops[res.failedIndex];
-      if (failed.pk === duePk) {
+      if (failed?.pk === duePk) {
         // Moved or cancelled by someone else: drop it, move the rest.
         pending = pending.filter((d) => d.sk !== failed.sk);
       }

@@ -10,6 +10,10 @@
  */
 import type { Item } from '../ports/metadata-store';
 import type { ConsumerEvent, Invoker } from '../ports/invoker';
+import { fitPrefix } from './payload-cap';
+
+/** `{"records":[` … `]}` around an event's records. */
+const EVENT_OVERHEAD = 16;
 import type { CoreContext } from './context';
 import { FerryError, invalid } from './errors';
 import { payloadToJson } from './codec/payload';
@@ -291,6 +295,18 @@ export class Dispatcher {
     }
 
     const batch = page.records;
+    // A batch over the invoke payload limit is cut to the records that fit (never failed for its size); a
+    // record that cannot fit even alone can never be delivered, so it is dead-lettered at once, saying why.
+    const cap = this.invoker.maxEventBytes;
+    if (cap !== undefined) {
+      const sizes = this.event(partition, batch).records.map((r) => Buffer.byteLength(JSON.stringify(r)));
+      const fit = fitPrefix(sizes, cap, EVENT_OVERHEAD);
+      if (fit === 0) {
+        const why = `record ${batch[0].offset} is ${sizes[0]} bytes as an invoke event, more than the ${cap} bytes one invocation takes`;
+        return this.deadLetter(topic, partition, state, [batch[0]], why, batch[0].offset + 1n);
+      }
+      batch.length = fit;
+    }
     if (await this.limiter?.take(batch.length)) this.count('Throttles', 1);
     let failedFrom: number | undefined;
     /** Offsets the handler reported as failed (empty when the whole batch failed). */

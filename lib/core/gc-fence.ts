@@ -1,16 +1,23 @@
 /**
  * The fence between garbage collection and writers (G1 / G8). Collection may only delete an unreferenced
- * object after raising the topic's *horizon* past the object's birth time; every write that makes an object
- * referenced (a partition commit, a delayed record's due item) checks, in the same atomic metadata write, that
- * the fence item is still at the version the writer saw, and the writer never commits an object born at or
- * before the horizon it saw. So either the reference lands before the horizon moves — and collection, which
- * reads references only after moving it, sees it — or the writer's condition fails, it reads the new horizon
- * and refuses its (now possibly deleted) upload as `unavailable`. No clock comparison across processes.
+ * object after raising the *horizon* of every partition of its topic past the object's birth time; every write
+ * that makes an object referenced (a partition commit, a delayed record's due item) checks, in the same atomic
+ * metadata write, that the fence item of each partition it references the object for is still at the version
+ * the writer saw, and the writer never commits an object born at or before the horizon it saw. So either the
+ * reference lands before the horizon moves — and collection, which reads references only after moving it,
+ * sees it — or the writer's condition fails, it reads the new horizon and refuses its (now possibly deleted)
+ * upload as `unavailable`. No clock comparison across processes.
+ *
+ * One fence item per partition, not per topic: DynamoDB cancels a transaction that touches an item of another
+ * in-flight transaction (a ConditionCheck included), so a per-topic item would make every producer of a topic
+ * conflict with every other. Writers to different partitions now share no item (DESIGN §4c).
  */
 import type { WriteOp } from '../ports/metadata-store';
 import type { CoreContext } from './context';
 import { FerryError } from './errors';
+import { mapLimit } from './fetch';
 import { metaKeys } from './keys';
+import { RETRY, withRetry } from './retry';
 
 export interface FenceState {
   /** 0: the fence item does not exist yet. */
@@ -25,20 +32,21 @@ export class GcFence {
   constructor(private readonly ctx: CoreContext) {}
 
   /** The fence as last seen by this process (read once, then refreshed when a condition on it fails). */
-  async current(topicId: string): Promise<FenceState> {
-    return this.cache.get(topicId) ?? this.refresh(topicId);
+  async current(topicId: string, partition: number): Promise<FenceState> {
+    return this.cache.get(metaKeys.gcFencePk(topicId, partition)) ?? this.refresh(topicId, partition);
   }
 
-  async refresh(topicId: string): Promise<FenceState> {
-    const item = await this.ctx.meta.get(metaKeys.gcFencePk(topicId), metaKeys.gcFenceSk);
+  async refresh(topicId: string, partition: number): Promise<FenceState> {
+    const pk = metaKeys.gcFencePk(topicId, partition);
+    const item = await this.ctx.meta.get(pk, metaKeys.gcFenceSk);
     const state = { version: item?.version ?? 0, horizon: item ? Number(item.data.horizon) : -Infinity };
-    this.cache.set(topicId, state);
+    this.cache.set(pk, state);
     return state;
   }
 
   /** The condition a referencing write carries. */
-  check(topicId: string, state: FenceState): WriteOp {
-    return { op: 'check', pk: metaKeys.gcFencePk(topicId), sk: metaKeys.gcFenceSk, expect: state.version === 0 ? 'absent' : state.version };
+  check(topicId: string, partition: number, state: FenceState): WriteOp {
+    return { op: 'check', pk: metaKeys.gcFencePk(topicId, partition), sk: metaKeys.gcFenceSk, expect: state.version === 0 ? 'absent' : state.version };
   }
 
   /** Throws `unavailable` when an upload born at `bornAt` may already have been collected. */
@@ -48,18 +56,25 @@ export class GcFence {
     }
   }
 
-  /** For collection: moves the horizon up to `horizon` (never down) before references are read. */
-  async raise(topicId: string, horizon: number): Promise<void> {
-    for (;;) {
-      const state = await this.refresh(topicId);
-      if (state.horizon >= horizon) return;
-      const res = await this.ctx.meta.write([
-        { op: 'put', pk: metaKeys.gcFencePk(topicId), sk: metaKeys.gcFenceSk, data: { horizon }, expect: state.version === 0 ? 'absent' : state.version },
-      ]);
-      if (res.ok) {
-        this.cache.set(topicId, { version: state.version + 1, horizon });
-        return;
-      }
-    }
+  /**
+   * For collection: moves the horizon of every partition up to `horizon` (never down) before references are
+   * read. Each partition's item is its own single-item conditional write; a lost race (a concurrent raise, a
+   * store conflict) is tried again, a bounded number of times.
+   */
+  async raise(topicId: string, partitionCount: number, horizon: number): Promise<void> {
+    const partitions = Array.from({ length: partitionCount }, (_, p) => p);
+    await mapLimit(partitions, 16, (partition) =>
+      withRetry(this.ctx, { busy: `the garbage-collection fence of partition ${partition} is contended; try again` }, async () => {
+        const state = await this.refresh(topicId, partition);
+        if (state.horizon >= horizon) return { done: undefined };
+        const pk = metaKeys.gcFencePk(topicId, partition);
+        const res = await this.ctx.meta.write([
+          { op: 'put', pk, sk: metaKeys.gcFenceSk, data: { horizon }, expect: state.version === 0 ? 'absent' : state.version },
+        ]);
+        if (!res.ok) return RETRY;
+        this.cache.set(pk, { version: state.version + 1, horizon });
+        return { done: undefined };
+      }),
+    );
   }
 }

@@ -3,7 +3,8 @@
  *
  *   pk `g#<group>` sk `state`          membership, generation, assignment (changes only on rebalance or seek)
  *   pk `g#<group>` sk `m#<memberId>`   a member's last heartbeat (written by each heartbeat)
- *   pk `g#<group>` sk `o#<topic>#<p>`  a committed offset (the next offset to read)
+ *   pk `g#<group>` sk `o#<topic>#<p>`  a committed offset (the next offset to read) and its fence: the
+ *                                      generation from which commits are accepted (see group-offsets.ts)
  *   pk `groups`    sk `g#<group>`      the registry entry that lists the group
  *
  * Names are stored in arrays, never as object keys: a topic may legally be called `__proto__`.
@@ -40,7 +41,13 @@ export interface MemberHeartbeat {
 }
 
 export interface CommittedOffset {
-  offset: bigint;
+  /** `null`: nothing committed yet (the item only holds the fence). */
+  offset: bigint | null;
+  /**
+   * Commits from a generation below this are refused. A rebalance or seek raises it on every partition item
+   * before the new generation is written, so a commit that read the old generation fails its condition.
+   */
+  fence: number;
   /** The topic incarnation the offset belongs to: a topic deleted and created again starts over. */
   topicId: string;
   /** Generation and member that committed it; `null` member: a seek or a `from: "latest"` start. */
@@ -118,7 +125,8 @@ export const memberItem = {
 export const offsetItem = {
   encode(o: CommittedOffset): ItemData {
     return {
-      offset: o.offset.toString(),
+      offset: o.offset === null ? null : o.offset.toString(),
+      fence: o.fence,
       topicId: o.topicId,
       generation: o.generation,
       memberId: o.memberId,
@@ -128,7 +136,8 @@ export const offsetItem = {
   decode(item: Item): CommittedOffset {
     const d = item.data;
     if (
-      !isOffset(d.offset) ||
+      !(d.offset === null || isOffset(d.offset)) ||
+      !(d.fence === undefined || isInt(d.fence)) ||
       !isStr(d.topicId) ||
       !isInt(d.generation) ||
       !(d.memberId === null || isStr(d.memberId)) ||
@@ -137,7 +146,8 @@ export const offsetItem = {
       throw damaged('committed offset', item);
     }
     return {
-      offset: BigInt(d.offset),
+      offset: d.offset === null ? null : BigInt(d.offset as string),
+      fence: (d.fence as number | undefined) ?? 0, // items written before fences existed
       topicId: d.topicId,
       generation: d.generation,
       memberId: d.memberId as string | null,

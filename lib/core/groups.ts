@@ -2,10 +2,11 @@
  * Consumer groups over the MetadataStore port (DESIGN §3): membership, generations, sticky assignment,
  * session timeouts on the Clock, committed offsets fenced by generation and ownership, seek, and lag.
  *
- * Every state change is one conditional write: the group's `state` item at the version read (or absent),
- * together with the member heartbeat items it adds, refreshes or removes. Two processes (two Lambdas) that
+ * Every membership change is one conditional write: the group's `state` item at the version read (or
+ * absent), together with the member heartbeat items it adds or removes. Two processes (two Lambdas) that
  * change the same group race on that version; the loser re-reads and tries again. Expired members are removed
- * lazily by whoever touches the group next, judged by `Clock.now()`.
+ * lazily by whoever touches the group next, judged by `Clock.now()`. The hot paths share no item: a heartbeat
+ * writes only its member's item, a commit only the offset items (fenced by generation: group-offsets.ts).
  *
  * A member that is unknown (never joined, left, or expired and removed) is answered with `fenced`
  * (`details.reason: "unknown_member"`), as Kafka answers UNKNOWN_MEMBER_ID: the client must join again.
@@ -25,6 +26,8 @@ import {
   type MemberTopicAssignment,
 } from './group-items';
 import { entryItem } from './items';
+import { backoff, isConflict } from './retry';
+import { GroupOffsets, staleGeneration, type CommittedPosition, type FenceScope } from './group-offsets';
 import { groupKeys, isMemberId, metaKeys, validateGroupId, validateTopicName } from './keys';
 import type { TopicConfig } from './model';
 import type { Topics } from './topics';
@@ -37,6 +40,8 @@ export const MAX_SESSION_TIMEOUT_MS = 300_000;
 /** Bounds the state item (DynamoDB items are at most 400 KB). */
 export const MAX_MEMBERS = 1_000;
 export const MAX_TOPICS_PER_MEMBER = 100;
+/** How long a commit refused by a fence ahead of the state waits before catching the state up to it. */
+const CATCH_UP_DELAY_MS = 1_000;
 /** Attempts at a conditional group write before answering `unavailable`. */
 const ATTEMPTS = 16;
 
@@ -110,6 +115,14 @@ export interface GroupSummary {
   state: 'stable' | 'empty';
 }
 
+/** What a mutation writes; `next`: the new generation it makes (fenced first); `set`: a seek's offsets. */
+interface Plan<T> {
+  ops: WriteOp[];
+  result: T;
+  next?: GroupState;
+  set?: Map<string, { topic: TopicConfig; offset: bigint }>;
+}
+
 interface Snapshot {
   groupId: string;
   pk: string;
@@ -120,11 +133,15 @@ interface Snapshot {
 }
 
 export class Groups {
+  private readonly offsets: GroupOffsets;
+
   constructor(
     private readonly ctx: CoreContext,
     private readonly topics: Topics,
     private readonly fetcher: Fetcher,
-  ) {}
+  ) {
+    this.offsets = new GroupOffsets(ctx, topics, fetcher);
+  }
 
   // ---- membership -------------------------------------------------------------------------------------
 
@@ -170,7 +187,7 @@ export class Groups {
       if (!snap.state) {
         ops.push({ op: 'put', pk: groupKeys.registryPk, sk: groupKeys.registrySk(groupId), data: registryItem.encode({ createdAt: now }) });
       }
-      return { ops, result: view(next, memberId) };
+      return { ops, result: view(next, memberId), next };
     });
   }
 
@@ -193,11 +210,11 @@ export class Groups {
         expect: snap.heartbeats.get(memberId)!.version,
       };
       const changed = live.length !== snap.state.members.length || (await this.countsChanged(snap.state, live));
-      if (!changed) {
-        return { ops: [{ op: 'check', pk: snap.pk, sk: groupKeys.stateSk, expect: snap.version }, beat], result: view(snap.state, memberId) };
-      }
+      // The common case is one single-item write on the member's own item: heartbeats of different members
+      // never conflict. The answer may trail a rebalance that lands meanwhile; the next beat or commit tells.
+      if (!changed) return { ops: [beat], result: view(snap.state, memberId) };
       const next = await this.rebalance(snap.state, live, now);
-      return { ops: [this.putState(snap, next), beat, ...this.removeOps(snap, live)], result: view(next, memberId) };
+      return { ops: [this.putState(snap, next), beat, ...this.removeOps(snap, live)], result: view(next, memberId), next };
     });
   }
 
@@ -213,7 +230,7 @@ export class Groups {
         return { ops: [], result: { memberId, generation: snap.state.generation, assignments: [] } };
       }
       const next = await this.rebalance(snap.state, live, now);
-      return { ops: [this.putState(snap, next), ...this.removeOps(snap, live)], result: view(next, memberId) };
+      return { ops: [this.putState(snap, next), ...this.removeOps(snap, live)], result: view(next, memberId), next };
     });
   }
 
@@ -236,76 +253,49 @@ export class Groups {
       seen.add(k);
     }
     const pk = groupKeys.groupPk(groupId);
-    const chunk = Math.max(1, Math.min(this.ctx.meta.maxOpsPerWrite - 1, 1000));
-    const out: Array<{ topic: string; partition: number; offset: bigint }> = [];
-    for (let i = 0; i < input.offsets.length; i += chunk) {
-      const part = input.offsets.slice(i, i + chunk);
-      for (let attempt = 0; ; attempt++) {
-        if (attempt === ATTEMPTS) throw busy(groupId);
-        const [stateItem, beatItem] = await Promise.all([
-          this.ctx.meta.get(pk, groupKeys.stateSk),
-          this.ctx.meta.get(pk, groupKeys.memberSk(input.memberId)),
-        ]);
-        const now = this.ctx.clock.now();
-        const state = stateItem && groupStateItem.decode(stateItem);
-        const member = state?.members.find((m) => m.memberId === input.memberId);
-        if (!state || !member || !beatItem || now - memberItem.decode(beatItem).heartbeatAt > member.sessionTimeoutMs) {
-          throw unknownMember(groupId, input.memberId);
-        }
-        if (input.generation !== state.generation) {
-          throw new FerryError(
-            'fenced',
-            `generation ${input.generation} of group "${groupId}" is stale; the current generation is ${state.generation}: join or heartbeat again`,
-            { reason: 'stale_generation', groupId, generation: state.generation },
-          );
-        }
-        for (const o of part) {
-          const owns = state.assignments.some((a) => a.memberId === input.memberId && a.topic === o.topic && a.partitions.includes(o.partition));
-          if (!owns) {
-            throw new FerryError(
-              'fenced',
-              `member ${input.memberId} does not own ${o.topic} partition ${o.partition} in generation ${state.generation} of group "${groupId}"`,
-              { reason: 'not_owner', groupId, generation: state.generation, topic: o.topic, partition: o.partition },
-            );
-          }
-        }
-        const ops: WriteOp[] = [{ op: 'check', pk, sk: groupKeys.stateSk, expect: stateItem.version }];
-        for (const o of part) {
-          const topic = await this.topics.get(o.topic);
-          const [current, head] = await Promise.all([this.ctx.meta.get(pk, groupKeys.offsetSk(o.topic, o.partition)), this.fetcher.head(topic, o.partition)]);
-          const committed = current && offsetItem.decode(current);
-          if (o.offset > head.nextOffset) {
-            throw new FerryError(
-              'offset_out_of_range',
-              `offset ${o.offset} of ${o.topic} partition ${o.partition} is beyond its high watermark ${head.nextOffset}`,
-              { topic: o.topic, partition: o.partition, logStartOffset: head.logStartOffset.toString(), highWatermark: head.nextOffset.toString() },
-            );
-          }
-          if (committed && committed.topicId === topic.topicId && o.offset < committed.offset) {
-            throw new FerryError(
-              'conflict',
-              `offset ${o.offset} of ${o.topic} partition ${o.partition} is below the committed offset ${committed.offset}; ` +
-                'a committed offset moves back only by seek',
-              { topic: o.topic, partition: o.partition, committedOffset: committed.offset.toString() },
-            );
-          }
-          const data = offsetItem.encode({
-            offset: o.offset,
-            topicId: topic.topicId,
-            generation: state.generation,
-            memberId: input.memberId,
-            committedAt: now,
-          });
-          ops.push({ op: 'put', pk, sk: groupKeys.offsetSk(o.topic, o.partition), data, expect: current ? current.version : 'absent' });
-        }
-        const res = await this.ctx.meta.write(ops);
-        if (res.ok) {
-          out.push(...part.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
-          break;
-        }
+    // Plain reads: nothing here joins a transaction; the offset items' fences make the checks hold (group-offsets.ts).
+    const [stateItem, beatItem] = await Promise.all([this.ctx.meta.get(pk, groupKeys.stateSk), this.ctx.meta.get(pk, groupKeys.memberSk(input.memberId))]);
+    const now = this.ctx.clock.now();
+    const state = stateItem && groupStateItem.decode(stateItem);
+    const member = state?.members.find((m) => m.memberId === input.memberId);
+    if (!state || !member || !beatItem || now - memberItem.decode(beatItem).heartbeatAt > member.sessionTimeoutMs) {
+      throw unknownMember(groupId, input.memberId);
+    }
+    if (input.generation !== state.generation) throw staleGeneration(groupId, input.generation, state.generation);
+    for (const o of input.offsets) {
+      const owns = state.assignments.some((a) => a.memberId === input.memberId && a.topic === o.topic && a.partitions.includes(o.partition));
+      if (!owns) {
+        throw new FerryError(
+          'fenced',
+          `member ${input.memberId} does not own ${o.topic} partition ${o.partition} in generation ${state.generation} of group "${groupId}"`,
+          { reason: 'not_owner', groupId, generation: state.generation, topic: o.topic, partition: o.partition },
+        );
       }
     }
-    return out;
+    try {
+      return await this.offsets.commit(groupId, state, input.memberId, input.generation, input.offsets);
+    } catch (e) {
+      const fence = e instanceof FerryError && e.details.reason === 'stale_generation' ? Number(e.details.generation) : 0;
+      if (fence > state.generation) await this.catchUp(groupId, fence);
+      throw e;
+    }
+  }
+
+  /**
+   * A fence ahead of the state: a rebalance raised it and has not written its generation yet — or never will
+   * (its process died in between). Moving the state up to the fence (same members and assignment) lets members
+   * rejoin the live generation instead of being refused forever; if the rebalance is still in flight, it
+   * loses its race, reads this state and makes the next generation.
+   */
+  private async catchUp(groupId: string, fence: number): Promise<void> {
+    // A live rebalance writes its generation milliseconds after its fences: give it time to, rather than
+    // costing it a lost race and the group an extra generation.
+    await this.ctx.clock.sleep(CATCH_UP_DELAY_MS);
+    await this.mutate(groupId, async (snap, now) => {
+      if (!snap.state || snap.state.generation >= fence) return { ops: [], result: undefined };
+      const next: GroupState = { ...snap.state, generation: fence, updatedAt: now };
+      return { ops: [this.putState(snap, next)], result: undefined, next };
+    });
   }
 
   /**
@@ -323,67 +313,49 @@ export class Groups {
     }
     const partitions = input.partition !== undefined ? [input.partition] : Array.from({ length: topic.partitionCount }, (_, p) => p);
     const targets = await Promise.all(partitions.map(async (p) => ({ partition: p, offset: await this.resolve(topic, p, input.to) })));
-    const pk = groupKeys.groupPk(groupId);
-    // Each chunk bumps the generation with its offsets, so a member that read offsets between chunks is
-    // fenced again by the next one and never commits over the seek.
-    const chunk = Math.max(1, Math.min(this.ctx.meta.maxOpsPerWrite - 2, 1000));
-    let generation = 0;
-    for (let i = 0; i < targets.length; i += chunk) {
-      const part = targets.slice(i, i + chunk);
-      generation = await this.mutate(groupId, async (snap, now) => {
-        const state = snap.state ?? emptyState(now);
-        const next: GroupState = { ...state, generation: state.generation + 1, updatedAt: now };
-        const ops: WriteOp[] = [this.putState(snap, next)];
-        if (!snap.state) {
-          ops.push({ op: 'put', pk: groupKeys.registryPk, sk: groupKeys.registrySk(groupId), data: registryItem.encode({ createdAt: now }) });
-        }
-        for (const t of part) {
-          ops.push({
-            op: 'put',
-            pk,
-            sk: groupKeys.offsetSk(topic.name, t.partition),
-            data: offsetItem.encode({ offset: t.offset, topicId: topic.topicId, generation: next.generation, memberId: null, committedAt: now }),
-          });
-        }
-        return { ops, result: next.generation };
-      });
-    }
+    const set = new Map(targets.map((t) => [`${topic.name}#${t.partition}`, { topic, offset: t.offset }]));
+    const generation = await this.mutate(groupId, async (snap, now) => {
+      const state = snap.state ?? emptyState(now);
+      const next: GroupState = { ...state, generation: state.generation + 1, updatedAt: now };
+      const ops: WriteOp[] = [this.putState(snap, next)];
+      if (!snap.state) {
+        ops.push({ op: 'put', pk: groupKeys.registryPk, sk: groupKeys.registrySk(groupId), data: registryItem.encode({ createdAt: now }) });
+      }
+      return { ops, result: next.generation, next, set };
+    });
     return { generation, offsets: targets.map((t) => ({ topic: topic.name, partition: t.partition, offset: t.offset })) };
   }
 
-  /** Committed offsets of a group that still belong to the topics' current incarnation. */
-  async committed(groupId: string): Promise<Map<string, Map<number, CommittedOffset>>> {
-    const items = await this.ctx.meta.query(groupKeys.groupPk(groupId), { prefix: groupKeys.offsetSkPrefix });
-    const out = new Map<string, Map<number, CommittedOffset>>();
-    for (const item of items) {
-      const rest = item.sk.slice(groupKeys.offsetSkPrefix.length);
-      const cut = rest.lastIndexOf('#');
-      const topic = rest.slice(0, cut);
-      const partition = Number(rest.slice(cut + 1));
-      if (!out.has(topic)) out.set(topic, new Map());
-      out.get(topic)!.set(partition, offsetItem.decode(item));
-    }
-    return out;
+  /** Offset items of a group (fence-only ones hold `offset: null`), by topic and partition. */
+  committed(groupId: string): Promise<Map<string, Map<number, CommittedOffset>>> {
+    return this.offsets.items(groupId);
+  }
+
+  /**
+   * Committed offsets only (Kafka's OffsetFetch): what a consumer starts from on every join or rebalance.
+   * Metadata reads only, no lag. An unknown group has none.
+   */
+  async fetchOffsets(groupId: string, topic?: string): Promise<CommittedPosition[]> {
+    validateGroupId(groupId);
+    return this.offsets.committed(groupId, topic === undefined ? undefined : validateTopicName(topic));
   }
 
   // ---- describe and list ------------------------------------------------------------------------------------
 
-  /** Members, assignments, committed offsets and lag (records and seconds). Removes expired members first. */
+  /** Members, assignments, committed offsets and lag (records and seconds), from reads only. */
   async describe(groupId: string): Promise<GroupDescription> {
     validateGroupId(groupId);
-    let snap = await this.load(groupId);
+    const snap = await this.load(groupId);
     if (!snap.state) throw notFound(`consumer group "${groupId}" does not exist`, { groupId });
-    const live = this.liveMembers(snap, this.ctx.clock.now());
-    if (live.length !== snap.state.members.length) {
-      await this.mutate(groupId, async (s, now) => {
-        const alive = this.liveMembers(s, now);
-        if (!s.state || alive.length === s.state.members.length) return { ops: [], result: undefined };
-        const next = await this.rebalance(s.state, alive, now);
-        return { ops: [this.putState(s, next), ...this.removeOps(s, alive)], result: undefined };
-      });
-      snap = await this.load(groupId);
-    }
-    const state = snap.state!;
+    // A read never writes (DESIGN §4c): members whose session expired are left out here, and their partitions
+    // shown without an owner; the next heartbeat or join removes them and rebalances.
+    const liveIds = new Set(this.liveMembers(snap, this.ctx.clock.now()).map((m) => m.memberId));
+    const stored = snap.state;
+    const state: GroupState = {
+      ...stored,
+      members: stored.members.filter((m) => liveIds.has(m.memberId)),
+      assignments: stored.assignments.filter((a) => liveIds.has(a.memberId)),
+    };
     const committed = await this.committed(groupId);
     const topicNames = new Set<string>([...state.members.flatMap((m) => m.topics), ...committed.keys()]);
     const owners = new Map<string, string>();
@@ -405,11 +377,7 @@ export class Groups {
         let from = committedOffset ?? head.logStartOffset;
         if (from < head.logStartOffset) from = head.logStartOffset;
         const lag = head.nextOffset > from ? head.nextOffset - from : 0n;
-        let lagSeconds = 0;
-        if (lag > 0n) {
-          const res = await this.fetcher.fetch(topic, partition, from, { maxRecords: 1, maxBytes: 1, waitMs: 0 });
-          if (res.records.length) lagSeconds = Math.max(0, (now - res.records[0].timestamp) / 1000);
-        }
+        const lagSeconds = lag > 0n ? await this.lagSeconds(topic, partition, from, now) : 0;
         return {
           topic: name,
           partition,
@@ -438,6 +406,17 @@ export class Groups {
       offsets,
       totalLag: offsets.reduce((s, o) => s + o.lag, 0n),
     };
+  }
+
+  /**
+   * Age in seconds of the oldest unconsumed record, from the index alone (the groups function has no object
+   * access on AWS): the entry holding `from` knows its batch's newest timestamp, so this is exact for a
+   * one-record batch and otherwise low by at most the batch's time span (one flush).
+   */
+  private async lagSeconds(topic: TopicConfig, partition: number, from: bigint, now: number): Promise<number> {
+    const pk = metaKeys.partitionPk(topic.topicId, partition);
+    const [item] = await this.ctx.meta.query(pk, { prefix: metaKeys.entrySkPrefix, lte: metaKeys.entrySk(from), reverse: true, limit: 1 });
+    return item ? Math.max(0, (now - entryItem.decode(item).maxTimestamp) / 1000) : 0;
   }
 
   /** Every group, in id order. Members whose session expired are not counted. */
@@ -472,17 +451,26 @@ export class Groups {
     };
   }
 
-  /** Reads, plans and writes conditionally, again on a lost race. A plan with no ops writes nothing. */
-  private async mutate<T>(groupId: string, plan: (snap: Snapshot, now: number) => Promise<{ ops: WriteOp[]; result: T }>): Promise<T> {
+  /**
+   * Reads, plans and writes conditionally, again on a lost race. A plan with no ops writes nothing. A plan
+   * that moves to a new generation (`next`) first raises the fences of the partitions of both the old and the
+   * new assignment to it (and sets a seek's offsets), so no commit of an older generation lands afterwards.
+   */
+  private async mutate<T>(groupId: string, plan: (snap: Snapshot, now: number) => Promise<Plan<T>>): Promise<T> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const snap = await this.load(groupId);
-      const { ops, result } = await plan(snap, this.ctx.clock.now());
+      const { ops, result, next, set } = await plan(snap, this.ctx.clock.now());
       if (ops.length === 0) return result;
       if (ops.length > this.ctx.meta.maxOpsPerWrite) {
         throw new FerryError('unavailable', `group "${groupId}" change needs ${ops.length} writes, more than one transaction takes`);
       }
-      const res = await this.ctx.meta.write(ops);
+      if (next) await this.offsets.fence(groupId, fenceScope(snap.state, next), next.generation, set);
+      const res = await this.ctx.meta.write(ops).catch((e) => {
+        if (isConflict(e)) return { ok: false as const }; // another in-flight transaction on one item: a lost race
+        throw e;
+      });
       if (res.ok) return result;
+      await backoff(this.ctx, attempt + 1);
     }
     throw busy(groupId);
   }
@@ -561,9 +549,10 @@ export class Groups {
       await mapLimit(Array.from({ length: topic.partitionCount }, (_, p) => p), 16, async (partition) => {
         const sk = groupKeys.offsetSk(topic.name, partition);
         const current = await this.ctx.meta.get(pk, sk);
-        if (current && offsetItem.decode(current).topicId === topic.topicId) return;
+        const stored = current && offsetItem.decode(current);
+        if (stored && stored.topicId === topic.topicId && stored.offset !== null) return;
         const head = await this.fetcher.head(topic, partition);
-        const data = offsetItem.encode({ offset: head.nextOffset, topicId: topic.topicId, generation: 0, memberId: null, committedAt: now });
+        const data = offsetItem.encode({ offset: head.nextOffset, fence: stored?.fence ?? 0, topicId: topic.topicId, generation: 0, memberId: null, committedAt: now });
         // Lost race: someone else started it (or committed); either way an offset exists now.
         await this.ctx.meta.write([{ op: 'put', pk, sk, data, expect: current ? current.version : 'absent' }]);
       });
@@ -620,6 +609,16 @@ export class Groups {
 }
 
 // ---- helpers --------------------------------------------------------------------------------------------
+
+/** Every partition of every topic the old or the new generation assigns (the largest count seen of each). */
+function fenceScope(before: GroupState | undefined, next: GroupState): FenceScope[] {
+  const counts = new Map<string, number>();
+  for (const c of [...(before?.partitionCounts ?? []), ...next.partitionCounts]) counts.set(c.topic, Math.max(c.count, counts.get(c.topic) ?? 0));
+  for (const a of [...(before?.assignments ?? []), ...next.assignments]) {
+    for (const p of a.partitions) counts.set(a.topic, Math.max(p + 1, counts.get(a.topic) ?? 0));
+  }
+  return [...counts].map(([topic, partitions]) => ({ topic, partitions }));
+}
 
 function emptyState(now: number): GroupState {
   return { generation: 0, members: [], assignments: [], partitionCounts: [], createdAt: now, updatedAt: now };

@@ -78,20 +78,24 @@ export const metaKeys = {
   /** Everything due at or before `time` sorts at or below this sk. */
   dueUpTo: (time: number) => `${padTime(time)}-~`,
 
-  /** Idempotent producers: one item each (its epoch), and the results of its recent requests per topic. */
+  /**
+   * Idempotent producers: one item each (its epoch), and the results of its recent requests per topic in a
+   * fixed ring of slots (sequence mod ring size), overwritten by conditional put: nothing is ever deleted.
+   */
   producersPk: 'producers',
   producerSk: (producerId: string) => `pr#${validateId(producerId)}`,
   producerRequestsPk: (producerId: string, epoch: number, topicId: string) =>
     `pq#${validateId(producerId)}#${Math.floor(epoch)}#${validateId(topicId)}`,
-  producerRequestSk: (sequence: number) => `s#${sequence.toString().padStart(16, '0')}`,
+  producerSlotSk: (slot: number) => `r#${slot.toString().padStart(4, '0')}`,
+  producerSlotPrefix: 'r#',
 
   /** Push consumers declared for the cloud (the dispatcher reads them): one item per (topic, consumer). */
   consumersPk: 'consumers',
   consumerSk: (topic: string, name: string) => `c#${validateTopicName(topic)}#${validateConsumerName(name)}`,
   consumerSkPrefix: (topic?: string) => (topic ? `c#${validateTopicName(topic)}#` : 'c#'),
 
-  /** The garbage-collection fence of a topic (see gc-fence.ts). */
-  gcFencePk: (topicId: string) => `f#${validateId(topicId)}`,
+  /** The garbage-collection fence of one topic partition (see gc-fence.ts). */
+  gcFencePk: (topicId: string, partition: number) => `f#${validateId(topicId)}#${partition}`,
   gcFenceSk: 'gc',
 
   /** Deleted topics whose data maintenance still has to remove. */

@@ -135,7 +135,10 @@ export class Log {
     return this.roundRobin.partition(topic.topicId, topic.partitionCount);
   }
 
-  /** Reads a partition from `offset` (default: its log start offset). */
+  /**
+   * Reads a partition from `offset` (default: its log start offset). A read never writes (the fetch role is
+   * read-only on AWS): due delayed records are moved by maintenance's delay timer, not here.
+   */
   async fetch(topicName: string, partition: number, offset: bigint | undefined, opts: FetchOptions): Promise<FetchResult> {
     let topic = await this.topics.get(topicName);
     if (partition >= topic.partitionCount) topic = await this.topics.get(topicName, { fresh: true });
@@ -146,26 +149,12 @@ export class Log {
         { partition, partitionCount: topic.partitionCount },
       );
     }
-    await this.moveDueSometimes(topic);
     const result = await this.fetcher.fetch(topic, partition, offset, opts);
     if (result.records.length) {
       this.ctx.metrics?.add('RecordsFetched', result.records.length, { Topic: topic.name });
       this.ctx.metrics?.add('BytesFetched', result.records.reduce((n, r) => n + userBytes(r), 0), { Topic: topic.name });
     }
     return result;
-  }
-
-  private readonly dueChecked = new Map<string, number>();
-
-  /**
-   * Readers move due delayed records of their topic (at most once a second per process), so delivery does
-   * not wait for the next maintenance run where there is no timer (Lambda).
-   */
-  private async moveDueSometimes(topic: TopicConfig): Promise<void> {
-    const now = this.ctx.clock.now();
-    if (now - (this.dueChecked.get(topic.topicId) ?? -Infinity) < 1000) return;
-    this.dueChecked.set(topic.topicId, now);
-    await this.scheduler.moveDue(topic, 100);
   }
 }
 

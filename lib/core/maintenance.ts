@@ -11,6 +11,7 @@ import { entryItem, headItem, topicItem } from './items';
 import { idTime, metaKeys, objectKeys } from './keys';
 import type { IndexEntry, TopicConfig } from './model';
 import type { Log } from './log';
+import { isConflict } from './retry';
 
 export interface MaintenanceReport {
   entriesDeleted: number;
@@ -122,7 +123,10 @@ export class Maintenance {
         },
         ...deletes.slice(0, this.ctx.meta.maxOpsPerWrite - 1),
       ];
-      const res = await this.ctx.meta.write(first);
+      const res = await this.ctx.meta.write(first).catch((e) => {
+        if (isConflict(e)) return { ok: false as const }; // a producer's transaction held the head
+        throw e;
+      });
       this.log.appender.forgetHead(pk);
       if (!res.ok) continue; // a producer committed meanwhile: look again
       // Below the new logStartOffset nobody reads: the rest can go without conditions.
@@ -136,7 +140,7 @@ export class Maintenance {
 
   /**
    * Deletes the topic's objects that no index entry and no delayed record references, once they are older
-   * than the grace period. Before reading references it raises the topic's GC fence past those objects, so a
+   * than the grace period. Before reading references it raises the GC fence of each of the topic's partitions past those objects, so a
    * writer still holding one can no longer index it (gc-fence.ts). Delayed records are read before the index:
    * a record moved in between is then seen in one or the other.
    */
@@ -162,10 +166,14 @@ export class Maintenance {
       retained(0, 0);
       return 0;
     }
-    await this.log.fence.raise(topic.topicId, oldest);
+    // The partition count read after `oldest` was fixed: a partition added later can only reference uploads
+    // born after that, which are not candidates.
+    const current = await this.log.topics.get(topic.name, { fresh: true }).catch(() => undefined);
+    if (!current || current.topicId !== topic.topicId) return 0; // deleted meanwhile: the purge removes it all
+    await this.log.fence.raise(topic.topicId, current.partitionCount, oldest);
     const live = new Set<string>();
     for (const item of await this.queryAll(metaKeys.duePk(topic.topicId))) live.add(String(item.data.objectKey));
-    for (let p = 0; p < topic.partitionCount; p++) {
+    for (let p = 0; p < current.partitionCount; p++) {
       for (const e of await this.entries(topic, p)) live.add(e.objectKey);
     }
     let deleted = 0;
@@ -189,7 +197,7 @@ export class Maintenance {
         for await (const { key } of listAll(store, objectKeys.topicPrefix(topic.topicId))) await store.delete(key);
       }
       const pks = [metaKeys.duePk(topic.topicId)];
-      for (let p = 0; p < topic.partitionCount; p++) pks.push(metaKeys.partitionPk(topic.topicId, p));
+      for (let p = 0; p < topic.partitionCount; p++) pks.push(metaKeys.partitionPk(topic.topicId, p), metaKeys.gcFencePk(topic.topicId, p));
       for (const pk of pks) {
         const items = await this.queryAll(pk);
         for (let i = 0; i < items.length; i += this.ctx.meta.maxOpsPerWrite) {

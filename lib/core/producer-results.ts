@@ -43,3 +43,20 @@ export function sameBatch(stored: ProduceResult[], recordCount: number, ref: { i
   }
   return stored;
 }
+
+/** One slot of a producer's ring: which request it holds now, and that request's results. */
+export interface RequestSlot {
+  sk: string;
+  version: number;
+  sequence: number;
+  data: Record<string, unknown>;
+}
+
+export function decodeSlot(item: { sk: string; version: number; data: Record<string, unknown> }): RequestSlot {
+  const sequence = item.data.sequence;
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence)) throw new FerryError('data', `producer request slot ${item.sk} has no sequence`);
+  return { sk: item.sk, version: item.version, sequence, data: item.data };
+}
+
+/** Slots in a ring: one more than the requests kept, so a request's slot is never its predecessor's. */
+export const ringSize = (kept: number) => kept + 1;

@@ -1,10 +1,12 @@
 /**
  * Idempotent producers (DESIGN.md §3, as Kafka's): `init` hands out (id, epoch); a request carrying
  * (id, epoch, sequence) is stored once. The sequence counts the requests of one producer epoch to one topic,
- * from 0 (a new epoch starts again at 0).
+ * from 0 (a new epoch starts again at 0). The results of the last `producerRequestsKept` requests live in a ring
+ * of slots (sequence mod ring size) that each commit overwrites by a put conditioned on the version read, so
+ * the hot path never deletes (the produce role on AWS has no DeleteItem).
  */
 import type { IdempotenceClaim } from './append';
-import { decodeResults, sameBatch } from './producer-results';
+import { decodeResults, decodeSlot, ringSize, sameBatch } from './producer-results';
 import type { CoreContext } from './context';
 import { FerryError, invalid } from './errors';
 import { metaKeys } from './keys';
@@ -68,10 +70,10 @@ export class Producers {
       });
     }
     const pk = metaKeys.producerRequestsPk(ref.id, ref.epoch, topic.topicId);
-    const same = await this.ctx.meta.get(pk, metaKeys.producerRequestSk(ref.sequence));
+    const slots = (await this.ctx.meta.query(pk, { prefix: metaKeys.producerSlotPrefix })).map(decodeSlot);
+    const same = slots.find((s) => s.sequence === ref.sequence);
     if (same) return { duplicate: sameBatch(decodeResults(same.data), recordCount, ref) };
-    const [last] = await this.ctx.meta.query(pk, { prefix: 's#', reverse: true, limit: 1 });
-    const lastSequence = last ? Number(last.sk.slice(2)) : -1;
+    const lastSequence = slots.reduce((m, s) => Math.max(m, s.sequence), -1);
     if (ref.sequence <= lastSequence) {
       throw new FerryError(
         'conflict',
@@ -86,8 +88,18 @@ export class Producers {
         { producerId: ref.id, sequence: ref.sequence, expectedSequence: lastSequence + 1 },
       );
     }
+    const slotSk = metaKeys.producerSlotSk(ref.sequence % ringSize(this.ctx.settings.producerRequestsKept));
+    const slot = slots.find((s) => s.sk === slotSk);
+    const previous = slots.find((s) => s.sequence === ref.sequence - 1);
     return {
-      claim: { producerId: ref.id, epoch: ref.epoch, sequence: ref.sequence, producerVersion: item.version },
+      claim: {
+        producerId: ref.id,
+        epoch: ref.epoch,
+        sequence: ref.sequence,
+        producerVersion: item.version,
+        slotVersion: slot ? slot.version : 'absent',
+        previousVersion: previous?.version,
+      },
     };
   }
 }

@@ -18,6 +18,12 @@ export const limitsSchema = z.strictObject({
   maxWaitMs: int(0, 300_000).default(30_000),
   maxFetchRecords: int(1, 100_000).default(10_000),
   maxFetchBytes: int(1, 64 * MiB).default(16 * MiB),
+  /**
+   * Largest fetch answer, counted as it leaves the function: the JSON body escaped once more as a JSON string
+   * (what an API Gateway response carries through Lambda). A page keeps the whole records that fit; the AWS
+   * home sets it under Lambda's 6 MB.
+   */
+  maxResponseBytes: int(64 * 1024, 256 * MiB).default(64 * MiB),
   maxPartitions: int(1, 100_000).default(10_000),
   maxHeadersPerRecord: int(0, 10_000).default(64),
   maxHeaderNameBytes: int(1, 65_536).default(256),

@@ -5,6 +5,12 @@ export interface Invoker {
    * batch is retried from the first of them). Rejects when the whole batch failed.
    */
   invoke(target: string, event: ConsumerEvent): Promise<InvokeResult>;
+
+  /**
+   * Largest event (bytes of its JSON) one invocation takes, if the target has a limit (Lambda: 6 MB for a
+   * synchronous invoke). The dispatcher cuts a batch to fit; undefined: no limit.
+   */
+  readonly maxEventBytes?: number;
 }
 
 export interface ConsumerEventRecord {

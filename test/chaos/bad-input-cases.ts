@@ -278,7 +278,9 @@ const groups: Array<[string, Make]> = [
   ['list with a query parameter', () => ({ method: 'GET', path: '/v1/groups?state=stable', status: 400, kind: 'invalid' })],
   ['PUT on the groups collection', () => ({ method: 'PUT', path: '/v1/groups', body: '{}', status: 405, kind: 'method_not_allowed' })],
   ['GET on members', (c) => ({ method: 'GET', path: `/v1/groups/${c.group}/members`, status: 405, kind: 'method_not_allowed' })],
-  ['GET on offsets', (c) => ({ method: 'GET', path: `/v1/groups/${c.group}/offsets`, status: 405, kind: 'method_not_allowed' })],
+  ['PUT on offsets', (c) => ({ method: 'PUT', path: `/v1/groups/${c.group}/offsets`, status: 405, kind: 'method_not_allowed' })],
+  ['offsets with an unknown query parameter', (c) => ({ method: 'GET', path: `/v1/groups/${c.group}/offsets?partition=0`, status: 400, kind: 'invalid' })],
+  ['offsets of a bad topic name', (c) => ({ method: 'GET', path: `/v1/groups/${c.group}/offsets?topic=a%2Fb`, status: 400, kind: 'invalid' })],
 ];
 
 const routing: Array<[string, Make]> = [

@@ -322,6 +322,33 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
       });
     });
 
+    describe('consumer group offsets', () => {
+      it('answers committed offsets only (OffsetFetch) and lag in seconds for a group with lag', async () => {
+        const topic = await createTopic(2);
+        const group = unique('g');
+        await produce(topic, [{ value: 1, partition: 0 }, { value: 2, partition: 0 }, { value: 3, partition: 1 }]);
+        const join = await call('POST', `/v1/groups/${group}/members`, { topics: [topic] });
+        expect(join.status).toBe(200);
+        const none = await call('GET', `/v1/groups/${group}/offsets?topic=${topic}`);
+        expect(none).toMatchObject({ status: 200, json: { groupId: group, offsets: [] } });
+        const commit = await call('POST', `/v1/groups/${group}/offsets`, {
+          memberId: join.json.memberId,
+          generation: join.json.generation,
+          offsets: [{ topic, partition: 0, offset: '1' }],
+        });
+        expect(commit.status).toBe(200);
+        const got = await call('GET', `/v1/groups/${group}/offsets?topic=${topic}`);
+        expect(got.json).toEqual({ groupId: group, offsets: [{ topic, partition: 0, offset: '1' }] });
+        expect((await call('GET', `/v1/groups/${group}/offsets`)).json.offsets).toEqual(got.json.offsets);
+        expectError(await call('GET', `/v1/groups/${group}/offsets?topic=a&topic=b`), 400, 'invalid');
+        expectError(await call('GET', `/v1/groups/${group}/offsets?partition=1`), 400, 'invalid');
+        const described = await call('GET', `/v1/groups/${group}`);
+        expect(described.status).toBe(200);
+        expect(described.json.totalLag).toBe('2');
+        expect(described.json.offsets.every((o: any) => typeof o.lagSeconds === 'number' && o.lagSeconds >= 0)).toBe(true);
+      });
+    });
+
     describe('bad input changes nothing', () => {
       let topic: string;
       beforeAll(async () => {

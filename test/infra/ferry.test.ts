@@ -124,6 +124,12 @@ describe('Ferry', () => {
 
     test('THEN the maintenance job runs every 5 minutes', () => {
       template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      // Reads never move due delayed records: the delay timer runs the maintenance function every minute.
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Description: 'Ferry: moves delayed records when they fall due',
+        Targets: [Match.objectLike({ Input: JSON.stringify({ job: 'delayed' }) })],
+      });
     });
 
     test('THEN no topic provider or dispatcher exists until a topic or consumer needs one', () => {

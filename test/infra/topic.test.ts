@@ -111,6 +111,7 @@ describe('Topic', () => {
         'DELETE /v1/groups/*/members/*',
         'GET /v1/groups',
         'GET /v1/groups/*',
+        'GET /v1/groups/*/offsets',
         'GET /v1/topics/orders',
         'GET /v1/topics/orders/partitions/*/records',
         'POST /v1/groups/*/members',
@@ -222,7 +223,7 @@ describe('Topic', () => {
       expect(invoke).toEqual([
         { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(email.node.defaultChild as any), 'Arn'] } },
       ]);
-      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Description: 'Ferry: starts the consumer dispatcher' });
     });
 
     test('GIVEN defaults WHEN a consumer is added THEN batch 100, no window, earliest, 3 retries, no bisect', () => {

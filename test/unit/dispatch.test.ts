@@ -63,6 +63,29 @@ describe('Dispatcher', () => {
     expect((await d.states()).find((s) => s.partition === 0)?.offset).toBe(10n);
   });
 
+  it('cuts a batch over the invoker payload limit to whole records that fit, never dead-lettering it for size', async () => {
+    const big = 'x'.repeat(900);
+    await l.log.produce('orders', Array.from({ length: 10 }, (_, i) => rec(`${i}${big}`, { partition: 0 })));
+    const inv = Object.assign(new ScriptedInvoker(ok), { maxEventBytes: 3_000 });
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 10, maxRetries: 0 }), 'a');
+    await drain(l, d);
+    expect(inv.calls.every((e) => Buffer.byteLength(JSON.stringify(e)) <= 3_000)).toBe(true);
+    expect(inv.calls.map((e) => e.records.length)).toEqual([2, 2, 2, 2, 2]); // ~1.1 kB each as an event
+    expect(values(inv.calls)).toEqual(Array.from({ length: 10 }, (_, i) => `${i}${big}`));
+    await expect(l.log.topics.get(defaultDeadLetterTopic('orders', 'email'))).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
+  it('dead-letters at once, saying why, a record that cannot fit one invocation even alone', async () => {
+    await l.log.produce('orders', [rec('small', { partition: 0 }), rec('y'.repeat(5_000), { partition: 0 }), rec('after', { partition: 0 })]);
+    const inv = Object.assign(new ScriptedInvoker(ok), { maxEventBytes: 3_000 });
+    const d = new Dispatcher(l.log, inv, config({ batchSize: 10 }), 'a');
+    await drain(l, d);
+    expect(values(inv.calls)).toEqual(['small', 'after']);
+    const dlq = await l.log.fetch(defaultDeadLetterTopic('orders', 'email'), 0, undefined, all);
+    expect(dlq.records).toHaveLength(1);
+    expect(dlq.records[0].headers['ferry-error']).toMatch(/bytes as an invoke event, more than the 3000 bytes/);
+  });
+
   it('backs off exponentially with jitter between retries', async () => {
     await produce(1);
     const d = new Dispatcher(l.log, new ScriptedInvoker(() => { throw new Error('x'); }), config({ maxRetries: 5 }), 'a');

@@ -38,6 +38,8 @@ describe('FerryClient against the embedded server', () => {
   let ferry: Embedded;
   let client: FerryClient;
   let posts = 0;
+  /** `METHOD path` of every request the client sent. */
+  const sent: string[] = [];
   const realFetch = global.fetch;
 
   beforeAll(async () => {
@@ -47,6 +49,8 @@ describe('FerryClient against the embedded server', () => {
     await client.admin().createTopics({ topics: [{ topic: 't', numPartitions: 3, maxRecordBytes: 1000 }] });
     global.fetch = ((input: string | URL | Request, init?: RequestInit) => {
       if (init?.method === 'POST' && String(input).endsWith('/records')) posts++;
+      const url = new URL(String(input instanceof Request ? input.url : input));
+      sent.push(`${init?.method ?? 'GET'} ${url.pathname}${url.search}`);
       return realFetch(input, init);
     }) as typeof fetch;
   });
@@ -97,5 +101,33 @@ describe('FerryClient against the embedded server', () => {
     expect(info.offsets.find((o) => o.partition === 2)!.committedOffset).toBe('1');
     await consumer.disconnect();
     expect((await client.admin().describeGroup('slow')).members).toEqual([]);
+  });
+
+  it('starts each generation from the committed offsets (OffsetFetch), never from the describe route', async () => {
+    await client.admin().createTopics({ topics: [{ topic: 'pos', numPartitions: 1 }] });
+    await client.producer().send({ topic: 'pos', messages: [0, 1, 2, 3, 4].map((v) => ({ value: v })) });
+    const first = client.consumer({ groupId: 'positions', handleSignals: false, maxWaitTimeInMs: 50 });
+    await first.subscribe({ topics: ['pos'] });
+    let seen = 0;
+    let enough!: () => void;
+    const got = new Promise<void>((r) => (enough = r));
+    await first.run({ eachMessage: async () => void (++seen >= 5 && enough()) });
+    await got;
+    await first.disconnect();
+    const [{ partitions }] = await client.admin().fetchOffsets({ groupId: 'positions', topics: ['pos'] });
+    expect(Number(partitions[0].offset)).toBeGreaterThan(0);
+    await client.producer().send({ topic: 'pos', messages: [{ value: 5 }] });
+    sent.length = 0;
+    const second = client.consumer({ groupId: 'positions', handleSignals: false, maxWaitTimeInMs: 50 });
+    await second.subscribe({ topics: ['pos'] });
+    const offsets: string[] = [];
+    let last!: () => void;
+    const reached = new Promise<void>((r) => (last = r));
+    await second.run({ eachMessage: async ({ message }) => void (offsets.push(message.offset), message.offset === '5' && last()) });
+    await reached;
+    await second.disconnect();
+    expect(sent).toContain('GET /v1/groups/positions/offsets?topic=pos');
+    expect(sent.filter((r) => r === 'GET /v1/groups/positions')).toEqual([]);
+    expect(Number(offsets[0])).toBe(Number(partitions[0].offset)); // resumed exactly at the committed offset
   });
 });

@@ -31,7 +31,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { FerryError } from '../../core/errors';
 import type { Expect, Item, MetadataStore, SkRange, WriteOp, WriteResult } from '../../ports/metadata-store';
-import { attemptsOf, errorName, sdkFailure } from './errors';
+import { attemptsOf, conflict, errorName, sdkFailure } from './errors';
 import { ATTR, decodeItem, encodeItem, keyOf, type Av } from './table';
 
 export interface DynamoDBMetadataStoreOptions {
@@ -39,9 +39,6 @@ export interface DynamoDBMetadataStoreOptions {
   /** Default: a client configured from the environment (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, credentials). */
   client?: DynamoDBClient;
 }
-
-/** A transaction cancelled only by another transaction on the same items is tried again this many times. */
-const CONFLICT_ATTEMPTS = 6;
 
 /** Named parts of every condition, composed per op (`#v`, `#pk`: the attribute names never clash). */
 const NAMES = { '#pk': ATTR.pk, '#v': ATTR.version };
@@ -67,6 +64,8 @@ export class DynamoDBMetadataStore implements MetadataStore {
   readonly maxOpsPerWrite = 100;
   readonly table: string;
   readonly client: DynamoDBClient;
+  /** Writes cancelled by another in-flight transaction (TransactionConflict), for measurements. */
+  readonly stats = { conflicts: 0 };
 
   constructor(options: DynamoDBMetadataStoreOptions) {
     this.table = options.table;
@@ -186,6 +185,7 @@ export class DynamoDBMetadataStore implements MetadataStore {
       }
       return { ok: true };
     } catch (e) {
+      if (errorName(e) === 'TransactionConflictException') this.stats.conflicts++;
       if (errorName(e) !== 'ConditionalCheckFailedException') {
         throw sdkFailure(`DynamoDB table ${this.table}`, `${op.op} ${op.pk} / ${op.sk}`, e);
       }
@@ -207,33 +207,32 @@ export class DynamoDBMetadataStore implements MetadataStore {
     }
     const writeId = newWriteId();
     const TransactItems = ops.map((op) => this.transactItem(op, writeId));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // The SDK fills ClientRequestToken once per call, so its own retries are idempotent for 10 minutes.
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems }));
-        return { ok: true };
-      } catch (e) {
-        if (errorName(e) !== 'TransactionCanceledException') {
-          throw sdkFailure(`DynamoDB table ${this.table}`, `transaction of ${ops.length} ops`, e);
-        }
-        const reasons: CancellationReason[] = (e as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-        const failedIndex = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
-        if (failedIndex >= 0) {
-          const old = reasons[failedIndex].Item;
-          return { ok: false, failedIndex, current: old ? plain(decodeItem(old)) : undefined };
-        }
-        // Only conflicts with other in-flight transactions: nothing was applied, try again after a pause.
-        if (reasons.some((r) => r.Code === 'TransactionConflict') && attempt < CONFLICT_ATTEMPTS) {
-          await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
-          continue;
-        }
-        const codes = reasons.map((r) => r.Code ?? 'None').join(', ');
-        const transient = reasons.every((r) => ['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'].includes(r.Code ?? 'None'));
-        if (transient) {
-          throw new FerryError('unavailable', `DynamoDB table ${this.table} is busy (transaction cancelled: ${codes}); try again`, {}, { cause: e });
-        }
-        throw new Error(`DynamoDB table ${this.table}: transaction of ${ops.length} ops cancelled (${codes})`, { cause: e });
+    try {
+      // The SDK fills ClientRequestToken once per call, so its own retries are idempotent for 10 minutes.
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems }));
+      return { ok: true };
+    } catch (e) {
+      if (errorName(e) !== 'TransactionCanceledException') {
+        throw sdkFailure(`DynamoDB table ${this.table}`, `transaction of ${ops.length} ops`, e);
       }
+      const reasons: CancellationReason[] = (e as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+      const failedIndex = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (failedIndex >= 0) {
+        const old = reasons[failedIndex].Item;
+        return { ok: false, failedIndex, current: old ? plain(decodeItem(old)) : undefined };
+      }
+      // Another in-flight transaction held one of the items: nothing was applied. A race for the core's retry
+      // loop (with its backoff and bounds), reported, not retried out of sight here.
+      const codes = reasons.map((r) => r.Code ?? 'None').join(', ');
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) {
+        this.stats.conflicts++;
+        throw conflict(`DynamoDB table ${this.table}`, `transaction of ${ops.length} ops (${codes})`, e);
+      }
+      const transient = reasons.every((r) => ['None', 'ThrottlingError', 'ProvisionedThroughputExceeded'].includes(r.Code ?? 'None'));
+      if (transient) {
+        throw new FerryError('unavailable', `DynamoDB table ${this.table} is busy (transaction cancelled: ${codes}); try again`, {}, { cause: e });
+      }
+      throw new Error(`DynamoDB table ${this.table}: transaction of ${ops.length} ops cancelled (${codes})`, { cause: e });
     }
   }
 

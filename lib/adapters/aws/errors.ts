@@ -25,7 +25,6 @@ const THROTTLING = new Set([
   'RequestThrottled',
   'SlowDown',
   'TransactionInProgressException',
-  'TransactionConflictException',
   'LimitExceededException',
 ]);
 
@@ -56,8 +55,18 @@ export function errorName(e: unknown): string | undefined {
   return (e as SdkError)?.name;
 }
 
+/**
+ * A write cancelled because another in-flight transaction holds one of its items: nothing was applied, so the
+ * core treats it as a lost race (`details.reason: "conflict"`, lib/core/retry.ts) and tries again with backoff.
+ * The SDK does not retry it (it is neither throttling nor transient to the SDK), so it is never hidden.
+ */
+export function conflict(service: string, what: string, e: unknown): FerryError {
+  return new FerryError('unavailable', `${service}: ${what} conflicted with another transaction; try again`, { reason: 'conflict' }, { cause: e });
+}
+
 /** The error to throw for a failed SDK call: `unavailable` when transient, else a plain Error. */
 export function sdkFailure(service: string, what: string, e: unknown): Error {
+  if (errorName(e) === 'TransactionConflictException') return conflict(service, what, e);
   const detail = `${errorName(e) ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
   if (isTransient(e)) {
     return new FerryError('unavailable', `${service} is unavailable (${what}): ${detail}; try again`, {}, { cause: e });

@@ -26,6 +26,21 @@ import { DynamoDBMetadataStore } from './dynamodb-metadata-store';
 import { S3ObjectStore } from './s3-object-store';
 import { ensureTable } from './table';
 
+/**
+ * Lambda takes at most 6 MB (6 291 456 bytes) each way and API Gateway ends a request after 30 s:
+ * - a request body travels escaped inside the API Gateway event, where valid JSON at most doubles (each quote,
+ *   backslash or newline gains a backslash): 3 000 000 bytes stay under 6 MB with room for the event's headers;
+ * - a fetch answer is capped by its size once escaped into the Lambda response (maxResponseBytes, ~5.5 MiB,
+ *   leaving ~400 KB for the envelope), and reads at most 5 MiB of raw records;
+ * - a long-poll waits at most 25 s.
+ */
+export const AWS_LIMITS = {
+  maxRequestBytes: 3_000_000,
+  maxFetchBytes: 5 * 1024 * 1024,
+  maxResponseBytes: 5_800_000,
+  maxWaitMs: 25_000,
+} as const;
+
 export interface AwsHomeOptions {
   settings?: SettingsInput;
   clock?: Clock;
@@ -94,11 +109,10 @@ export async function openAwsHome(
     ids: options.ids ?? randomIds,
     metrics: options.metrics,
     settings: makeSettings({
-      // Lambda answers at most 6 MB and API Gateway ends a request after 30 s: keep fetches inside both.
       // Concurrent Lambdas race on hot partitions more than one process does: more commit attempts.
       commitAttempts: 20,
       ...options.settings,
-      limits: { maxFetchBytes: 5 * 1024 * 1024, maxWaitMs: 25_000, ...options.settings?.limits },
+      limits: { ...AWS_LIMITS, ...options.settings?.limits },
     }),
   };
   return {

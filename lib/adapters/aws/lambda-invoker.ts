@@ -5,6 +5,9 @@ import type { ConsumerEvent, InvokeResult, Invoker } from '../../ports/invoker';
 import { toInvokeResult } from '../local/invokers';
 
 export class LambdaInvoker implements Invoker {
+  /** Lambda's synchronous invoke takes 6 MB (6 291 456 bytes); 5 MiB leaves headroom for the SDK's framing. */
+  readonly maxEventBytes = 5 * 1024 * 1024;
+
   constructor(private readonly client: LambdaClient = new LambdaClient({})) {}
 
   async invoke(functionName: string, event: ConsumerEvent): Promise<InvokeResult> {

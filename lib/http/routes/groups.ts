@@ -1,4 +1,4 @@
-/** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, describe, list, seek. */
+/** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, committed offsets, describe, list, seek. */
 import { invalid } from '../../core/errors';
 import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups';
 import { validateGroupId } from '../../core/keys';
@@ -6,7 +6,7 @@ import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
 import { parseWith } from '../schemas';
 import { parseIsoTime, parseOffset } from '../wire';
 import { TokenAuth } from '../auth';
-import type { RouteModule } from './common';
+import { jsonText, type RouteModule } from './common';
 
 const memberJson = (v: MemberView) => ({ memberId: v.memberId, generation: v.generation, assignments: v.assignments });
 
@@ -55,10 +55,10 @@ export const groupRoutes: RouteModule = {
     ['/v1/groups/:group/members', ['POST']],
     ['/v1/groups/:group/members/:member', ['DELETE']],
     ['/v1/groups/:group/members/:member/heartbeat', ['POST']],
-    ['/v1/groups/:group/offsets', ['POST']],
+    ['/v1/groups/:group/offsets', ['GET', 'POST']],
     ['/v1/groups/:group/seek', ['POST']],
   ],
-  register(app, { log, body, noQuery }) {
+  register(app, { log, body, noQuery, query }) {
     const group = (c: { req: { param(name: string): string } }) => validateGroupId(c.req.param('group'));
 
     app.get('/v1/groups', async (c) => {
@@ -90,6 +90,18 @@ export const groupRoutes: RouteModule = {
       const g = group(c);
       noQuery(c);
       return c.json(memberJson(await log.groups.leave(g, c.req.param('member'))));
+    });
+
+    // Kafka's OffsetFetch: committed offsets only (no object read, no lag) — what a consumer starts from.
+    app.get('/v1/groups/:group/offsets', async (c) => {
+      const g = group(c);
+      const { topic } = query(c, ['topic']);
+      const grant = c.get('grant' as never);
+      if (topic !== undefined) TokenAuth.check(grant, 'consume', topic);
+      // Without ?topic=, a topic-scoped token sees the offsets of its own topics only.
+      const offsets = (await log.groups.fetchOffsets(g, topic)).filter((o) => TokenAuth.allows(grant, 'consume', o.topic));
+      const json = offsets.map((o) => `{"topic":${JSON.stringify(o.topic)},"partition":${o.partition},"offset":"${o.offset}"}`).join(',');
+      return jsonText(`{"groupId":${JSON.stringify(g)},"offsets":[${json}]}`);
     });
 
     app.post('/v1/groups/:group/offsets', async (c) => {

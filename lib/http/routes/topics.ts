@@ -11,7 +11,6 @@ import {
   producerRefSchema,
 } from '../schemas';
 import {
-  fetchedRecordJson,
   parseDeliverAt,
   parseCount,
   parseOffset,
@@ -22,6 +21,7 @@ import {
 } from '../wire';
 import { TokenAuth } from '../auth';
 import { jsonText, type RouteModule } from './common';
+import { fetchAnswerJson } from '../fetch-answer';
 
 export const topicRoutes: RouteModule = {
   allowed: [
@@ -144,10 +144,7 @@ export const topicRoutes: RouteModule = {
       const waitMs = parseCount(q.waitMs, 'waitMs', 0, limits.maxWaitMs, 0);
       const offset = q.offset === undefined ? undefined : parseOffset(q.offset);
       const res = await log.fetch(name, partition, offset, { maxRecords, maxBytes, waitMs });
-      const json =
-        `{"records":[${res.records.map(fetchedRecordJson).join(',')}],"nextOffset":"${res.nextOffset}",` +
-        `"highWatermark":"${res.highWatermark}","logStartOffset":"${res.logStartOffset}"}`;
-      return jsonText(json);
+      return jsonText(fetchAnswerJson(res, limits.maxResponseBytes));
     });
   },
 };
