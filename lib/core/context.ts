@@ -1,8 +1,8 @@
 import type { Clock } from '../ports/clock';
 import type { Ids } from '../ports/ids';
 import type { MetadataStore } from '../ports/metadata-store';
-import type { Metrics } from '../ports/metrics';
 import type { ObjectStore } from '../ports/object-store';
+import type { CatalogMetrics } from './metric-catalog';
 import type { Settings } from './settings';
 
 /** What the core runs on: its ports and its settings. Nothing else reaches `lib/core`. */
@@ -14,5 +14,5 @@ export interface CoreContext {
   ids: Ids;
   settings: Settings;
   /** Where counters and gauges go (lib/core/metric-catalog.ts names them); none: nothing is reported. */
-  metrics?: Metrics;
+  metrics?: CatalogMetrics;
 }

@@ -48,7 +48,7 @@ export class Maintenance {
       report.objectsDeleted += await this.collectGarbage(topic);
     }
     report.topicsPurged += await this.purgeDeletedTopics();
-    this.ctx.metrics?.set('MaintenanceDuration', this.ctx.clock.now() - started);
+    this.ctx.metrics?.set('MaintenanceDuration', this.ctx.clock.now() - started, {});
     return report;
   }
 

@@ -52,3 +52,18 @@ export function prometheusName(name: MetricName): string {
   if (def.unit === 'Bytes' && !base.includes('bytes')) base = `${base}_bytes`;
   return `ferry_${base}${def.kind === 'counter' ? '_total' : ''}`;
 }
+
+type Catalog = typeof METRICS;
+export type CounterName = { [K in MetricName]: Catalog[K]['kind'] extends 'counter' ? K : never }[MetricName];
+export type GaugeName = { [K in MetricName]: Catalog[K]['kind'] extends 'gauge' ? K : never }[MetricName];
+/** Exactly the dimensions a metric has. */
+export type DimensionsOf<K extends MetricName> = Record<Catalog[K]['dimensions'][number], string>;
+
+/**
+ * The Metrics port as the core sees it: names, kinds and dimensions checked by the compiler against the
+ * catalogue (an adapter's `add(name: string, …)` satisfies it).
+ */
+export interface CatalogMetrics {
+  add<K extends CounterName>(name: K, value: number, dimensions: DimensionsOf<K>): void;
+  set<K extends GaugeName>(name: K, value: number, dimensions: DimensionsOf<K>): void;
+}
