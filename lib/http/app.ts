@@ -37,11 +37,35 @@ export function createApp({ log, auth, onUnexpectedError }: AppOptions): Hono {
   };
   if (auth) app.use('*', auth.middleware());
   for (const m of MODULES) m.register(app, deps);
+  addFallbacks(app);
 
+  app.onError((err, c) => {
+    if (!isFerryError(err)) onUnexpectedError?.(err, c.req.routePath);
+    return errorResponse(err);
+  });
+
+  return app;
+}
+
+/**
+ * An app that serves no route and only answers what no route matched: 405 with Allow on a known path, else
+ * 404. API Gateway's catch-all route uses it, so unknown routes get the same answers as on the embedded server
+ * without a function that can reach the data.
+ */
+export function createFallbackApp(): Hono {
+  const app = new Hono();
+  addFallbacks(app);
+  app.onError((err) => errorResponse(err));
+  return app;
+}
+
+function addFallbacks(app: Hono): void {
   // Known paths with a method they do not take: 405 with Allow.
   for (const m of MODULES) {
     for (const [path, methods] of m.allowed) {
       app.all(path, (c) => {
+        // Only the fallback app gets here with a listed method: a route this deployment does not serve.
+        if (methods.includes(c.req.method)) throw new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
         throw new FerryError('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${methods.join(', ')}`, {
           allow: methods,
         });
@@ -50,13 +74,6 @@ export function createApp({ log, auth, onUnexpectedError }: AppOptions): Hono {
   }
 
   app.notFound((c) => errorResponse(new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
-
-  app.onError((err, c) => {
-    if (!isFerryError(err)) onUnexpectedError?.(err, c.req.routePath);
-    return errorResponse(err);
-  });
-
-  return app;
 }
 
 /** The one error shape: `{error: kind, message, details}`, status from the kind table. */

@@ -67,7 +67,8 @@ describe('Ferry', () => {
     test('THEN every v1 route exists and every route requires IAM (SigV4)', () => {
       const routes = template.findResources('AWS::ApiGatewayV2::Route');
       const keys = Object.values(routes).map((r: any) => r.Properties.RouteKey).sort();
-      expect(keys).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+      // Every v1 route, plus the catch-all that answers Ferry's 404 / 405 for the rest.
+      expect(keys).toEqual(['$default', ...ROUTES.map((r) => `${r.method} ${r.path}`)].sort());
       for (const r of Object.values(routes) as any[]) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
@@ -76,9 +77,9 @@ describe('Ferry', () => {
       });
     });
 
-    test('THEN produce, fetch, admin, groups and maintenance functions run Node 22 on arm64 with FERRY_TABLE and FERRY_BUCKETS', () => {
+    test('THEN produce, fetch, admin, groups, fallback and maintenance functions run Node 22 on arm64 with FERRY_TABLE and FERRY_BUCKETS', () => {
       const fns = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(fns)).toHaveLength(5);
+      expect(Object.keys(fns)).toHaveLength(6);
       for (const fn of Object.values(fns) as any[]) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);

@@ -52,8 +52,8 @@ describe('Topic', () => {
         consumers: Match.absent(),
       },
     });
-    // The Provider framework's function plus the topic handler join the five cluster functions.
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    // The Provider framework's function plus the topic handler join the six cluster functions.
+    template.resourceCountIs('AWS::Lambda::Function', 8);
   });
 
   test('GIVEN defaults WHEN a topic is added THEN 1 partition, replication 1, 7 days, no size cap', () => {
