@@ -182,6 +182,16 @@ describe('Ferry', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
   });
 
+  test('GIVEN removalPolicy DESTROY WHEN synthesized THEN every created bucket is emptied before it is deleted', () => {
+    const { template } = build({ removalPolicy: RemovalPolicy.DESTROY, objectStores: 2 });
+    // A non-empty bucket makes CloudFormation's delete fail; the auto-delete resource empties each one first.
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+
+  test('GIVEN the default RETAIN WHEN synthesized THEN no bucket is ever emptied', () => {
+    build({}).template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
   test('GIVEN grantAdmin WHEN granted THEN only the admin routes, on every topic', () => {
     const stack = templateStack();
     const ferry = new Ferry(stack, 'Ferry', { lambdaEntries: fixtureEntries });
