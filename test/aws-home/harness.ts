@@ -40,11 +40,11 @@ export interface HarnessOptions {
   env?: Record<string, Record<string, string>>;
   /** How long a transaction's items stay locked after DynamoDB Local answered (see dynamodb-proxy.ts). */
   transactionHoldMs?: number;
-  /** Bucket logical ids to run as S3 Express directory buckets. */
+  /** Bucket logical ids (or their prefixes) to run as S3 Express directory buckets. */
   directoryBuckets?: string[];
 }
 
-export type FerryRole = 'Produce' | 'Fetch' | 'Admin' | 'Groups' | 'Maintenance' | 'Dispatcher' | 'TopicResource';
+export type FerryRole = 'Produce' | 'Fetch' | 'Admin' | 'Groups' | 'Fallback' | 'Maintenance' | 'Dispatcher' | 'TopicResource';
 
 export interface HarnessStats {
   apiRequests: number;
@@ -61,6 +61,8 @@ export interface HarnessStats {
 export interface AwsHarness {
   /** The API's base URL (no trailing slash). */
   url: string;
+  /** The authorising proxies, for SDK clients of the tests' own (sign with a principal's access key). */
+  endpoints: { dynamodb: string; s3: string; lambda: string };
   model: StackModel;
   principals: Principals;
   /** The Ferry function of a role. */
@@ -107,7 +109,7 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
   }
 
   const dynamoProxy = await startDynamoProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, principals, keySchema, emulatorKey, transactionHoldMs: options.transactionHoldMs });
-  const directory = new Set(model.buckets.filter((b) => b.directory || options.directoryBuckets?.includes(b.logicalId)).map((b) => b.name));
+  const directory = new Set(model.buckets.filter((b) => b.directory || options.directoryBuckets?.some((id) => b.logicalId.startsWith(id))).map((b) => b.name));
   const s3Proxy = await startS3Proxy({ target: process.env.AWS_ENDPOINT_URL_S3!, principals, emulatorKey, directoryBuckets: directory });
 
   const pools = new Map<string, FunctionPool>();
@@ -163,6 +165,7 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
 
   return {
     url: gateway.url,
+    endpoints: { dynamodb: dynamoProxy.url, s3: s3Proxy.url, lambda: lambdaService.url },
     model,
     principals,
     fn,
