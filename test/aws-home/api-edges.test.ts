@@ -44,6 +44,17 @@ describe('AWS home at the edges (API Gateway + Lambda as the template deploys th
     expect(ab.json?.members ?? []).toEqual([]);
   });
 
+  it("answers a fetch inside Lambda's 6 MB response limit once encoded (never API Gateway's 500)", async () => {
+    const topic = `big-${Date.now().toString(36)}`;
+    expect((await call('POST', '/v1/topics', { name: topic, partitions: 1 })).status).toBe(201);
+    const value = { base64: Buffer.alloc(1_000_000, 7).toString('base64') }; // 1 MB raw, 1.33 MB as JSON
+    for (let i = 0; i < 5; i++) expect((await call('POST', `/v1/topics/${topic}/records`, { records: [{ value }] })).status).toBe(200);
+    // 5 MB of raw bytes is within the fetch cap, but ~6.7 MB once base64-encoded into the response.
+    const res = await call('GET', `/v1/topics/${topic}/partitions/0/records?offset=0&maxBytes=5242880`);
+    expect(res.status).toBe(200);
+    expect(res.json.records.length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
   it('keeps the catch-all function away from the data: its role has no table or bucket action', () => {
     const fallback = [...aws.model.functions.values()].find((f) => f.handler === 'index.fallback');
     expect(fallback).toBeDefined();
