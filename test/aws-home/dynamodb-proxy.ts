@@ -32,6 +32,9 @@ export interface DynamoStats {
   transactionConflicts: number;
   /** Single-item writes refused with TransactionConflictException. */
   writeConflicts: number;
+  /** Transactions forwarded, and the milliseconds their items stayed locked in all. */
+  transactions: number;
+  transactionLockedMs: number;
   byOperation: Record<string, number>;
 }
 
@@ -63,7 +66,7 @@ function checksFor(op: string, body: any): Check[] {
 export async function startDynamoProxy(options: DynamoProxyOptions) {
   const { principals, keySchema } = options;
   const hold = options.transactionHoldMs ?? 10;
-  const stats: DynamoStats = { requests: 0, denials: 0, transactionConflicts: 0, writeConflicts: 0, byOperation: {} };
+  const stats: DynamoStats = { requests: 0, denials: 0, transactionConflicts: 0, writeConflicts: 0, transactions: 0, transactionLockedMs: 0, byOperation: {} };
   /** item id → the in-flight transaction (its client request token) that holds it. */
   const locked = new Map<string, string>();
   const itemId = (table: string, attrs: Record<string, unknown>) =>
@@ -113,6 +116,7 @@ export async function startDynamoProxy(options: DynamoProxyOptions) {
       }
     }
 
+    const lockedAt = Date.now();
     try {
       const headers = { ...req.headers, authorization: withEmulatorKey(req.headers.authorization, options.emulatorKey) };
       const answer = await forward(options.target, req, headers, raw);
@@ -120,6 +124,10 @@ export async function startDynamoProxy(options: DynamoProxyOptions) {
       send(res, answer.status, answer.headers, answer.body);
     } finally {
       for (const id of ids) if (locked.get(id) === token) locked.delete(id);
+      if (ids.length) {
+        stats.transactions++;
+        stats.transactionLockedMs += Date.now() - lockedAt;
+      }
     }
   }, (e) => console.error('dynamodb proxy', e));
   return { url: proxy.url, stats, close: proxy.close };

@@ -55,6 +55,9 @@ export interface HarnessStats {
   denials: Record<string, number>;
   transactionConflicts: number;
   writeConflicts: number;
+  transactions: number;
+  /** Mean time a forwarded transaction held its items (DynamoDB Local's latency under this load + the hold). */
+  meanTransactionMs: number;
   invocations: Record<string, { invocations: number; coldStarts: number; maxConcurrent: number; errors: number }>;
 }
 
@@ -200,6 +203,8 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
         denials,
         transactionConflicts: dynamoProxy.stats.transactionConflicts,
         writeConflicts: dynamoProxy.stats.writeConflicts,
+        transactions: dynamoProxy.stats.transactions,
+        meanTransactionMs: dynamoProxy.stats.transactions ? Math.round(dynamoProxy.stats.transactionLockedMs / dynamoProxy.stats.transactions) : 0,
         invocations: Object.fromEntries([...pools].filter(([, p]) => p.stats.invocations > 0).map(([id, p]) => [id, { ...p.stats }])),
       };
     },
