@@ -113,7 +113,6 @@ describe('AWS home under concurrency (16 producer instances, 4 group members, ma
       transactionConflicts: after.transactionConflicts - before.transactionConflicts,
       writeConflicts: after.writeConflicts - before.writeConflicts,
       transactions: after.transactions - before.transactions,
-      meanTransactionMs: after.meanTransactionMs,
       produceRequests: commits,
       produceInstances: after.invocations[produceId].coldStarts,
       maxConcurrentProduce: after.invocations[produceId].maxConcurrent,

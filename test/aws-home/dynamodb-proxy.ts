@@ -7,9 +7,11 @@
  *   (`TransactionCanceledException`, reason `TransactionConflict` on that item, `None` on the others);
  * - a `PutItem` / `UpdateItem` / `DeleteItem` on such an item fails with `TransactionConflictException`.
  *
- * DynamoDB Local answers a transaction in about a millisecond; a real one takes ~10-25 ms, during which its
- * items are locked. `transactionHoldMs` keeps a forwarded transaction's items locked that much longer, so
- * contention shows at the rate it would on AWS.
+ * How long an item counts as part of an in-flight transaction is modelled, not measured: a real
+ * `TransactWriteItems` takes ~10-25 ms, while DynamoDB Local on a loaded machine takes from 1 ms to several
+ * hundred. A transaction's items are locked for exactly `transactionMs` from its arrival (its answer is held
+ * back until then if DynamoDB Local was faster), so conflicts show at AWS's time scale rather than at the
+ * emulator's. Conflicts DynamoDB Local reports itself are passed on and counted too.
  */
 import { randomUUID } from 'node:crypto';
 import { ACCOUNT, REGION } from './intrinsics';
@@ -22,7 +24,8 @@ export interface DynamoProxyOptions {
   /** Key attribute names (partition, sort) per table name, from the template's KeySchema. */
   keySchema: Map<string, string[]>;
   emulatorKey: string;
-  transactionHoldMs?: number;
+  /** How long a transaction's items stay locked (default 25 ms, a real transaction's latency). */
+  transactionMs?: number;
 }
 
 export interface DynamoStats {
@@ -32,9 +35,8 @@ export interface DynamoStats {
   transactionConflicts: number;
   /** Single-item writes refused with TransactionConflictException. */
   writeConflicts: number;
-  /** Transactions forwarded, and the milliseconds their items stayed locked in all. */
+  /** Transactions forwarded to DynamoDB Local. */
   transactions: number;
-  transactionLockedMs: number;
   byOperation: Record<string, number>;
 }
 
@@ -65,8 +67,8 @@ function checksFor(op: string, body: any): Check[] {
 
 export async function startDynamoProxy(options: DynamoProxyOptions) {
   const { principals, keySchema } = options;
-  const hold = options.transactionHoldMs ?? 10;
-  const stats: DynamoStats = { requests: 0, denials: 0, transactionConflicts: 0, writeConflicts: 0, transactions: 0, transactionLockedMs: 0, byOperation: {} };
+  const lockMs = options.transactionMs ?? 25;
+  const stats: DynamoStats = { requests: 0, denials: 0, transactionConflicts: 0, writeConflicts: 0, transactions: 0, byOperation: {} };
   /** item id → the in-flight transaction (its client request token) that holds it. */
   const locked = new Map<string, string>();
   const itemId = (table: string, attrs: Record<string, unknown>) =>
@@ -116,18 +118,21 @@ export async function startDynamoProxy(options: DynamoProxyOptions) {
       }
     }
 
-    const lockedAt = Date.now();
+    const release = () => {
+      for (const id of ids) if (locked.get(id) === token) locked.delete(id);
+    };
+    const window = ids.length ? new Promise((r) => setTimeout(r, lockMs)).then(release) : Promise.resolve();
     try {
       const headers = { ...req.headers, authorization: withEmulatorKey(req.headers.authorization, options.emulatorKey) };
       const answer = await forward(options.target, req, headers, raw);
-      if (ids.length && hold > 0) await new Promise((r) => setTimeout(r, hold));
-      send(res, answer.status, answer.headers, answer.body);
-    } finally {
-      for (const id of ids) if (locked.get(id) === token) locked.delete(id);
+      await window;
       if (ids.length) {
         stats.transactions++;
-        stats.transactionLockedMs += Date.now() - lockedAt;
+        if (answer.status === 400 && answer.body.includes('TransactionConflict')) stats.transactionConflicts++;
       }
+      send(res, answer.status, answer.headers, answer.body);
+    } finally {
+      release();
     }
   }, (e) => console.error('dynamodb proxy', e));
   return { url: proxy.url, stats, close: proxy.close };

@@ -38,8 +38,8 @@ const ROOT = path.join(__dirname, '..', '..');
 export interface HarnessOptions {
   /** Extra environment per function logical-id prefix (test-only knobs, e.g. a shorter dispatch run). */
   env?: Record<string, Record<string, string>>;
-  /** How long a transaction's items stay locked after DynamoDB Local answered (see dynamodb-proxy.ts). */
-  transactionHoldMs?: number;
+  /** How long a transaction's items stay locked (see dynamodb-proxy.ts; default 25 ms). */
+  transactionMs?: number;
   /** Bucket logical ids (or their prefixes) to run as S3 Express directory buckets. */
   directoryBuckets?: string[];
 }
@@ -56,8 +56,6 @@ export interface HarnessStats {
   transactionConflicts: number;
   writeConflicts: number;
   transactions: number;
-  /** Mean time a forwarded transaction held its items (DynamoDB Local's latency under this load + the hold). */
-  meanTransactionMs: number;
   invocations: Record<string, { invocations: number; coldStarts: number; maxConcurrent: number; errors: number }>;
 }
 
@@ -111,7 +109,7 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
     principals.add({ accessKeyId: f.logicalId, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${f.name}`, statements: f.statements });
   }
 
-  const dynamoProxy = await startDynamoProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, principals, keySchema, emulatorKey, transactionHoldMs: options.transactionHoldMs });
+  const dynamoProxy = await startDynamoProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, principals, keySchema, emulatorKey, transactionMs: options.transactionMs });
   const directory = new Set(model.buckets.filter((b) => b.directory || options.directoryBuckets?.some((id) => b.logicalId.startsWith(id))).map((b) => b.name));
   const s3Proxy = await startS3Proxy({ target: process.env.AWS_ENDPOINT_URL_S3!, principals, emulatorKey, directoryBuckets: directory });
 
@@ -204,7 +202,6 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
         transactionConflicts: dynamoProxy.stats.transactionConflicts,
         writeConflicts: dynamoProxy.stats.writeConflicts,
         transactions: dynamoProxy.stats.transactions,
-        meanTransactionMs: dynamoProxy.stats.transactions ? Math.round(dynamoProxy.stats.transactionLockedMs / dynamoProxy.stats.transactions) : 0,
         invocations: Object.fromEntries([...pools].filter(([, p]) => p.stats.invocations > 0).map(([id, p]) => [id, { ...p.stats }])),
       };
     },
