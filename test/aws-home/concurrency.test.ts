@@ -10,7 +10,7 @@ import { startAwsHarness, type AwsHarness } from './harness';
 const PRODUCERS = 16;
 const PARTITIONS = 12;
 const MEMBERS = 4;
-const REQUESTS_PER_PRODUCER = 10;
+const REQUESTS_PER_PRODUCER = 6;
 /** Production stops here even if commits crawl (each producer then reports the sends it did not make). */
 const PRODUCE_DEADLINE_MS = 60_000;
 const RECORDS_PER_REQUEST = 4;
