@@ -60,7 +60,7 @@ describe('Ferry through the AWS home as AWS runs it', () => {
     }
     await producer.send({ topic: name, messages: Array.from({ length: 10 }, (_, i) => ({ key: `v${i}`, value: { i: 40 + i } })) });
     const deadline = Date.now() + 30_000;
-    while (seen.length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (new Set(seen).size < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await Promise.all(consumers.map((c) => c.disconnect()));
     // At least once: a partition that moves on the second join may be re-read from its last commit (no
     // revocation step yet, NOTES.md), so duplicates are allowed here; a missing record is not.
