@@ -3,10 +3,12 @@
  * them, and a push consumer of it. `npx cdk synth` / `npx cdk deploy` run this file (cdk.json); cdk-nag AwsSolutions checks every
  * synth and fails it on any unacknowledged finding.
  */
+import * as path from 'node:path';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { Ferry, type FerryLambdaEntries } from '../lib/constructs';
@@ -16,32 +18,9 @@ export interface FerryExampleStackProps extends StackProps {
   readonly lambdaEntries?: FerryLambdaEntries;
 }
 
-// Signs a POST with the function's own credentials (SigV4, service execute-api) and appends one record.
-// The SDK v3 in the Lambda Node.js runtime brings @smithy/signature-v4 and @smithy/hash-node.
-const PRODUCER_CODE = `
-const { SignatureV4 } = require('@smithy/signature-v4');
-const { Hash } = require('@smithy/hash-node');
-exports.handler = async (event) => {
-  const url = new URL('v1/topics/' + process.env.FERRY_TOPIC + '/records', process.env.FERRY_URL);
-  const body = JSON.stringify({ records: [{ key: event.key ?? null, value: event.value ?? event }] });
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region: process.env.AWS_REGION,
-    sha256: Hash.bind(null, 'sha256'),
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
-      sessionToken: process.env.AWS_SESSION_TOKEN,
-    },
-  });
-  const request = await signer.sign({
-    method: 'POST', protocol: 'https:', hostname: url.hostname, path: url.pathname,
-    headers: { host: url.hostname, 'content-type': 'application/json' }, body,
-  });
-  const res = await fetch(url, { method: 'POST', headers: request.headers, body });
-  return { status: res.status, body: await res.json() };
-};
-`;
+// The producer function's code: lambda/example-producer.ts, bundled with its SigV4 signer (the runtime ships
+// @aws-sdk/*, not the @smithy/* modules an inline function would need).
+const PRODUCER_ENTRY = path.join(__dirname, '..', 'lambda', 'example-producer.ts');
 
 // The push consumer: gets {records: [{topic, partition, offset, key, value, headers, timestamp}]} batches.
 // It logs offsets only (never values) and reports no failures.
@@ -74,7 +53,7 @@ export class FerryExampleStack extends Stack {
 
     const producer = this.exampleFunction('Producer', {
       description: 'Ferry example: appends its event to the orders topic',
-      code: PRODUCER_CODE,
+      entry: PRODUCER_ENTRY,
       timeout: Duration.seconds(10),
       environment: { FERRY_URL: this.ferry.url, FERRY_TOPIC: orders.topicName },
     });
@@ -98,7 +77,7 @@ export class FerryExampleStack extends Stack {
   /** A small inline Node.js 22 function with its own role and a one-week log group. */
   private exampleFunction(
     id: string,
-    props: { description: string; code: string; timeout: Duration; environment?: Record<string, string> },
+    props: { description: string; code?: string; entry?: string; timeout: Duration; environment?: Record<string, string> },
   ): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_WEEK,
@@ -106,17 +85,25 @@ export class FerryExampleStack extends Stack {
     });
     const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
-    const fn = new lambda.Function(this, id, {
+    const common = {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline(props.code),
       timeout: props.timeout,
       role,
       logGroup,
       environment: props.environment,
-    });
+    };
+    const fn = props.entry
+      ? new nodejs.NodejsFunction(this, id, {
+          ...common,
+          entry: props.entry,
+          handler: 'handler',
+          projectRoot: path.join(__dirname, '..'),
+          depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
+          bundling: { minify: true, target: 'node22', format: nodejs.OutputFormat.CJS, externalModules: ['@aws-sdk/*'] },
+        })
+      : new lambda.Function(this, id, { ...common, handler: 'index.handler', code: lambda.Code.fromInline(props.code ?? '') });
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'Pinned to Node.js 22 like the Ferry functions (TOOLCHAIN.md).',

@@ -12,7 +12,7 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { Log } from '../lib/core/log';
-import { createApp } from '../lib/http/app';
+import { createApp, createFallbackApp } from '../lib/http/app';
 
 const logger = new Logger({ serviceName: 'ferry-api' });
 /** Records and bytes produced and fetched, errors by kind, commit conflicts: one EMF flush per invocation. */
@@ -56,7 +56,7 @@ async function serveRequest(event: APIGatewayProxyEventV2, context: Context): Pr
     };
   }
   // hono declares its own event shape (body `string | null`); the API Gateway v2 event is that shape.
-  const result = (await serve(event as unknown as LambdaEvent, context)) as APIGatewayProxyStructuredResultV2;
+  const result = (await serve(asReceived(event), context)) as APIGatewayProxyStructuredResultV2;
   logger.debug('request', {
     method: event.requestContext.http.method,
     path: event.rawPath,
@@ -64,6 +64,28 @@ async function serveRequest(event: APIGatewayProxyEventV2, context: Context): Pr
     ms: Date.now() - started,
   });
   return result;
+}
+
+/**
+ * The event with its path as received. API Gateway may hand over a percent-decoded `rawPath`; the URL parser
+ * hono builds its Request with would then drop tabs and newlines and trim control characters at the ends
+ * (`/v1/topics/orders\0` would become `/v1/topics/orders`). Re-encoding every character a URL cannot carry
+ * as is keeps `orders\0` for the name validation to refuse (400), as the embedded server does.
+ */
+export function asReceived(event: APIGatewayProxyEventV2): LambdaEvent {
+  const rawPath = event.rawPath.replace(/[^\x21-\x7e]|["<>\\^`{|}]/gu, (c) => encodeURIComponent(c));
+  return { ...event, rawPath } as unknown as LambdaEvent;
+}
+
+const fallbackApp = handle(createFallbackApp());
+
+/**
+ * The API's `$default` route: every request no route of the API matches. It answers Ferry's error shape
+ * (404 `not_found`, or 405 `method_not_allowed` with `Allow` on a known path) instead of API Gateway's own
+ * `{"message":"Not Found"}`, and touches no table or bucket (its role has no data access).
+ */
+export async function fallback(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  return (await fallbackApp(asReceived(event), context)) as APIGatewayProxyStructuredResultV2;
 }
 
 /** An error's name, message, stack and causes, without the SDK's request or response objects. */

@@ -42,6 +42,7 @@ export interface FerryLambdaEntries {
   /** @default lambda/api.ts */ readonly fetch?: string;
   /** @default lambda/api.ts */ readonly admin?: string;
   /** @default lambda/api.ts */ readonly groups?: string;
+  /** The catch-all route's function (export `fallback`). @default lambda/api.ts */ readonly fallback?: string;
   /** @default lambda/maintenance.ts */ readonly maintenance?: string;
   /** @default lambda/dispatcher.ts */ readonly dispatcher?: string;
   /** @default lambda/topic-resource.ts */ readonly topicResource?: string;
@@ -88,6 +89,7 @@ const DEFAULT_ENTRIES: Required<FerryLambdaEntries> = {
   fetch: path.join(ROOT, 'lambda', 'api.ts'),
   admin: path.join(ROOT, 'lambda', 'api.ts'),
   groups: path.join(ROOT, 'lambda', 'api.ts'),
+  fallback: path.join(ROOT, 'lambda', 'api.ts'),
   maintenance: path.join(ROOT, 'lambda', 'maintenance.ts'),
   dispatcher: path.join(ROOT, 'lambda', 'dispatcher.ts'),
   topicResource: path.join(ROOT, 'lambda', 'topic-resource.ts'),
@@ -99,6 +101,7 @@ const FUNCTION_SETTINGS: Record<FunctionRole, { memorySize: number; timeout: Dur
   fetch: { memorySize: 1024, timeout: Duration.seconds(30), description: 'Ferry: fetch route (long poll)' },
   admin: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: topic admin routes' },
   groups: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: consumer group routes' },
+  fallback: { memorySize: 256, timeout: Duration.seconds(10), description: 'Ferry: answers requests no route matches' },
   maintenance: { memorySize: 1024, timeout: Duration.minutes(5), description: 'Ferry: retention, garbage collection, repair' },
   dispatcher: { memorySize: 1024, timeout: Duration.minutes(5), description: 'Ferry: pushes records to consumers' },
   topicResource: { memorySize: 512, timeout: Duration.minutes(2), description: 'Ferry: Custom::FerryTopic handler' },
@@ -252,6 +255,16 @@ export class Ferry extends Construct implements IFerryCluster {
         integration: integrations[route.group],
       });
     }
+    // Whatever no route matches gets Ferry's 404 / 405 (with Allow), not API Gateway's {"message":"Not Found"}.
+    new apigw.HttpRoute(this, 'FallbackRoute', {
+      httpApi: this.api,
+      routeKey: apigw.HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration('FallbackIntegration', this.createFunction('fallback', 'fallback'), {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+        scopePermissionToRoute: false,
+      }),
+      authorizer: new HttpIamAuthorizer(),
+    });
 
     this.maintenanceFunction = this.createFunction('maintenance');
     new events.Rule(this, 'MaintenanceSchedule', {
@@ -385,7 +398,7 @@ export class Ferry extends Construct implements IFerryCluster {
     });
   }
 
-  private createFunction(role: FunctionRole): nodejs.NodejsFunction {
+  private createFunction(role: FunctionRole, handler = 'handler'): nodejs.NodejsFunction {
     const id = pascal(role);
     const settings = FUNCTION_SETTINGS[role];
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: this.logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -397,7 +410,7 @@ export class Ferry extends Construct implements IFerryCluster {
     logGroup.grantWrite(fnRole);
     const fn = new nodejs.NodejsFunction(this, `${id}Function`, {
       entry: this.entries[role],
-      handler: 'handler',
+      handler,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: settings.memorySize,
@@ -425,7 +438,7 @@ export class Ferry extends Construct implements IFerryCluster {
     });
 
     const access = ACCESS[role];
-    iam.Grant.addToPrincipal({ grantee: fnRole, actions: [...access.table], resourceArns: [this.table.tableArn] });
+    if (access.table.length > 0) iam.Grant.addToPrincipal({ grantee: fnRole, actions: [...access.table], resourceArns: [this.table.tableArn] });
     for (const store of this.objectStores) store.grant(fnRole, access);
 
     Validations.of(fn).acknowledge({

@@ -47,6 +47,8 @@ export function standardStore(scope: Construct, id: string, options: StandardSto
     versioned: false,
     lifecycleRules: [{ id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER }],
     removalPolicy: options.removalPolicy,
+    // CloudFormation cannot delete a bucket that holds objects: DESTROY must empty it first.
+    autoDeleteObjects: options.removalPolicy === RemovalPolicy.DESTROY,
     serverAccessLogsBucket: options.serverAccessLogsBucket,
     serverAccessLogsPrefix: options.serverAccessLogsBucket ? `ferry/${id}/` : undefined,
   });

@@ -4,7 +4,7 @@
  * authorised per item by PutItem / UpdateItem / DeleteItem / ConditionCheckItem.
  */
 
-export type FunctionRole = 'produce' | 'fetch' | 'admin' | 'groups' | 'maintenance' | 'dispatcher' | 'topicResource';
+export type FunctionRole = 'produce' | 'fetch' | 'admin' | 'groups' | 'fallback' | 'maintenance' | 'dispatcher' | 'topicResource';
 
 const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
 const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
@@ -33,6 +33,8 @@ export const ACCESS: Record<FunctionRole, DataAccess> = {
   admin: { table: [...READ, ...WRITE, ...DELETE], objects: ['read'], list: true },
   // Group membership and committed offsets live in the table only.
   groups: { table: [...READ, ...WRITE, ...DELETE], objects: [], list: false },
+  // API Gateway's catch-all route: answers 404 / 405 from the route table alone.
+  fallback: { table: [], objects: [], list: false },
   // Retention, garbage collection and replica repair: the only role that deletes objects.
   maintenance: { table: [...READ, ...WRITE, ...DELETE, 'dynamodb:Scan'], objects: ['read', 'write', 'delete'], list: true },
   // Reads records to push, writes dead-lettered records, holds leases and commits offsets.

@@ -53,13 +53,20 @@ export const ROUTES: readonly FerryRoute[] = [
 ];
 
 /**
- * The execute-api resource path of a route for one topic: `{t}` becomes the topic name, every other path
- * parameter becomes `*` (IAM matches `*` across `/`, so `{p}` and `{id}` stay one segment in practice).
- * Topic names are `[a-zA-Z0-9._-]`, so a name can never widen the pattern.
+ * The execute-api resource path of a route for one topic: `{t}` becomes the topic name, `{g}` the group id
+ * (pattern), every other path parameter becomes `*` (IAM matches `*` across `/`, so `{p}` and `{id}` stay one
+ * segment in practice). Topic names and group ids are `[a-zA-Z0-9._-]` (group patterns may add `*`), so a
+ * name can never widen the pattern beyond what it says.
  */
-export function resourcePath(route: FerryRoute, topicName: string): string {
-  return route.path.replace('{t}', topicName).replace(/\{[a-z]+\}/g, '*');
+export function resourcePath(route: FerryRoute, topicName: string, groupId = '*'): string {
+  return route.path.replace('{t}', topicName).replace('{g}', groupId).replace(/\{[a-z]+\}/g, '*');
 }
+
+/** Group routes name a group, not a topic (the topics are in the request body): grants scope them by group id. */
+export const isGroupRoute = (route: FerryRoute): boolean => route.path.startsWith('/v1/groups');
+
+/** A group id pattern for a grant: a group id, with `*` standing for any run of group-id characters. */
+export const GROUP_PATTERN = /^[a-zA-Z0-9._*-]{1,249}$/;
 
 /**
  * Grants `execute-api:Invoke` on `routes` of API `httpApiId` (stage `$default`), for topic `topicName` (`*`:
@@ -72,15 +79,18 @@ export function grantRoutes(
   routes: readonly FerryRoute[],
   topicName: string,
   reason: string,
+  groupIds: readonly string[] = ['*'],
 ): iam.Grant {
   const stack = Stack.of(scope);
-  const resourceArns = routes.map((route) =>
-    stack.formatArn({
-      service: 'execute-api',
-      resource: httpApiId,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      resourceName: `${API_STAGE}/${route.method}${resourcePath(route, topicName)}`,
-    }),
+  const resourceArns = routes.flatMap((route) =>
+    (route.path.includes('{g}') ? groupIds : ['*']).map((group) =>
+      stack.formatArn({
+        service: 'execute-api',
+        resource: httpApiId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        resourceName: `${API_STAGE}/${route.method}${resourcePath(route, topicName, group)}`,
+      }),
+    ),
   );
   const grant = iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
   const owner = policyOwner(grantee);

@@ -8,7 +8,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { ROUTES, grantRoutes, type Access } from './routes';
+import { GROUP_PATTERN, ROUTES, grantRoutes, isGroupRoute, type Access } from './routes';
+import { FerryPropsError } from './validation';
 import { durationRule, integerRule, nameRule, validateProps, type Rule } from './validation';
 
 import type { MetricName } from '../core/metric-catalog';
@@ -18,6 +19,9 @@ export { METRICS_NAMESPACE } from './metrics';
 
 const ROUTE_WILDCARD_REASON =
   'The * stands for one path parameter of a Ferry route (partition number, group id, member id or scheduled id); topic, method and route are fixed.';
+
+const GROUP_WILDCARD_REASON =
+  'The * stands for a member id, or for what the granted group id pattern leaves open; the groups are the ones named in grantConsume.';
 
 /** The parts of a Ferry cluster a topic needs. `Ferry` implements it. */
 export interface IFerryCluster {
@@ -41,7 +45,7 @@ export interface ITopic {
   /** The cluster's HTTP API id. */
   readonly httpApiId: string;
   grantProduce(grantee: iam.IGrantable): iam.Grant;
-  grantConsume(grantee: iam.IGrantable): iam.Grant;
+  grantConsume(grantee: iam.IGrantable, options?: ConsumeGrantOptions): iam.Grant;
   grantAdmin(grantee: iam.IGrantable): iam.Grant;
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricRecordsProduced(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
@@ -57,6 +61,17 @@ export interface TopicAttributes {
   readonly httpApiId: string;
   /** The cluster's table name, the `Table` dimension of the topic's metrics. @default - metrics carry only `Topic` */
   readonly tableName?: string;
+}
+
+/** Which consumer groups a `grantConsume` lets the grantee use. */
+export interface ConsumeGrantOptions {
+  /**
+   * Group ids whose group routes the grantee may use: join, heartbeat, leave, commit offsets, seek, describe
+   * (and list groups). `*` in an id stands for any run of group-id characters (`'billing-*'`); `['*']` is
+   * every group of the cluster, another team's included.
+   * @default - none: the grantee may read this topic but use no consumer group
+   */
+  readonly groups?: readonly string[];
 }
 
 /** Grants and metrics shared by declared and imported topics. */
@@ -78,16 +93,30 @@ export abstract class TopicBase extends Resource implements ITopic {
   }
 
   /**
-   * Lets `grantee` read this topic and take part in consumer groups: `execute-api:Invoke` on
-   * `GET /v1/topics/{topic}`, `GET /v1/topics/{topic}/partitions/{p}/records`, and the group routes
-   * (`GET /v1/groups`, `GET /v1/groups/{g}`, `POST /v1/groups/{g}/members`,
+   * Lets `grantee` read this topic: `execute-api:Invoke` on `GET /v1/topics/{topic}` and
+   * `GET /v1/topics/{topic}/partitions/{p}/records`; and, for each group id in `options.groups`, the group
+   * routes of that group (`GET /v1/groups/{g}`, `POST /v1/groups/{g}/members`,
    * `POST /v1/groups/{g}/members/{m}/heartbeat`, `DELETE /v1/groups/{g}/members/{m}`,
-   * `POST /v1/groups/{g}/offsets`, `POST /v1/groups/{g}/seek`). Group routes are not per topic in IAM (the
-   * topics are in the request body), so a consumer can join or commit offsets in any group; it still cannot
-   * read another topic's records.
+   * `POST /v1/groups/{g}/offsets`, `POST /v1/groups/{g}/seek`) plus `GET /v1/groups`. Group routes name a
+   * group, not a topic, so they are granted by group id: a consumer of this topic cannot join, commit or seek
+   * another team's group.
+   *
+   * @example
+   * orders.grantConsume(billingFn, { groups: ['billing'] });
    */
-  grantConsume(grantee: iam.IGrantable): iam.Grant {
-    return this.grantRoutes(grantee, ['consume']);
+  grantConsume(grantee: iam.IGrantable, options: ConsumeGrantOptions = {}): iam.Grant {
+    const groups = options.groups ?? [];
+    const bad = groups.filter((g) => !Token.isUnresolved(g) && !GROUP_PATTERN.test(g));
+    if (bad.length > 0) {
+      throw new FerryPropsError(`grantConsume on topic ${this.topicName}`, [
+        `groups must be group ids of 1-249 characters from [a-zA-Z0-9._-], with * as a wildcard; received ${JSON.stringify(bad)}`,
+      ]);
+    }
+    const consume = ROUTES.filter((r) => r.access === 'consume');
+    const topicGrant = grantRoutes(this, grantee, this.httpApiId, consume.filter((r) => !isGroupRoute(r)), this.topicName, ROUTE_WILDCARD_REASON);
+    if (groups.length === 0) return topicGrant;
+    const groupGrant = grantRoutes(this, grantee, this.httpApiId, consume.filter(isGroupRoute), this.topicName, GROUP_WILDCARD_REASON, groups);
+    return topicGrant.combine(groupGrant);
   }
 
   /**

@@ -41,19 +41,7 @@ export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Ho
   if (auth) app.use('*', auth.middleware());
   const modules = ops ? [...MODULES, opsRoutes(ops)] : MODULES;
   for (const m of modules) m.register(app, deps);
-
-  // Known paths with a method they do not take: 405 with Allow.
-  for (const m of modules) {
-    for (const [path, methods] of m.allowed) {
-      app.all(path, (c) => {
-        throw new FerryError('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${methods.join(', ')}`, {
-          allow: methods,
-        });
-      });
-    }
-  }
-
-  app.notFound((c) => errorResponse(new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  addFallbacks(app, modules);
 
   app.onError((err, c) => {
     if (!isFerryError(err)) onUnexpectedError?.(err, c.req.routePath);
@@ -62,6 +50,35 @@ export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Ho
   });
 
   return app;
+}
+
+/**
+ * An app that serves no route and only answers what no route matched: 405 with Allow on a known path, else
+ * 404. API Gateway's catch-all route uses it, so unknown routes get the same answers as on the embedded server
+ * without a function that can reach the data.
+ */
+export function createFallbackApp(): Hono {
+  const app = new Hono();
+  addFallbacks(app, MODULES);
+  app.onError((err) => errorResponse(err));
+  return app;
+}
+
+function addFallbacks(app: Hono, modules: RouteModule[]): void {
+  // Known paths with a method they do not take: 405 with Allow.
+  for (const m of modules) {
+    for (const [path, methods] of m.allowed) {
+      app.all(path, (c) => {
+        // Only the fallback app gets here with a listed method: a route this deployment does not serve.
+        if (methods.includes(c.req.method)) throw new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+        throw new FerryError('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${methods.join(', ')}`, {
+          allow: methods,
+        });
+      });
+    }
+  }
+
+  app.notFound((c) => errorResponse(new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
 }
 
 const PRODUCE_ROUTE = '/v1/topics/:topic/records';

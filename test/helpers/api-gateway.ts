@@ -12,8 +12,21 @@ const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 /** Content types API Gateway passes as text; anything else (or bytes that are not UTF-8) arrives base64. */
 const TEXT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
-export async function toApiGatewayEvent(req: Request): Promise<APIGatewayProxyEventV2WithIAMAuthorizer> {
+/** What the route match and the caller add to the event (the harness's API Gateway sets them from the template). */
+export interface EventOptions {
+  routeKey?: string;
+  pathParameters?: Record<string, string>;
+  /** The path as API Gateway hands it to the function (default: the request's, still percent-encoded). */
+  rawPath?: string;
+  apiId?: string;
+  /** The caller's IAM identity. */
+  iam?: { accessKey: string; userArn: string };
+}
+
+export async function toApiGatewayEvent(req: Request, options: EventOptions = {}): Promise<APIGatewayProxyEventV2WithIAMAuthorizer> {
   const url = new URL(req.url);
+  const routeKey = options.routeKey ?? '$default';
+  const rawPath = options.rawPath ?? url.pathname;
   const headers: Record<string, string> = {};
   req.headers.forEach((value, name) => {
     if (name !== 'cookie') headers[name] = value; // Headers already lowercases and joins repeats with ", "
@@ -40,23 +53,24 @@ export async function toApiGatewayEvent(req: Request): Promise<APIGatewayProxyEv
   const now = new Date();
   return {
     version: '2.0',
-    routeKey: '$default',
-    rawPath: url.pathname,
+    routeKey,
+    rawPath,
     rawQueryString: url.search.slice(1),
     cookies: cookie ? cookie.split(/;\s*/) : undefined,
     headers,
     queryStringParameters: url.search ? queryStringParameters : undefined,
+    pathParameters: options.pathParameters,
     requestContext: {
       accountId: '123456789012',
-      apiId: 'ferry0api',
+      apiId: options.apiId ?? 'ferry0api',
       authorizer: {
         iam: {
-          accessKey: 'AKIAIOSFODNN7EXAMPLE',
+          accessKey: options.iam?.accessKey ?? 'AKIAIOSFODNN7EXAMPLE',
           accountId: '123456789012',
           callerId: 'AIDACKCEVSQ6C2EXAMPLE',
           cognitoIdentity: null as never,
           principalOrgId: null as never,
-          userArn: 'arn:aws:iam::123456789012:user/producer',
+          userArn: options.iam?.userArn ?? 'arn:aws:iam::123456789012:user/producer',
           userId: 'AIDACKCEVSQ6C2EXAMPLE',
         },
       },
@@ -64,13 +78,13 @@ export async function toApiGatewayEvent(req: Request): Promise<APIGatewayProxyEv
       domainPrefix: url.hostname.split('.')[0],
       http: {
         method: req.method,
-        path: url.pathname,
+        path: rawPath,
         protocol: 'HTTP/1.1',
         sourceIp: '203.0.113.7',
         userAgent: req.headers.get('user-agent') ?? 'test',
       },
       requestId: randomUUID(),
-      routeKey: '$default',
+      routeKey,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),

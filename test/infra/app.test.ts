@@ -17,6 +17,7 @@ const REAL: Required<FerryLambdaEntries> = {
   fetch: 'api.ts',
   admin: 'api.ts',
   groups: 'api.ts',
+  fallback: 'api.ts',
   maintenance: 'maintenance.ts',
   dispatcher: 'dispatcher.ts',
   topicResource: 'topic-resource.ts',

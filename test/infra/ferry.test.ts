@@ -67,7 +67,8 @@ describe('Ferry', () => {
     test('THEN every v1 route exists and every route requires IAM (SigV4)', () => {
       const routes = template.findResources('AWS::ApiGatewayV2::Route');
       const keys = Object.values(routes).map((r: any) => r.Properties.RouteKey).sort();
-      expect(keys).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+      // Every v1 route, plus the catch-all that answers Ferry's 404 / 405 for the rest.
+      expect(keys).toEqual(['$default', ...ROUTES.map((r) => `${r.method} ${r.path}`)].sort());
       for (const r of Object.values(routes) as any[]) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
@@ -76,9 +77,9 @@ describe('Ferry', () => {
       });
     });
 
-    test('THEN produce, fetch, admin, groups and maintenance functions run Node 22 on arm64 with FERRY_TABLE and FERRY_BUCKETS', () => {
+    test('THEN produce, fetch, admin, groups, fallback and maintenance functions run Node 22 on arm64 with FERRY_TABLE and FERRY_BUCKETS', () => {
       const fns = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(fns)).toHaveLength(5);
+      expect(Object.keys(fns)).toHaveLength(6);
       for (const fn of Object.values(fns) as any[]) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -185,6 +186,16 @@ describe('Ferry', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+  });
+
+  test('GIVEN removalPolicy DESTROY WHEN synthesized THEN every created bucket is emptied before it is deleted', () => {
+    const { template } = build({ removalPolicy: RemovalPolicy.DESTROY, objectStores: 2 });
+    // A non-empty bucket makes CloudFormation's delete fail; the auto-delete resource empties each one first.
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+
+  test('GIVEN the default RETAIN WHEN synthesized THEN no bucket is ever emptied', () => {
+    build({}).template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 
   test('GIVEN grantAdmin WHEN granted THEN only the admin routes, on every topic', () => {

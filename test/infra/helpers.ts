@@ -10,6 +10,7 @@ export const fixtureEntries: Required<FerryLambdaEntries> = {
   fetch: FIXTURE_ENTRY,
   admin: FIXTURE_ENTRY,
   groups: FIXTURE_ENTRY,
+  fallback: FIXTURE_ENTRY,
   maintenance: FIXTURE_ENTRY,
   dispatcher: FIXTURE_ENTRY,
   topicResource: FIXTURE_ENTRY,

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -47,6 +47,14 @@ describe('cdk-nag AwsSolutions', () => {
       expect(a.id).toMatch(/^AwsSolutions::AwsSolutions-[A-Z]+\d+/);
       expect(a.reason.length).toBeGreaterThan(30);
     }
+  });
+
+  test('GIVEN removalPolicy DESTROY (buckets emptied on delete) WHEN synthesized THEN no finding is left unacknowledged', () => {
+    const app = nagApp();
+    const stack = new Stack(app, 'Scratch');
+    new Ferry(stack, 'Ferry', { lambdaEntries: fixtureEntries, removalPolicy: RemovalPolicy.DESTROY }).addTopic('t');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(nagFindings(app)).toBe('');
   });
 
   test('GIVEN express stores, imported buckets, consumers and all grants WHEN synthesized THEN still no finding', () => {

@@ -52,8 +52,8 @@ describe('Topic', () => {
         consumers: Match.absent(),
       },
     });
-    // The Provider framework's function plus the topic handler join the five cluster functions.
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    // The Provider framework's function plus the topic handler join the six cluster functions.
+    template.resourceCountIs('AWS::Lambda::Function', 8);
   });
 
   test('GIVEN defaults WHEN a topic is added THEN 1 partition, replication 1, 7 days, no size cap', () => {
@@ -102,23 +102,47 @@ describe('Topic', () => {
       expect(all[0].Effect).toBe('Allow');
     });
 
-    test('GIVEN a topic WHEN a consumer is granted THEN it may read that topic and use groups, not produce or administer', () => {
+    test('GIVEN a topic WHEN a consumer is granted THEN it may read that topic only, use no group, not produce or administer', () => {
       const { stack, ferry } = cluster();
       const orders = ferry.addTopic('orders');
       const reader = fn(stack, 'Reader');
       orders.grantConsume(reader);
       expect(invokableRoutes(Template.fromStack(stack), stack, reader.role!)).toEqual([
-        'DELETE /v1/groups/*/members/*',
-        'GET /v1/groups',
-        'GET /v1/groups/*',
-        'GET /v1/groups/*/offsets',
         'GET /v1/topics/orders',
         'GET /v1/topics/orders/partitions/*/records',
-        'POST /v1/groups/*/members',
-        'POST /v1/groups/*/members/*/heartbeat',
-        'POST /v1/groups/*/offsets',
-        'POST /v1/groups/*/seek',
       ]);
+    });
+
+    test('GIVEN a consumer granted groups WHEN synthesized THEN it may use those groups only, never another team\'s', () => {
+      const { stack, ferry } = cluster();
+      const orders = ferry.addTopic('orders');
+      const reader = fn(stack, 'Reader');
+      orders.grantConsume(reader, { groups: ['billing', 'audit-*'] });
+      expect(invokableRoutes(Template.fromStack(stack), stack, reader.role!)).toEqual([
+        'DELETE /v1/groups/audit-*/members/*',
+        'DELETE /v1/groups/billing/members/*',
+        'GET /v1/groups',
+        'GET /v1/groups/audit-*',
+        'GET /v1/groups/audit-*/offsets',
+        'GET /v1/groups/billing',
+        'GET /v1/groups/billing/offsets',
+        'GET /v1/topics/orders',
+        'GET /v1/topics/orders/partitions/*/records',
+        'POST /v1/groups/audit-*/members',
+        'POST /v1/groups/audit-*/members/*/heartbeat',
+        'POST /v1/groups/audit-*/offsets',
+        'POST /v1/groups/audit-*/seek',
+        'POST /v1/groups/billing/members',
+        'POST /v1/groups/billing/members/*/heartbeat',
+        'POST /v1/groups/billing/offsets',
+        'POST /v1/groups/billing/seek',
+      ]);
+    });
+
+    test('fails if a granted group id is not a group id pattern', () => {
+      const { stack, ferry } = cluster();
+      const orders = ferry.addTopic('orders');
+      expect(() => orders.grantConsume(fn(stack, 'Reader'), { groups: ['a/b', 'ok'] })).toThrow(/groups must be group ids .* received \["a\/b"\]/);
     });
 
     test('GIVEN a topic WHEN an admin is granted THEN it may alter, delete and manage scheduled records of that topic only', () => {

@@ -25,7 +25,15 @@ export interface S3ObjectStoreOptions {
   client?: S3Client;
   /** Prepended to every key, so several Ferry clusters (or tests) can share a bucket. Default: none. */
   keyPrefix?: string;
+  /**
+   * An S3 Express One Zone directory bucket, which lists without `StartAfter`. Default: from the name
+   * (`name--azid--x-s3`).
+   */
+  directoryBucket?: boolean;
 }
+
+/** Continuation tokens kept for the pages a caller may ask for next (one per list in progress, in practice). */
+const KEPT_TOKENS = 64;
 
 /** S3 answers 409 when another conditional write to the same key is in flight; it settles quickly. */
 const CONFLICT_ATTEMPTS = 5;
@@ -35,12 +43,16 @@ export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   readonly client: S3Client;
   private readonly keyPrefix: string;
+  private readonly directoryBucket: boolean;
+  /** `prefix \0 last key of a page` → the continuation token of the page after it. */
+  private readonly tokens = new Map<string, string>();
 
   constructor(options: S3ObjectStoreOptions) {
     this.name = options.name;
     this.bucket = options.bucket;
     this.client = options.client ?? new S3Client({});
     this.keyPrefix = options.keyPrefix ?? '';
+    this.directoryBucket = options.directoryBucket ?? options.bucket.endsWith('--x-s3');
   }
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<{ created: boolean }> {
@@ -99,23 +111,50 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Pages with `ContinuationToken`, which every bucket type supports (directory buckets refuse `StartAfter`).
+   * The port resumes after a key: the token of the page that ended with that key is kept, so paging through
+   * `next` costs one request per page. Resuming after a key this instance did not hand out starts over and
+   * skips up to it on a directory bucket; a general purpose bucket takes `StartAfter` for that.
+   */
   async list(prefix: string, options: { startAfter?: string; limit?: number } = {}): Promise<ListPage> {
     const limit = Math.min(options.limit ?? 1000, 1000);
+    const Prefix = this.keyPrefix + prefix;
+    const after = options.startAfter;
+    let token = after === undefined ? undefined : this.tokens.get(`${prefix}\0${after}`);
+    const startAfter = after !== undefined && token === undefined && !this.directoryBucket ? this.keyPrefix + after : undefined;
+    // Starting over on a directory bucket: skip the keys up to `after`.
+    const skipping = after !== undefined && token === undefined && this.directoryBucket;
+    const objects: ListPage['objects'] = [];
     try {
-      // StartAfter, not a continuation token: the port's `next` is a key, so a page can resume anywhere.
-      const res = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: this.keyPrefix + prefix,
-          StartAfter: options.startAfter === undefined ? undefined : this.keyPrefix + options.startAfter,
-          MaxKeys: limit,
-        }),
-      );
-      const objects = (res.Contents ?? []).map((o) => ({ key: o.Key!.slice(this.keyPrefix.length), size: o.Size ?? 0 }));
-      return { objects, next: res.IsTruncated && objects.length ? objects[objects.length - 1].key : undefined };
+      for (;;) {
+        const res = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys: limit, ContinuationToken: token, StartAfter: token ? undefined : startAfter }),
+        );
+        const page = (res.Contents ?? []).map((o) => ({ key: o.Key!.slice(this.keyPrefix.length), size: o.Size ?? 0 }));
+        const fresh = skipping ? page.filter((o) => o.key > after) : page;
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+        for (const o of fresh) {
+          if (objects.length === limit) return { objects, next: objects[objects.length - 1].key }; // no token: the S3 page goes on
+          objects.push(o);
+        }
+        if (!token) return { objects };
+        if (objects.length > 0) {
+          const next = objects[objects.length - 1].key;
+          this.keepToken(`${prefix}\0${next}`, token);
+          return { objects, next };
+        }
+        // Every key of this page was at or before `after`: read on.
+      }
     } catch (e) {
-      throw sdkFailure(`S3 bucket ${this.bucket}`, `list ${this.keyPrefix + prefix}`, e);
+      throw sdkFailure(`S3 bucket ${this.bucket}`, `list ${Prefix}`, e);
     }
+  }
+
+  private keepToken(key: string, token: string): void {
+    this.tokens.delete(key);
+    this.tokens.set(key, token);
+    if (this.tokens.size > KEPT_TOKENS) this.tokens.delete(this.tokens.keys().next().value!);
   }
 }
 
