@@ -138,12 +138,21 @@ program
       const maintenance = new Maintenance(log);
       const topics = await log.topics.list();
       let repaired = 0;
+      const lost: string[] = [];
       for (const [i, topic] of topics.entries()) {
-        const n = await maintenance.repair(topic);
+        const n = await maintenance.repair(topic, (l) =>
+          lost.push(`${topic.name} partition ${l.partition}, offsets ${l.baseOffset}..${l.baseOffset + BigInt(l.count) - 1n} (${l.objectKey})`),
+        );
         repaired += n;
         console.log(`[${i + 1}/${topics.length}] ${topic.name}: ${n} cop${n === 1 ? 'y' : 'ies'} restored`);
       }
       console.log(`Repair done: ${repaired} cop${repaired === 1 ? 'y' : 'ies'} restored across ${topics.length} topic(s).`);
+      if (lost.length) {
+        console.error(`ferry: ${lost.length} batch(es) have no intact copy in any store (reads of them answer 500 data):`);
+        for (const l of lost) console.error(`  ${l}`);
+        console.error('Restore the store that held them from a backup, then run ferry repair again.');
+        process.exitCode = 1;
+      }
     } finally {
       await home.close();
     }

@@ -214,13 +214,19 @@ export class Maintenance {
    * Restores missing or damaged copies: every store an index entry names must hold an intact copy of its
    * object (each referenced batch passes its CRC). Copies from the first intact replica.
    */
-  async repair(topic: TopicConfig): Promise<number> {
+  /**
+   * Restores missing or damaged copies from an intact one; returns how many were written. `onLost` hears of
+   * every batch with no intact copy left (reads of it answer `data`).
+   */
+  async repair(topic: TopicConfig, onLost?: (lost: { partition: number; baseOffset: bigint; count: number; objectKey: string }) => void): Promise<number> {
     const byObject = new Map<string, IndexEntry[]>();
+    const partitionOf = new Map<IndexEntry, number>();
     for (let p = 0; p < topic.partitionCount; p++) {
       for (const e of await this.entries(topic, p)) {
         const list = byObject.get(e.objectKey) ?? [];
         list.push(e);
         byObject.set(e.objectKey, list);
+        partitionOf.set(e, p);
       }
     }
     let repaired = 0;
@@ -234,7 +240,11 @@ export class Maintenance {
         }),
       );
       const good = copies.find((c) => c.intact);
-      if (!good) continue; // nothing to copy from: reads report `data`
+      if (!good) {
+        // Nothing to copy from: reads report `data`.
+        for (const e of entries) onLost?.({ partition: partitionOf.get(e)!, baseOffset: e.baseOffset, count: e.count, objectKey: key });
+        continue;
+      }
       for (const c of copies) {
         if (c.intact || !c.store) continue;
         if (c.body) await c.store.delete(key);

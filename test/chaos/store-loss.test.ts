@@ -89,4 +89,24 @@ describe('losing an object store under load', () => {
     stored = await readAll(server.url);
     expect(acked.filter((x) => stored.get(`${x.partition}/${x.offset}`) !== x.value)).toEqual([]);
   });
+  it('ferry repair lists the batches no store holds intact any more and exits 1', async () => {
+    await server?.kill('SIGTERM');
+    const [data, only] = ['data1', 'only'].map((d) => path.join(root, d));
+    const args = ['--data', data, '--store', only];
+    server = await startServerProcess(args);
+    const post = (p: string, body: unknown) =>
+      fetch(`${server!.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/v1/topics', { name: 'single', partitions: 1 })).status).toBe(201);
+    expect((await post('/v1/topics/single/records', { records: [{ value: 'a' }, { value: 'b' }] })).status).toBe(200);
+    await server.kill('SIGTERM');
+    server = undefined;
+    for (const f of await segments(path.join(only, 'objects'))) await rm(path.join(only, 'objects', f));
+    const failed = await run(process.execPath, [BIN, 'repair', ...args]).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toMatch(/Repair done: 0 copies restored/);
+    expect(failed?.stderr).toMatch(/1 batch\(es\) have no intact copy in any store[^\n]*\n\s+single partition 0, offsets 0\.\.1 \(topics\/[^)]+\.seg\)/);
+  });
 });
