@@ -68,6 +68,9 @@ interface Membership {
   assignments: TopicPartitions[];
 }
 
+/** Tries of the first join in run() before it fails (each with the transport's own retries). */
+const FIRST_JOIN_ATTEMPTS = 3;
+
 /** Events: `group.join` (membership), `commit`, `rebalance`, `handler.error`, `crash`, `stop`. */
 export class Consumer extends EventEmitter {
   readonly groupId: string;
@@ -127,7 +130,16 @@ export class Consumer extends EventEmitter {
     if (!config.eachBatch === !config.eachMessage) throw new TypeError('run() takes exactly one of eachMessage or eachBatch');
     this.running = true;
     this.stopAbort = new AbortController();
-    await this.join();
+    try {
+      // The first join gives up after a few tries (each one the transport's retries): a server that cannot be
+      // reached fails run() and emits `crash`, instead of waiting forever. Later rejoins keep trying.
+      await this.join(FIRST_JOIN_ATTEMPTS);
+    } catch (e) {
+      this.running = false;
+      // A refusal (unknown topic, no right) is the answer to run(); an unreachable or failing server also crashes.
+      if (!(e instanceof FerryError && e.status < 500 && e.status !== 429)) this.emit('crash', e);
+      throw e;
+    }
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.cfg.heartbeatIntervalMs);
     this.heartbeatTimer.unref?.();
     if (this.cfg.handleSignals) this.installSignalHandlers();
@@ -214,7 +226,7 @@ export class Consumer extends EventEmitter {
     return `/v1/groups/${encodeURIComponent(this.groupId)}`;
   }
 
-  private async join(): Promise<void> {
+  private async join(maxAttempts = Infinity): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         const m = await this.transport.request<Membership>({
@@ -229,6 +241,7 @@ export class Consumer extends EventEmitter {
         return;
       } catch (e) {
         if (this.stopAbort.signal.aborted || (e instanceof FerryError && e.status < 500 && e.status !== 429)) throw e;
+        if (attempt + 1 >= maxAttempts) throw e;
         await sleep(Math.min(5_000, 200 * 2 ** attempt), this.stopAbort.signal);
       }
     }

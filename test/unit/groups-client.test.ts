@@ -131,3 +131,17 @@ describe('FerryClient against the embedded server', () => {
     expect(Number(offsets[0])).toBe(Number(partitions[0].offset)); // resumed exactly at the committed offset
   });
 });
+
+describe('consumer.run() against a server that cannot be reached', () => {
+  it('emits crash and rejects after its retries instead of waiting forever', async () => {
+    const { FerryClient } = await import('../../lib/client');
+    const client = new FerryClient({ url: 'http://127.0.0.1:1', retry: { retries: 1, initialRetryTime: 10, maxRetryTime: 20 } });
+    const consumer = client.consumer({ groupId: 'g', handleSignals: false });
+    await consumer.subscribe({ topics: ['orders'] });
+    const crashes: unknown[] = [];
+    consumer.on('crash', (e) => crashes.push(e));
+    await expect(consumer.run({ eachMessage: async () => undefined })).rejects.toThrow(/cannot reach Ferry at http:\/\/127.0.0.1:1/);
+    expect(crashes).toHaveLength(1);
+    await expect(consumer.run({ eachMessage: async () => undefined })).rejects.toThrow(/cannot reach/); // may be run again
+  }, 30_000);
+});
