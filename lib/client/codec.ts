@@ -7,7 +7,14 @@ export interface WireRecord {
   headers?: Record<string, string>;
   partition?: number;
   timestamp?: number;
+  deliverAt?: number | string;
+  deliverAfterMs?: number;
 }
+
+const MESSAGE_FIELDS = new Set(['key', 'value', 'headers', 'partition', 'timestamp', 'deliverAt', 'deliverAfterMs']);
+
+/** Whether a record waits for its due time (the server schedules it instead of appending it). */
+export const isDelayed = (r: WireRecord) => r.deliverAt !== undefined || r.deliverAfterMs !== undefined;
 
 function toWire(v: unknown): unknown {
   if (v instanceof Uint8Array) return { base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
@@ -26,6 +33,10 @@ function fromWire(v: unknown): unknown {
 
 export function encodeMessage(m: Message, index: number): WireRecord {
   if (m.value === undefined) throw new TypeError(`messages[${index}] has no value (null is a value; undefined is not)`);
+  const unknown = Object.keys(m).filter((k) => !MESSAGE_FIELDS.has(k));
+  if (unknown.length) {
+    throw new TypeError(`messages[${index}] has unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a message takes ${[...MESSAGE_FIELDS].join(', ')}`);
+  }
   const out: WireRecord = { value: toWire(m.value) };
   if (m.key !== undefined && m.key !== null) out.key = toWire(m.key);
   if (m.headers) {
@@ -35,6 +46,8 @@ export function encodeMessage(m: Message, index: number): WireRecord {
   }
   if (m.partition !== undefined) out.partition = m.partition;
   if (m.timestamp !== undefined) out.timestamp = Number(m.timestamp);
+  if (m.deliverAt !== undefined) out.deliverAt = m.deliverAt instanceof Date ? m.deliverAt.getTime() : m.deliverAt;
+  if (m.deliverAfterMs !== undefined) out.deliverAfterMs = m.deliverAfterMs;
   return out;
 }
 

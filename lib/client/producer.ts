@@ -9,7 +9,7 @@
  *   await producer.disconnect();
  */
 import { FerryError } from '../core/errors';
-import { encodeMessage, type WireRecord } from './codec';
+import { encodeMessage, isDelayed, type WireRecord } from './codec';
 import type { Transport } from './http';
 import type { ProducerRecord, RecordMetadata } from './types';
 
@@ -154,16 +154,23 @@ export class Producer {
     });
   }
 
-  private async sendBatch(topic: string, batch: Slot[]): Promise<void> {
+  /** `plain`: without the idempotent producer's sequence (delayed records, which it cannot carry). */
+  private async sendBatch(topic: string, batch: Slot[], plain = false): Promise<void> {
     let slots = batch.filter((s) => !s.op.failed);
+    if (this.idempotent && !plain && slots.some((s) => isDelayed(s.record))) {
+      // The server schedules delayed records outside the idempotent sequence: send them on their own, retried
+      // only when the request never left (a lost answer may otherwise schedule a record twice).
+      await this.sendBatch(topic, slots.filter((s) => isDelayed(s.record)), true);
+      slots = slots.filter((s) => !isDelayed(s.record) && !s.op.failed);
+    }
     while (slots.length) {
       try {
         let producer: { id: string; epoch: number; sequence: number } | undefined;
-        if (this.idempotent) {
+        if (this.idempotent && !plain) {
           const { id, epoch } = await this.producerIdentity();
           producer = { id, epoch, sequence: this.sequences.get(topic) ?? 0 };
         }
-        const res = await this.transport.request<{ records: Array<{ partition: number; offset?: string }> }>({
+        const res = await this.transport.request<{ records: Array<{ partition: number; offset?: string; scheduledId?: string; deliverAt?: number }> }>({
           method: 'POST',
           path: `/v1/topics/${encodeURIComponent(topic)}/records`,
           body: { records: slots.map((s) => s.record), ...(producer && { producer }) },
@@ -173,7 +180,12 @@ export class Producer {
         if (producer) this.sequences.set(topic, producer.sequence + 1);
         res.records.forEach((r, i) => {
           const s = slots[i];
-          s.op.results[s.index] = { topic, partition: r.partition, offset: r.offset ?? '' };
+          s.op.results[s.index] = {
+            topic,
+            partition: r.partition,
+            offset: r.offset ?? '',
+            ...(r.scheduledId !== undefined && { scheduledId: r.scheduledId, deliverAt: r.deliverAt }),
+          };
           if (--s.op.left === 0 && !s.op.failed) s.op.resolve(s.op.results);
         });
         return;
@@ -186,7 +198,7 @@ export class Producer {
           slots = slots.filter((s) => s.op !== bad);
           continue;
         }
-        if (this.idempotent && !(e instanceof FerryError && e.status < 500)) {
+        if (this.idempotent && !plain && !(e instanceof FerryError && e.status < 500)) {
           // Unknown outcome even after retries: this sequence may or may not be stored. A new epoch (sequences
           // from 0) keeps the next batches from being taken for retries of this one.
           this.identity = undefined;

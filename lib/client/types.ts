@@ -10,6 +10,10 @@ export interface Message {
   partition?: number;
   /** Epoch milliseconds (default: the commit time). */
   timestamp?: number | string;
+  /** Delayed delivery: visible from this time (epoch ms, ISO 8601 text or a Date) — or use `deliverAfterMs`. */
+  deliverAt?: number | string | Date;
+  /** Delayed delivery: visible this many milliseconds after the produce. */
+  deliverAfterMs?: number;
 }
 
 export interface ProducerRecord {
@@ -20,8 +24,11 @@ export interface ProducerRecord {
 export interface RecordMetadata {
   topic: string;
   partition: number;
-  /** Decimal string, as on the wire. */
+  /** Decimal string, as on the wire ('' for a delayed record: it has no offset until it is due). */
   offset: string;
+  /** A delayed record's id (cancel it with `DELETE /v1/topics/{t}/scheduled/{id}`) and due time. */
+  scheduledId?: string;
+  deliverAt?: number;
 }
 
 export interface KafkaMessage {
