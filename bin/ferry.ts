@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { registerClientCommands } from '../lib/cli';
 import { exitWithError } from '../lib/cli/main';
+import { version } from '../package.json';
 import { startEmbedded } from '../lib/embedded';
 import { readFileSync } from 'node:fs';
 import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
@@ -22,7 +23,10 @@ import { devLog, errorFields, type LogFormat } from '../lib/dev-log';
 process.stdout.on('error', () => undefined);
 
 const program = new Command();
-program.name('ferry').description('Ferry: a Kafka-style durable message log, serverless on AWS or embedded here.');
+program
+  .name('ferry')
+  .description('Ferry: a Kafka-style durable message log, serverless on AWS or embedded here.')
+  .version(version, '-V, --version', 'print the version');
 
 const port = (v: string) => {
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('a port is a number from 0 to 65535');

@@ -16,6 +16,9 @@ interface ConsumeOptions extends CommonOptions {
   sessionTimeoutMs?: number;
 }
 
+/** Bytes as the API writes them, `{"base64": …}` (not Node's `{"type":"Buffer","data":[…]}`). */
+const wire = (v: unknown) => (Buffer.isBuffer(v) ? { base64: v.toString('base64') } : v);
+
 function show(m: KafkaMessage): string {
   const v = m.value;
   if (typeof v === 'string') return v;
@@ -70,7 +73,7 @@ export function registerConsume(program: Command): void {
         eachBatch: async ({ batch, resolveOffset }) => {
           for (const m of batch.messages) {
             if (o.max !== undefined && count >= o.max) break;
-            out.push(o.json ? JSON.stringify({ topic, partition: batch.partition, ...m }) : show(m));
+            out.push(o.json ? JSON.stringify({ topic, partition: batch.partition, ...m, key: wire(m.key), value: wire(m.value) }) : show(m));
             count++;
             resolveOffset(m.offset);
             catchUp.consumed(batch.partition, BigInt(m.offset));

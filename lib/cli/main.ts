@@ -5,14 +5,28 @@
 import { Command } from 'commander';
 import { isFerryError } from '../core/errors';
 import { registerClientCommands } from '.';
+import { version } from '../../package.json';
 
 export const CLIENT_COMMANDS = ['topics', 'produce', 'consume', 'groups'];
 
 export function main(argv: string[]): void {
   const program = new Command();
-  program.name('ferry').description('Ferry: a Kafka-style durable message log, serverless on AWS or embedded here.');
+  program
+    .name('ferry')
+    .description('Ferry: a Kafka-style durable message log, serverless on AWS or embedded here.')
+    .version(version, '-V, --version', 'print the version');
   registerClientCommands(program);
   program.parseAsync(argv).catch(exitWithError);
+}
+
+/** What to try next, for the errors a newcomer meets first. */
+export function hint(e: unknown): string | undefined {
+  if (isFerryError(e) && e.kind === 'unavailable' && e.details.code === 'ECONNREFUSED') {
+    return 'is the server running? Start one with `npx ferry dev`, or point --url / FERRY_URL at yours';
+  }
+  if (isFerryError(e) && e.kind === 'unauthorized') return 'this server wants a token: pass --token <token> or set FERRY_TOKEN';
+  if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') return 'that port is taken (another ferry dev?): try --port 0 for a free one';
+  return undefined;
 }
 
 /** Prints the error as `ferry: <message>` (the server's message for server errors) and exits 1. */
@@ -20,5 +34,7 @@ export function exitWithError(e: unknown): never {
   // The message is the useful part; a stack only helps when debugging Ferry itself (FERRY_DEBUG=1).
   const shown = isFerryError(e) || (e instanceof Error && !process.env.FERRY_DEBUG) ? e.message : (e as Error).stack ?? String(e);
   console.error(`ferry: ${shown}`);
+  const tip = hint(e);
+  if (tip) console.error(`hint: ${tip}`);
   process.exit(1);
 }

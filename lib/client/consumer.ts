@@ -114,6 +114,10 @@ export class Consumer extends EventEmitter {
     if (this.running) throw new Error('subscribe before run()');
     const topics = [...(config.topics ?? []), ...(config.topic ? [config.topic] : [])];
     if (!topics.length) throw new TypeError('subscribe({ topics }) needs at least one topic');
+    const notNames = topics.filter((t) => typeof t !== 'string');
+    if (notNames.length) {
+      throw new TypeError(`subscribe({ topics }) takes topic names; ${String(notNames[0])} is not one (patterns such as /orders.*/ are not supported: list the topics)`);
+    }
     this.topics = [...new Set([...this.topics, ...topics])];
     if (config.fromBeginning === false) this.from = 'latest';
   }

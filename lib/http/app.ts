@@ -102,6 +102,7 @@ export function errorResponse(err: unknown): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (e.kind === 'unavailable' || e.kind === 'throttled') headers['retry-after'] = '1';
   if (e.kind === 'method_not_allowed' && Array.isArray(e.details.allow)) headers.allow = e.details.allow.join(', ');
+  if (e.kind === 'unauthorized') headers['www-authenticate'] = 'Bearer realm="ferry"';
   return new Response(JSON.stringify({ error: e.kind, message: e.message, details: e.details }), {
     status: e.status,
     headers,

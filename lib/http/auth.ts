@@ -79,7 +79,7 @@ export class TokenAuth {
   }
 
   private find(header: string | undefined): Grant {
-    const m = header ? /^Bearer ([\x21-\x7e]+)$/.exec(header) : null;
+    const m = header ? /^Bearer +([\x21-\x7e]+)$/i.exec(header) : null; // the scheme is case-insensitive (RFC 9110 11.1)
     if (!m) throw new FerryError('unauthorized', 'send a token: "authorization: Bearer <token>"');
     const digest = sha256(m[1]);
     const grant = this.grants.find((g) => timingSafeEqual(g.digest, digest));

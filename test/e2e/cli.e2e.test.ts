@@ -91,5 +91,20 @@ describe('ferry CLI', () => {
     expect(badSeek.stderr).toMatch(/ferry: offset 999 is outside partition/);
     const unreachable = await fails(['topics', 'list', '--url', 'http://127.0.0.1:1']);
     expect(unreachable.stderr).toMatch(/ferry: cannot reach Ferry at http:\/\/127.0.0.1:1/);
+    const refused = await fails(['topics', 'list', '--url', 'http://127.0.0.1:59999']);
+    expect(refused.stderr).toMatch(/ECONNREFUSED\nhint: is the server running\? Start one with `npx ferry dev`/);
+  });
+
+  it('prints its version, and binary values in --json as the API writes them', async () => {
+    expect((await ferry(['--version'])).stdout.trim()).toBe(require('../../package.json').version);
+    await ferry(['topics', 'create', 'bin', '-p', '1']);
+    const res = await fetch(`${server.url}/v1/topics/bin/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ records: [{ key: { base64: 'AAE=' }, value: { base64: '/wA=' } }] }),
+    });
+    expect(res.status).toBe(200);
+    const [line] = (await ferry(['consume', 'bin', '--group', 'b', '--from-beginning', '--json'])).stdout.trim().split('\n');
+    expect(JSON.parse(line)).toMatchObject({ topic: 'bin', partition: 0, offset: '0', key: { base64: 'AAE=' }, value: { base64: '/wA=' } });
   });
 });

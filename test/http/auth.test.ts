@@ -47,6 +47,13 @@ describe('bearer tokens', () => {
     }
   });
 
+  it('says which scheme it wants on a 401, and takes the scheme in any case (RFC 9110)', async () => {
+    const res = await call('GET', '/v1/topics');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="ferry"');
+    const lower = await fetch(`${ferry.url}/v1/topics`, { headers: { authorization: `bearer ${ADMIN}` } });
+    expect(lower.status).toBe(200);
+  });
+
   it('lets a producer produce to its topic only (403 elsewhere, nothing written)', async () => {
     expect((await call('POST', '/v1/topics/orders/records', PRODUCER, { records: [{ value: 1 }] })).status).toBe(200);
     const other = await call('POST', '/v1/topics/payments/records', PRODUCER, { records: [{ value: 1 }] });

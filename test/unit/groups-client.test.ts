@@ -145,3 +145,22 @@ describe('consumer.run() against a server that cannot be reached', () => {
     await expect(consumer.run({ eachMessage: async () => undefined })).rejects.toThrow(/cannot reach/); // may be run again
   }, 30_000);
 });
+
+describe('consumer.subscribe', () => {
+  it('refuses a topic pattern at once (run() would fail later)', async () => {
+    const { FerryClient } = await import('../../lib/client');
+    const consumer = new FerryClient({ url: 'http://127.0.0.1:59999' }).consumer({ groupId: 'g', handleSignals: false });
+    await expect(consumer.subscribe({ topics: [/ord.*/ as never] })).rejects.toThrow(/takes topic names; \/ord\.\*\/ is not one/);
+  });
+});
+
+describe('CLI hints', () => {
+  it('says what to try for a refused connection, a missing token and a taken port', async () => {
+    const { hint } = await import('../../lib/cli/main');
+    const { FerryError } = await import('../../lib/core/errors');
+    expect(hint(new FerryError('unavailable', 'cannot reach', { code: 'ECONNREFUSED' }))).toMatch(/npx ferry dev/);
+    expect(hint(new FerryError('unauthorized', 'send a token'))).toMatch(/--token <token> or set FERRY_TOKEN/);
+    expect(hint(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }))).toMatch(/--port 0/);
+    expect(hint(new FerryError('not_found', 'no topic'))).toBeUndefined();
+  });
+});
