@@ -98,7 +98,13 @@ async function lockDataDir(dataDir: string): Promise<() => void> {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
       }
-      const pid = Number(readFileSync(file, 'utf8').trim());
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(file, 'utf8').trim());
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: link again
+        throw e;
+      }
       if (pid && pid !== process.pid && isAlive(pid)) {
         throw new FerryError('conflict', `data directory ${dataDir} is in use by another Ferry server (pid ${pid})`);
       }
