@@ -69,6 +69,8 @@ program
       host: opts.host,
       port: opts.port,
       onUnexpectedError: (e, route) => log.error('unexpected error', { route, error: errorFields(e) }),
+      onConsumerEvent: ({ kind, ...event }) =>
+        log.error(kind === 'retry' ? `consumer ${event.consumer}: delivery failed, retrying` : `consumer ${event.consumer}: records dead-lettered`, event),
     });
     if (json) {
       log.info('Ferry is running', { url: ferry.url, backend: opts.backend, ...(opts.backend === 'local' ? { data: path.resolve(opts.data) } : {}) });

@@ -51,6 +51,22 @@ export interface EmbeddedOptions extends Partial<LocalHomeOptions> {
   /** Bearer tokens with per-topic rights (see lib/http/auth.ts); none: no authentication. */
   tokens?: TokensFile;
   onUnexpectedError?: (error: unknown, route: string) => void;
+  /** A push consumer's failed delivery (retried later) or dead-lettered records, for the server's log. */
+  onConsumerEvent?: (event: ConsumerLogEvent) => void;
+}
+
+export interface ConsumerLogEvent {
+  kind: 'retry' | 'dead-lettered';
+  consumer: string;
+  topic: string;
+  partition: number;
+  error: string;
+  /** retry: the attempt that failed and when the next one runs. */
+  attempts?: number;
+  retryInMs?: number;
+  /** dead-lettered: how many records, and where to. */
+  records?: number;
+  deadLetterTopic?: string;
 }
 
 export interface Embedded {
@@ -130,7 +146,17 @@ async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptio
   const runner = new ConsumerRunner(
     log,
     config.consumers.map((c) => new Dispatcher(log, invoker, c, owner)),
-    { onError: (e, name) => options.onUnexpectedError?.(e, `consumer ${name}`) },
+    {
+      onError: (e, name) => options.onUnexpectedError?.(e, `consumer ${name}`),
+      onOutcome: (d, partition, out) => {
+        const base = { consumer: d.config.name, topic: d.config.topic, partition, error: out.error };
+        options.onConsumerEvent?.(
+          out.kind === 'failed'
+            ? { ...base, kind: 'retry', attempts: out.attempts, retryInMs: Math.max(0, out.retryAt - log.ctx.clock.now()) }
+            : { ...base, kind: 'dead-lettered', records: out.count, deadLetterTopic: d.config.deadLetterTopic },
+        );
+      },
+    },
   );
   await runner.start();
   return runner;

@@ -178,8 +178,8 @@ export type TickOutcome =
   | { kind: 'idle' }
   | { kind: 'waiting'; until: number }
   | { kind: 'delivered'; count: number }
-  | { kind: 'failed'; attempts: number; retryAt: number }
-  | { kind: 'dead-lettered'; count: number }
+  | { kind: 'failed'; attempts: number; retryAt: number; error: string }
+  | { kind: 'dead-lettered'; count: number; error: string }
   | { kind: 'fenced' };
 
 export interface DispatchSettings {
@@ -344,13 +344,13 @@ export class Dispatcher {
     if (failedFrom > 0) {
       // Records before the first failure are done: commit them, retry from the failure.
       const done = await this.commit(topic, partition, state, { offset: batch[failedFrom].offset, attempts: 1, retryAt: this.backoff(1), limit: 0 });
-      return done ? { kind: 'failed', attempts: 1, retryAt: done.retryAt } : { kind: 'fenced' };
+      return done ? { kind: 'failed', attempts: 1, retryAt: done.retryAt, error } : { kind: 'fenced' };
     }
     const attempts = state.attempts + 1;
     if (this.config.bisectOnError && batch.length > 1 && reported.size === 0) {
       const half = Math.ceil(batch.length / 2);
       const next = await this.commit(topic, partition, state, { attempts: 0, retryAt: this.backoff(1), limit: half });
-      return next ? { kind: 'failed', attempts, retryAt: next.retryAt } : { kind: 'fenced' };
+      return next ? { kind: 'failed', attempts, retryAt: next.retryAt, error } : { kind: 'fenced' };
     }
     if (this.config.maxRetries !== -1 && attempts > this.config.maxRetries) {
       // A partial failure dead-letters only the records the handler named: the others succeeded.
@@ -358,7 +358,7 @@ export class Dispatcher {
       return this.deadLetter(topic, partition, state, dead, error, batch[batch.length - 1].offset + 1n);
     }
     const next = await this.commit(topic, partition, state, { attempts, retryAt: this.backoff(attempts) });
-    return next ? { kind: 'failed', attempts, retryAt: next.retryAt } : { kind: 'fenced' };
+    return next ? { kind: 'failed', attempts, retryAt: next.retryAt, error } : { kind: 'fenced' };
   }
 
   private count(name: 'Invocations' | 'HandlerFailures' | 'DeadLettered' | 'Throttles', n: number): void {
@@ -414,7 +414,7 @@ export class Dispatcher {
       retryAt: 0,
       limit: 0,
     });
-    return next ? { kind: 'dead-lettered', count: records.length } : { kind: 'fenced' };
+    return next ? { kind: 'dead-lettered', count: records.length, error } : { kind: 'fenced' };
   }
 
   private async isLeaseCurrent(topic: TopicConfig, partition: number, state: DispatchState): Promise<boolean> {
@@ -485,7 +485,12 @@ export class ConsumerRunner {
   constructor(
     private readonly log: Log,
     readonly dispatchers: Dispatcher[],
-    private readonly options: { idlePollMs?: number; onError?: (e: unknown, consumer: string) => void } = {},
+    private readonly options: {
+      idlePollMs?: number;
+      onError?: (e: unknown, consumer: string) => void;
+      /** Hears of every failed delivery (to be retried) and every dead-lettered batch, for the server's log. */
+      onOutcome?: (d: Dispatcher, partition: number, outcome: Extract<TickOutcome, { kind: 'failed' | 'dead-lettered' }>) => void;
+    } = {},
   ) {}
 
   /** Starts (and, as partitions are added, extends) the loops. */
@@ -507,6 +512,7 @@ export class ConsumerRunner {
       let wait = 0;
       try {
         const out = await d.tick(partition);
+        if (out.kind === 'failed' || out.kind === 'dead-lettered') this.options.onOutcome?.(d, partition, out);
         if (out.kind === 'idle') {
           await this.log.notifier.wait(pk, idle);
           continue;

@@ -116,6 +116,13 @@ describe('ferry dev --config: push consumers', () => {
     const values = (e: unknown) => (e as { records: Array<{ value: string }> }).records.map((r) => r.value);
     expect(values(hooks[0])).toEqual(['a', 'poison', 'b']);
     expect(values(hooks[1])).toEqual(['a', 'poison', 'b']);
+
+    // ferry dev says so on its log: each failed delivery, and each batch it dead-letters.
+    const log = () => server!.output();
+    await until('the dead-letter log line', async () => (/records dead-lettered/.test(log()) ? true : undefined));
+    expect(log()).toMatch(/ferry: consumer module: delivery failed, retrying \(consumer=module, topic=orders, partition=0, attempts=1, retryInMs=\d+\) — handler reported record 1 as failed/);
+    expect(log()).toMatch(/ferry: consumer hook: delivery failed, retrying \(consumer=hook, topic=orders, partition=0, attempts=1, retryInMs=\d+\) — \S+/);
+    expect(log()).toMatch(/ferry: consumer module: records dead-lettered \(consumer=module, topic=orders, partition=0, records=1, deadLetterTopic=orders-module-dlq\) — /);
   });
 });
 

@@ -9,6 +9,8 @@ export interface ServerProcess {
   /** Resolves when the process has exited. */
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Everything the server printed so far (stdout and stderr; the last MiB). */
+  output(): string;
 }
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
@@ -23,7 +25,7 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+      output = (output + chunk.toString()).slice(-(1 << 20));
       const m = /Ferry is running at (http:\/\/\S+)/.exec(output);
       if (m) {
         clearTimeout(timer);
@@ -31,7 +33,7 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-(1 << 20))));
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before starting:\n${output}`));
@@ -41,6 +43,7 @@ export async function startServerProcess(args: string[], env: NodeJS.ProcessEnv 
     url,
     child,
     exited,
+    output: () => output,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) killGroup(child, signal);
       await exited;
