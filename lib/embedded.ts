@@ -23,7 +23,7 @@ import type { CreateTopicInput } from './core/topics';
 import type { Invoker } from './ports/invoker';
 import { startServer } from './http/node-server';
 import { PrometheusMetrics } from './adapters/local/prometheus-metrics';
-import type { HealthPart } from './ports/health';
+import { checkHealth, type HealthPart } from './ports/health';
 
 /** Where the core runs: its context and how to close it (the local home by default; the AWS one for --backend aws). */
 export interface Home {
@@ -163,18 +163,10 @@ async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptio
 }
 
 /** Any home: the metadata answers a read, every store a list. */
-async function genericHealth(ctx: CoreContext): Promise<HealthPart[]> {
-  const probe = async (part: string, f: () => Promise<unknown>): Promise<HealthPart> => {
-    try {
-      await f();
-      return { part, ok: true };
-    } catch (e) {
-      return { part, ok: false, message: (e as Error).message };
-    }
-  };
-  return Promise.all([
-    probe('metadata', () => ctx.meta.get(metaKeys.homePk, metaKeys.storesSk)),
-    ...ctx.stores.map((s) => probe(`store ${s.name}`, () => s.list('health/', { limit: 1 }))),
+function genericHealth(ctx: CoreContext): Promise<HealthPart[]> {
+  return checkHealth([
+    ['metadata', () => ctx.meta.get(metaKeys.homePk, metaKeys.storesSk)],
+    ...ctx.stores.map((s): [string, () => Promise<unknown>] => [`store ${s.name}`, () => s.list('health/', { limit: 1 })]),
   ]);
 }
 

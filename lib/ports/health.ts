@@ -5,3 +5,17 @@ export interface HealthPart {
   /** Why it failed. */
   message?: string;
 }
+
+/** Runs each part's probe; a probe that throws marks its part failing, with the error's message. */
+export function checkHealth(probes: Array<[part: string, probe: () => Promise<unknown>]>): Promise<HealthPart[]> {
+  return Promise.all(
+    probes.map(async ([part, probe]): Promise<HealthPart> => {
+      try {
+        await probe();
+        return { part, ok: true };
+      } catch (e) {
+        return { part, ok: false, message: (e as Error).message };
+      }
+    }),
+  );
+}

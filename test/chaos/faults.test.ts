@@ -8,7 +8,8 @@ import { awaitEmulators } from '../helpers/emulators';
 import { ANOMALIES, check, describeFailure, type DrainedPartition } from '../helpers/checker';
 import { FAULT_MODES } from '../helpers/faults';
 import { History } from '../helpers/history';
-import type { Item, MetadataStore, SkRange, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
+import type { WriteOp, WriteResult } from '../../lib/ports/metadata-store';
+import { ForwardingMetadataStore } from '../helpers/forwarding-metadata-store';
 import { runSim, runStepMatrix, type AdapterSet } from './sim';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20_240_611);
@@ -80,19 +81,9 @@ describe('the checker', () => {
 });
 
 /** A metadata store that acknowledges some index writes without storing them: the harness must notice. */
-class LyingMetadataStore implements MetadataStore {
+class LyingMetadataStore extends ForwardingMetadataStore {
   private n = 0;
-  constructor(readonly inner: MetadataStore) {}
-  get maxOpsPerWrite() {
-    return this.inner.maxOpsPerWrite;
-  }
-  get(pk: string, sk: string): Promise<Item | undefined> {
-    return this.inner.get(pk, sk);
-  }
-  query(pk: string, range?: SkRange): Promise<Item[]> {
-    return this.inner.query(pk, range);
-  }
-  async write(ops: WriteOp[]): Promise<WriteResult> {
+  override async write(ops: WriteOp[]): Promise<WriteResult> {
     if (ops.some((o) => o.sk.startsWith('i#')) && ++this.n % 7 === 3) return { ok: true };
     return this.inner.write(ops);
   }

@@ -5,7 +5,8 @@
  * (`unavailable`, `details.reason: "conflict"`), nothing applied. Counts conflicts by the kind of item.
  */
 import { FerryError } from '../../lib/core/errors';
-import type { Item, MetadataStore, SkRange, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
+import type { MetadataStore, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
+import { ForwardingMetadataStore } from './forwarding-metadata-store';
 
 /** Shared by every process's wrapper of one store (the held items are the table's, not a process's). */
 export class ConflictTable {
@@ -23,26 +24,16 @@ function kind(pk: string, sk: string): string {
   return pk.split('#')[0];
 }
 
-export class ConflictingMetadataStore implements MetadataStore {
+export class ConflictingMetadataStore extends ForwardingMetadataStore {
   constructor(
-    readonly inner: MetadataStore,
+    inner: MetadataStore,
     readonly table: ConflictTable,
     readonly holdMs = 3,
-  ) {}
-
-  get maxOpsPerWrite(): number {
-    return this.inner.maxOpsPerWrite;
+  ) {
+    super(inner);
   }
 
-  get(pk: string, sk: string): Promise<Item | undefined> {
-    return this.inner.get(pk, sk);
-  }
-
-  query(pk: string, range?: SkRange): Promise<Item[]> {
-    return this.inner.query(pk, range);
-  }
-
-  async write(ops: WriteOp[]): Promise<WriteResult> {
+  override async write(ops: WriteOp[]): Promise<WriteResult> {
     const keys = ops.map((o) => `${o.pk}\u0000${o.sk}`);
     const clashes = ops.filter((o, i) => this.table.held.has(keys[i]));
     if (clashes.length) {

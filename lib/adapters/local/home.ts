@@ -11,7 +11,7 @@ import { makeSettings, type SettingsInput } from '../../core/settings';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
 import type { Metrics } from '../../ports/metrics';
-import type { HealthPart } from '../../ports/health';
+import { checkHealth, type HealthPart } from '../../ports/health';
 import { metaKeys } from '../../core/keys';
 import { fsyncDir, mkdirDurable } from './durable';
 import { FsObjectStore } from './fs-object-store';
@@ -123,22 +123,12 @@ async function lockDataDir(dataDir: string): Promise<() => void> {
   };
 }
 
-async function localHealth(meta: SqliteMetadataStore, stores: FsObjectStore[]): Promise<HealthPart[]> {
-  const parts: HealthPart[] = [];
-  const check = async (part: string, probe: () => Promise<unknown>) => {
-    try {
-      await probe();
-      parts.push({ part, ok: true });
-    } catch (e) {
-      parts.push({ part, ok: false, message: (e as Error).message });
-    }
-  };
-  await check('metadata', () => meta.get(metaKeys.homePk, metaKeys.storesSk));
-  for (const s of stores) {
+function localHealth(meta: SqliteMetadataStore, stores: FsObjectStore[]): Promise<HealthPart[]> {
+  return checkHealth([
+    ['metadata', () => meta.get(metaKeys.homePk, metaKeys.storesSk)],
     // The directory must still be there and writable (a removed disk answers reads as "missing", not as an error).
-    await check(`store ${s.name}`, () => fs.access(path.join(s.root, 'objects'), fsConstants.W_OK));
-  }
-  return parts;
+    ...stores.map((s): [string, () => Promise<unknown>] => [`store ${s.name}`, () => fs.access(path.join(s.root, 'objects'), fsConstants.W_OK)]),
+  ]);
 }
 
 function isAlive(pid: number): boolean {
