@@ -138,6 +138,11 @@ export interface StopOutcome {
   ackedBefore: number;
   /** Answers to the requests the writer sent after it was thawed. */
   afterThaw: Array<{ status: number; kind: string; value: string }>;
+  /**
+   * The writer's last answer (it stops at a 409). Usually to a request sent after the thaw; on a loaded machine
+   * the request in flight at the freeze may be the one fenced, and then nothing is sent after the thaw.
+   */
+  lastAnswer?: { status: number; kind: string };
   /** Values the writer sent after the successor's epoch began that are visible (must be none). */
   zombieVisible: string[];
   successorOk: boolean;
@@ -181,7 +186,8 @@ export async function sigstopWriterZombie(server: ServerProcess, round: number):
     const afterThaw = lines.filter((l) => l.sentAt >= thawedAt).map((l) => ({ status: l.status, kind: l.kind, value: l.value }));
     const res = await fetch(`${url}/v1/topics/orders/partitions/0/records?offset=0&maxRecords=10000`);
     const stored = new Set(((await res.json()) as { records: Array<{ value: string }> }).records.map((r) => r.value));
-    return { ackedBefore, afterThaw, zombieVisible: afterThaw.map((l) => l.value).filter((v) => stored.has(v)), successorOk };
+    const last = lines.at(-1);
+    return { ackedBefore, afterThaw, lastAnswer: last && { status: last.status, kind: last.kind }, zombieVisible: afterThaw.map((l) => l.value).filter((v) => stored.has(v)), successorOk };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGCONT');
