@@ -17,10 +17,10 @@ const retryInAdapter = retryArg === '1';
 async function main() {
   const { FsObjectStore } = await import(`${root}/lib/adapters/local/fs-object-store`);
   const { SqliteMetadataStore } = await import(`${root}/lib/adapters/local/sqlite-metadata-store`);
-  const { randomIds, systemClock } = await import(`${root}/lib/adapters/local/system`);
+  const { randomIds, systemClock } = await import(`${root}/lib/adapters/system`);
   const { Log } = await import(`${root}/lib/core/log`);
   const { makeSettings } = await import(`${root}/lib/core/settings`);
-  const { FerryError } = await import(`${root}/lib/core/errors`);
+  const { FerryError } = await import(`${root}/lib/protocol/errors`);
   const dir = await mkdtemp(path.join(tmpdir(), 'ferry-measure-'));
   const store = await new FsObjectStore('s0', path.join(dir, 's0')).open();
   const meta = new SqliteMetadataStore(path.join(dir, 'meta.sqlite'));

@@ -10,8 +10,8 @@ import * as http from 'node:http';
 import { startEmbedded } from '../lib/embedded';
 import { parseConfig } from '../lib/config';
 import { openLocalHome } from '../lib/adapters/local/home';
-import { Log } from '../lib/core/log';
-import { Maintenance } from '../lib/core/maintenance';
+import { Log } from '../lib/core/log/log';
+import { Maintenance } from '../lib/core/maintenance/maintenance';
 import { jsonToPayload } from '../lib/core/codec/payload';
 import type { Clock } from '../lib/ports/clock';
 

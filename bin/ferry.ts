@@ -15,8 +15,8 @@ import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
 import { parseConfig, type FerryConfig } from '../lib/config';
 import { openLocalHome } from '../lib/adapters/local/home';
 import { openAwsHome } from '../lib/adapters/aws/home';
-import { Log } from '../lib/core/log';
-import { Maintenance } from '../lib/core/maintenance';
+import { Log } from '../lib/core/log/log';
+import { Maintenance } from '../lib/core/maintenance/maintenance';
 import { devLog, errorFields, type LogFormat } from '../lib/dev-log';
 
 // A closed stdout (ferry dev | head) must not crash the server.

@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
-import { Log } from '../lib/core/log';
+import { Log } from '../lib/core/log/log';
 import { createApp, createFallbackApp } from '../lib/http/app';
 
 const logger = new Logger({ serviceName: 'ferry-api' });

@@ -12,9 +12,9 @@ import type { Context } from 'aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { LambdaInvoker } from '../lib/adapters/aws/lambda-invoker';
-import { ConsumerRegistry } from '../lib/core/consumers';
-import { ConsumerRunner, Dispatcher } from '../lib/core/dispatch';
-import { Log } from '../lib/core/log';
+import { ConsumerRegistry } from '../lib/core/consumers/registry';
+import { ConsumerRunner, Dispatcher } from '../lib/core/consumers/dispatch';
+import { Log } from '../lib/core/log/log';
 
 const logger = new Logger({ serviceName: 'ferry-dispatcher' });
 /** Invocations, handler failures, dead letters, throttles and consumer lag: one flush per run. */

@@ -5,7 +5,7 @@
  *   restores missing replica copies, collects orphan objects after the grace period and purges deleted topics —
  *   the same core `Maintenance` pass the dev server runs on a timer;
  * - the delay timer (`{"job": "delayed"}`, every minute): moves delayed records when they fall due, for up to
- *   55 s (see lib/core/delay-timer.ts). Reads never move them: the fetch role is read-only.
+ *   55 s (see lib/core/log/delay-timer.ts). Reads never move them: the fetch role is read-only.
  *
  * Both are safe to overlap with themselves, with each other and with producers.
  */
@@ -13,9 +13,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
-import { runDelayTimer } from '../lib/core/delay-timer';
-import { Log } from '../lib/core/log';
-import { Maintenance, type MaintenanceReport } from '../lib/core/maintenance';
+import { runDelayTimer } from '../lib/core/log/delay-timer';
+import { Log } from '../lib/core/log/log';
+import { Maintenance, type MaintenanceReport } from '../lib/core/maintenance/maintenance';
 
 const logger = new Logger({ serviceName: 'ferry-maintenance' });
 /** Pass duration, retained and collected objects, delayed records, every group's lag: one flush per run. */

@@ -16,13 +16,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
 import { openAwsHome } from '../lib/adapters/aws/home';
-import { FerryError, isFerryError } from '../lib/core/errors';
-import { validateTopicName } from '../lib/core/keys';
+import { FerryError, isFerryError } from '../lib/protocol/errors';
+import { validateTopicName } from '../lib/core/storage/keys';
 import type { TopicConfig } from '../lib/core/model';
 import type { Settings } from '../lib/core/settings';
-import { Topics } from '../lib/core/topics';
-import { ConsumerRegistry } from '../lib/core/consumers';
-import type { ConsumerConfig, StartingPosition } from '../lib/core/dispatch';
+import { Topics } from '../lib/core/log/topics';
+import { ConsumerRegistry } from '../lib/core/consumers/registry';
+import type { ConsumerConfig, StartingPosition } from '../lib/core/consumers/dispatch';
 
 const logger = new Logger({ serviceName: 'ferry-topic-resource' });
 

@@ -7,10 +7,10 @@
  *    "consumers": [{"topic": "orders", "name": "email", "handler": "./handlers/email.mjs", "batchSize": 100}]}
  */
 import { z } from 'zod';
-import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './core/dispatch';
-import { FerryError } from './core/errors';
-import { validateTopicName } from './core/keys';
-import type { CreateTopicInput } from './core/topics';
+import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './core/consumers/dispatch';
+import { FerryError } from './protocol/errors';
+import { validateTopicName } from './core/storage/keys';
+import type { CreateTopicInput } from './core/log/topics';
 
 const int = z.number().int();
 

@@ -10,16 +10,16 @@
  */
 import { openLocalHome, type LocalHomeOptions } from './adapters/local/home';
 import type { CoreContext } from './core/context';
-import { Log } from './core/log';
-import { Maintenance } from './core/maintenance';
+import { Log } from './core/log/log';
+import { Maintenance } from './core/maintenance/maintenance';
 import { createApp } from './http/app';
 import { TokenAuth, type TokensFile } from './http/auth';
 import { LocalInvoker } from './adapters/local/invokers';
 import type { FerryConfig } from './config';
-import { ConsumerRunner, Dispatcher } from './core/dispatch';
-import { FerryError } from './core/errors';
-import { metaKeys } from './core/keys';
-import type { CreateTopicInput } from './core/topics';
+import { ConsumerRunner, Dispatcher } from './core/consumers/dispatch';
+import { FerryError } from './protocol/errors';
+import { metaKeys } from './core/storage/keys';
+import type { CreateTopicInput } from './core/log/topics';
 import type { Invoker } from './ports/invoker';
 import { startServer } from './http/node-server';
 import { PrometheusMetrics } from './adapters/local/prometheus-metrics';

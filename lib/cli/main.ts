@@ -3,7 +3,7 @@
  * they never load the embedded server, SQLite or the AWS SDK, so each call starts in a fraction of the time.
  */
 import { Command } from 'commander';
-import { isFerryError } from '../core/errors';
+import { isFerryError } from '../protocol/errors';
 import { registerClientCommands } from '.';
 import { version } from '../../package.json';
 

@@ -8,7 +8,7 @@
  *   await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 6 }] });
  *   await admin.seek({ groupId: 'billing', topic: 'orders', to: { timestamp: Date.now() - 3_600_000 } });
  */
-import { FerryError } from '../core/errors';
+import { FerryError } from '../protocol/errors';
 import type { Transport } from './http';
 import type { CommittedOffsets, GroupInfo, SeekTo, TopicInfo } from './types';
 

@@ -18,7 +18,7 @@
  *   for await (const { message } of consumer) handle(message.value);
  */
 import { EventEmitter } from 'node:events';
-import { FerryError } from '../core/errors';
+import { FerryError } from '../protocol/errors';
 import { decodeMessage, type WireFetched } from './codec';
 import { sleep, type Transport } from './http';
 import type { CommittedOffsets, EachBatchPayload, EachMessagePayload, KafkaMessage, TopicPartitions } from './types';

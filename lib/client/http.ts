@@ -8,8 +8,7 @@
  * offset commits are idempotent; a plain produce is not (a retry could store the records twice). Once the
  * idempotent producer exists, a produce carrying `producer: {id, epoch, sequence}` becomes `idempotent: true`.
  */
-import { systemClock } from '../adapters/local/system';
-import { FerryError, ERROR_KINDS, type ErrorKind } from '../core/errors';
+import { FerryError, ERROR_KINDS, type ErrorKind } from '../protocol/errors';
 
 export interface RetryOptions {
   /** Attempts after the first (default 5). */
@@ -139,4 +138,16 @@ function errorCode(e: unknown): string | undefined {
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> => systemClock.sleep(ms, signal);
+/** Waits `ms`, or less when `signal` aborts (never rejects). Plain timers: the client also runs in browsers. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      resolve();
+    }
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}

@@ -42,7 +42,7 @@ export class FerryClient {
 }
 
 export { Admin, Consumer, Producer, Transport };
-export { FerryError } from '../core/errors';
+export { FerryError } from '../protocol/errors';
 export { retriable } from './http';
 export type { ConsumerConfig, RunConfig, SubscribeConfig } from './consumer';
 export type { ProducerConfig } from './producer';

@@ -8,7 +8,7 @@
  *   const [meta] = await producer.send({ topic: 'orders', messages: [{ key: 'u1', value: { id: 1 } }] });
  *   await producer.disconnect();
  */
-import { FerryError } from '../core/errors';
+import { FerryError } from '../protocol/errors';
 import { encodeMessage, isDelayed, type WireRecord } from './codec';
 import type { Transport } from './http';
 import type { ProducerRecord, RecordMetadata } from './types';

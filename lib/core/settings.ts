@@ -3,7 +3,7 @@
  * injected separately.
  */
 import { z } from 'zod';
-import { FerryError } from './errors';
+import { FerryError } from '../protocol/errors';
 
 const MiB = 1024 * 1024;
 

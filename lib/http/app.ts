@@ -3,9 +3,9 @@
  * embedded server (node:http) and, on AWS, API Gateway through Lambda.
  */
 import { Hono } from 'hono';
-import { FerryError, isFerryError } from '../core/errors';
-import { validateTopicName } from '../core/keys';
-import type { Log } from '../core/log';
+import { FerryError, isFerryError } from '../protocol/errors';
+import { validateTopicName } from '../core/storage/keys';
+import type { Log } from '../core/log/log';
 import type { TokenAuth } from './auth';
 import { readJsonBody } from './body';
 import type { RouteDeps, RouteModule } from './routes/common';

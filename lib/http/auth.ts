@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { FerryError } from '../core/errors';
+import { FerryError } from '../protocol/errors';
 
 export type Right = 'produce' | 'consume' | 'admin';
 

@@ -2,7 +2,7 @@
  * Reading a JSON request body defensively: content type, size cap (declared and actual), strict UTF-8,
  * bounded nesting (no stack overflow anywhere later), well-formed strings (no lone surrogates).
  */
-import { FerryError, invalid } from '../core/errors';
+import { FerryError, invalid } from '../protocol/errors';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

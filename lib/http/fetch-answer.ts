@@ -5,9 +5,9 @@
  * `413 too_large` naming its offset (a clear error instead of a response Lambda would refuse) — with the AWS
  * home's limits (records ≤ 1 MiB, answers ≤ 5.8 MB) it cannot happen.
  */
-import { FerryError } from '../core/errors';
+import { FerryError } from '../protocol/errors';
 import type { FetchResult } from '../core/model';
-import { fitPrefix, jsonStringBytes } from '../core/payload-cap';
+import { fitPrefix, jsonStringBytes } from '../core/codec/payload-cap';
 import { fetchedRecordJson } from './wire';
 
 /** Room for the Lambda result around the body: status code, headers, `isBase64Encoded`. */

@@ -1,6 +1,6 @@
 /** Request shapes of HTTP API v1, checked with zod; messages name the field (and record index). */
 import { z } from 'zod';
-import { invalid } from '../core/errors';
+import { invalid } from '../protocol/errors';
 
 const MAX_TIMESTAMP = 8_640_000_000_000_000; // the largest JS Date
 

@@ -2,7 +2,7 @@
  * Wire formats of HTTP API v1 (DESIGN.md §4): keys and values as JSON or `{"base64": "..."}`, offsets as
  * decimal strings, strict numbers in query strings.
  */
-import { invalid } from '../core/errors';
+import { invalid } from '../protocol/errors';
 import type { FetchedRecord, Headers, Payload, PartitionState, TopicConfig } from '../core/model';
 import type { Limits } from '../core/settings';
 

@@ -33,3 +33,12 @@ export interface ConsumerEvent {
 export interface InvokeResult {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
+
+/** The handler's answer → which records failed. Anything without `batchItemFailures` is full success. */
+export function toInvokeResult(answer: unknown): InvokeResult {
+  const failures = (answer as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
+  if (!Array.isArray(failures)) return { batchItemFailures: [] };
+  return {
+    batchItemFailures: failures.map((f) => ({ itemIdentifier: String((f as { itemIdentifier?: unknown })?.itemIdentifier) })),
+  };
+}

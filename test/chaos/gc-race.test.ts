@@ -3,14 +3,14 @@
  * garbage collection can delete the segment of a batch that is then committed (or was just committed), so an
  * ACKNOWLEDGED record becomes unreadable (`data`: object missing on every replica) — G1 / G8.
  *
- * The commit protects itself from GC with a time check (lib/core/append.ts, commitGroup: refuse when
+ * The commit protects itself from GC with a time check (lib/core/log/append.ts, commitGroup: refuse when
  * `now - startedAt > orphanGraceMs / 2`), but the check and the conditional write are not one atomic step:
  * a writer paused between them (GC pause, SIGSTOP, a slow metadata call) commits after GC listed the index,
  * found the object unreferenced and old, and deleted it. Delayed records have no check at all
- * (lib/core/delay.ts, Scheduler.schedule writes the due item however old its upload is).
+ * (lib/core/log/delay.ts, Scheduler.schedule writes the due item however old its upload is).
  *
  * These tests hold the writer at its metadata write with a gate, run GC past the grace period, then let the
- * write go. Fixed by the GC fence (lib/core/gc-fence.ts): collection raises a per-topic horizon before it reads
+ * write go. Fixed by the GC fence (lib/core/storage/gc-fence.ts): collection raises a per-topic horizon before it reads
  * references, and every referencing write carries a condition on it — so the paused writer's commit is refused
  * (a definite `unavailable`, nothing visible) instead of indexing a deleted object. Either way, what was
  * acknowledged must be readable.
@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FsObjectStore } from '../../lib/adapters/local/fs-object-store';
 import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-store';
-import { randomIds } from '../../lib/adapters/local/system';
-import { Log } from '../../lib/core/log';
-import { Maintenance } from '../../lib/core/maintenance';
+import { randomIds } from '../../lib/adapters/system';
+import { Log } from '../../lib/core/log/log';
+import { Maintenance } from '../../lib/core/maintenance/maintenance';
 import { makeSettings } from '../../lib/core/settings';
 import { Gates, GatedMetadataStore } from '../helpers/faults';
 import { jsonPayload } from '../helpers/records';

@@ -3,12 +3,12 @@
  * and the AWS ones (S3 + DynamoDB on emulators). A case that cannot apply to an adapter says why.
  */
 import { makeSettings } from '../../lib/core/settings';
-import { Log } from '../../lib/core/log';
+import { Log } from '../../lib/core/log/log';
 import type { CoreContext } from '../../lib/core/context';
 import type { ProduceResult } from '../../lib/core/model';
 import type { MetadataStore } from '../../lib/ports/metadata-store';
 import type { ObjectStore } from '../../lib/ports/object-store';
-import { randomIds, systemClock } from '../../lib/adapters/local/system';
+import { randomIds, systemClock } from '../../lib/adapters/system';
 import { jsonPayload } from '../helpers/records';
 
 export interface Factory<T> {

@@ -4,7 +4,7 @@
  * transaction, or a single-item write — is refused with the conflict the AWS adapter reports
  * (`unavailable`, `details.reason: "conflict"`), nothing applied. Counts conflicts by the kind of item.
  */
-import { FerryError } from '../../lib/core/errors';
+import { FerryError } from '../../lib/protocol/errors';
 import type { MetadataStore, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
 import { ForwardingMetadataStore } from './forwarding-metadata-store';
 

@@ -18,7 +18,7 @@ beforeAll(async () => {
   ({ handler } = await import('../../lambda/topic-resource'));
   // The same cluster seen through the HTTP app, to check what the resource did.
   const { openAwsHome } = await import('../../lib/adapters/aws/home');
-  const { Log } = await import('../../lib/core/log');
+  const { Log } = await import('../../lib/core/log/log');
   const { createApp } = await import('../../lib/http/app');
   const home = await openAwsHome(process.env, { settings: { topicCacheMs: 0 } });
   const app = createApp({ log: new Log(home.ctx) });
@@ -123,7 +123,7 @@ describe('Ferry topic custom resource', () => {
 
   it('records the topic’s push consumers for the dispatcher, and forgets them when they go', async () => {
     const { openAwsHome } = await import('../../lib/adapters/aws/home');
-    const { ConsumerRegistry } = await import('../../lib/core/consumers');
+    const { ConsumerRegistry } = await import('../../lib/core/consumers/registry');
     const registry = new ConsumerRegistry((await openAwsHome(process.env)).ctx);
     const name = uniqueName('pushed');
     const consumer = {

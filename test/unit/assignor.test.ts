@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { assign, movedPartitions, type Assignment } from '../../lib/core/assignor';
+import { assign, movedPartitions, type Assignment } from '../../lib/core/groups/assignor';
 
 const members = (n: number, topics = ['t']) => Array.from({ length: n }, (_, i) => ({ memberId: `m${String(i).padStart(3, '0')}`, topics }));
 const sizes = (a: Assignment) => [...a.values()].map((t) => [...t.values()].reduce((s, ps) => s + ps.length, 0));

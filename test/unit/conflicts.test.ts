@@ -4,7 +4,7 @@
  * transaction. Every acknowledged record is read back once, and no conflict happens on an item shared by a
  * whole topic or group — only the inherent ones, on one partition's head.
  */
-import { Log } from '../../lib/core/log';
+import { Log } from '../../lib/core/log/log';
 import { ConflictingMetadataStore, ConflictTable } from '../helpers/conflicting-metadata-store';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';
 

@@ -1,5 +1,5 @@
 /** Push consumers: order, retries, partial failures, bisect, dead letters, rate and concurrency limits, fencing, metrics. */
-import { consumerDefaults, defaultDeadLetterTopic, Dispatcher, RateLimiter, type ConsumerConfig } from '../../lib/core/dispatch';
+import { consumerDefaults, defaultDeadLetterTopic, Dispatcher, RateLimiter, type ConsumerConfig } from '../../lib/core/consumers/dispatch';
 import type { ConsumerEvent, InvokeResult, Invoker } from '../../lib/ports/invoker';
 import { PrometheusMetrics } from '../../lib/adapters/local/prometheus-metrics';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';

@@ -3,8 +3,8 @@
  * raises every partition item's fence before it writes the new generation. Forced interleavings (a gated
  * metadata store holds a commit's write while the group moves on) show a stale commit is never stored.
  */
-import { FerryError } from '../../lib/core/errors';
-import { Log } from '../../lib/core/log';
+import { FerryError } from '../../lib/protocol/errors';
+import { Log } from '../../lib/core/log/log';
 import { Gates, GatedMetadataStore } from '../helpers/faults';
 import { makeLocalLog, type LocalLog } from '../helpers/local-log';
 

@@ -157,7 +157,7 @@ describe('consumer.subscribe', () => {
 describe('CLI hints', () => {
   it('says what to try for a refused connection, a missing token and a taken port', async () => {
     const { hint } = await import('../../lib/cli/main');
-    const { FerryError } = await import('../../lib/core/errors');
+    const { FerryError } = await import('../../lib/protocol/errors');
     expect(hint(new FerryError('unavailable', 'cannot reach', { code: 'ECONNREFUSED' }))).toMatch(/npx ferry dev/);
     expect(hint(new FerryError('unauthorized', 'send a token'))).toMatch(/--token <token> or set FERRY_TOKEN/);
     expect(hint(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }))).toMatch(/--port 0/);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Hono } from 'hono';
 import { openLocalHome, type LocalHome } from '../../lib/adapters/local/home';
-import { Log } from '../../lib/core/log';
+import { Log } from '../../lib/core/log/log';
 import { createApp } from '../../lib/http/app';
 
 describe('consumer group routes', () => {

@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openLocalHome, type LocalHome } from '../../lib/adapters/local/home';
-import { isFerryError, type ErrorKind } from '../../lib/core/errors';
-import { Log } from '../../lib/core/log';
+import { isFerryError, type ErrorKind } from '../../lib/protocol/errors';
+import { Log } from '../../lib/core/log/log';
 import type { Clock } from '../../lib/ports/clock';
 import { jsonPayload } from '../helpers/records';
 

@@ -3,8 +3,8 @@
  * included), so no item shared by a whole topic or group may be part of a hot-path write (DESIGN §4c). These
  * tests record the item keys of every write and assert that concurrent hot-path writes share none.
  */
-import { FerryError } from '../../lib/core/errors';
-import { Log } from '../../lib/core/log';
+import { FerryError } from '../../lib/protocol/errors';
+import { Log } from '../../lib/core/log/log';
 import type { MetadataStore, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
 import { RecordingMetadataStore } from '../helpers/recording';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';

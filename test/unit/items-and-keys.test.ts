@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
-import { entryItem, headItem, topicItem } from '../../lib/core/items';
-import { metaKeys, objectKeys, padOffset, validateGroupId, validateTopicName } from '../../lib/core/keys';
-import { decodeResults, encodeResults } from '../../lib/core/producer-results';
-import { isFerryError } from '../../lib/core/errors';
+import { entryItem, headItem, topicItem } from '../../lib/core/storage/items';
+import { metaKeys, objectKeys, padOffset, validateGroupId, validateTopicName } from '../../lib/core/storage/keys';
+import { decodeResults, encodeResults } from '../../lib/core/storage/producer-results';
+import { isFerryError } from '../../lib/protocol/errors';
 
 const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });
 

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openLocalHome } from '../../lib/adapters/local/home';
-import { Log } from '../../lib/core/log';
+import { Log } from '../../lib/core/log/log';
 import { rec } from '../helpers/local-log';
 
 describe('openLocalHome', () => {

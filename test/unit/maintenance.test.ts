@@ -1,5 +1,5 @@
 /** G8: retention never deletes unexpired or referenced data; orphans are collected only after the grace period. */
-import { metaKeys, objectKeys } from '../../lib/core/keys';
+import { metaKeys, objectKeys } from '../../lib/core/storage/keys';
 import { makeLocalLog, rec, text, type LocalLog } from '../helpers/local-log';
 
 const HOUR = 3_600_000;

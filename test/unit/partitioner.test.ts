@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
-import { keyHashBytes, partitionForKey, RoundRobin } from '../../lib/core/partitioner';
+import { keyHashBytes, partitionForKey, RoundRobin } from '../../lib/core/log/partitioner';
 
 /** kafkajs's own DefaultPartitioner (Java-compatible murmur2) is the oracle: no hand-copied vectors. */
 const kafka = Partitioners.DefaultPartitioner();

@@ -2,8 +2,8 @@
  * Each function on AWS has only the rights its code uses (DESIGN §4c): a read route never writes, and the groups
  * function, which has no S3 rights, never reads an object. Recording ports count what each path asks for.
  */
-import { Log } from '../../lib/core/log';
-import { runDelayTimer } from '../../lib/core/delay-timer';
+import { Log } from '../../lib/core/log/log';
+import { runDelayTimer } from '../../lib/core/log/delay-timer';
 import { RecordingMetadataStore, RecordingObjectStore } from '../helpers/recording';
 import { makeLocalLog, rec, text, type LocalLog } from '../helpers/local-log';
 

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { assembleSegment, decodeBatch, encodeBatch, recordSize, OBJECT_HEADER_BYTES } from '../../lib/core/codec/segment';
-import { isFerryError } from '../../lib/core/errors';
+import { isFerryError } from '../../lib/protocol/errors';
 import type { StoredRecord } from '../../lib/core/model';
 
 const payload = fc.oneof(

@@ -29,7 +29,7 @@ import {
   type CancellationReason,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import type { Expect, Item, MetadataStore, SkRange, WriteOp, WriteResult } from '../../ports/metadata-store';
 import { attemptsOf, conflict, errorName, sdkFailure } from './errors';
 import { ATTR, decodeItem, encodeItem, keyOf, type Av } from './table';

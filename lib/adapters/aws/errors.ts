@@ -5,7 +5,7 @@
  * problem: it stays a plain Error, so the HTTP app still answers 503 but reports it as unexpected.
  * The SDK error is always kept as `cause`.
  */
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 
 interface SdkError {
   name?: string;

@@ -16,12 +16,12 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CoreContext } from '../../core/context';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import { makeSettings, type SettingsInput } from '../../core/settings';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
 import type { Metrics } from '../../ports/metrics';
-import { randomIds, systemClock } from '../local/system';
+import { randomIds, systemClock } from '../system';
 import { DynamoDBMetadataStore } from './dynamodb-metadata-store';
 import { S3ObjectStore } from './s3-object-store';
 import { ensureTable } from './table';

@@ -1,8 +1,8 @@
 /** Invokes a consumer's Lambda function synchronously (RequestResponse) with a batch. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import type { ConsumerEvent, InvokeResult, Invoker } from '../../ports/invoker';
-import { toInvokeResult } from '../local/invokers';
+import { toInvokeResult } from '../../ports/invoker';
 
 export class LambdaInvoker implements Invoker {
   /** Lambda's synchronous invoke takes 6 MB (6 291 456 bytes); 5 MiB leaves headroom for the SDK's framing. */

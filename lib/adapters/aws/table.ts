@@ -23,7 +23,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import type { Item, ItemData } from '../../ports/metadata-store';
 
 export const ATTR = { pk: 'pk', sk: 'sk', version: 'v', data: 'd', writeId: 'w', ttl: 'ttl' } as const;

@@ -23,7 +23,7 @@
 import { promises as fs } from 'node:fs';
 import * as fsc from 'node:fs';
 import * as path from 'node:path';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import type { ByteRange, ListPage, ObjectStore } from '../../ports/object-store';
 import { fsyncDir, mkdirDurable, writeFileDurable } from './durable';
 

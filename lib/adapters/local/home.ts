@@ -6,18 +6,18 @@
 import { constants as fsConstants, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CoreContext } from '../../core/context';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import { makeSettings, type SettingsInput } from '../../core/settings';
 import type { Clock } from '../../ports/clock';
 import type { Ids } from '../../ports/ids';
 import type { Metrics } from '../../ports/metrics';
 import { checkHealth, type HealthPart } from '../../ports/health';
-import { metaKeys } from '../../core/keys';
+import { metaKeys } from '../../core/storage/keys';
 import { fsyncDir, mkdirDurable } from './durable';
 import { FsObjectStore } from './fs-object-store';
 import { SqliteMetadataStore } from './sqlite-metadata-store';
 import { nameStores } from './store-dirs';
-import { randomIds, systemClock } from './system';
+import { randomIds, systemClock } from '../system';
 
 export interface LocalHomeOptions {
   dataDir: string;

@@ -5,18 +5,9 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ConsumerEvent, InvokeResult, Invoker } from '../../ports/invoker';
+import { toInvokeResult, type ConsumerEvent, type InvokeResult, type Invoker } from '../../ports/invoker';
 
 type Handler = (event: ConsumerEvent) => unknown;
-
-/** The handler's answer → which records failed. Anything without `batchItemFailures` is full success. */
-export function toInvokeResult(answer: unknown): InvokeResult {
-  const failures = (answer as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
-  if (!Array.isArray(failures)) return { batchItemFailures: [] };
-  return {
-    batchItemFailures: failures.map((f) => ({ itemIdentifier: String((f as { itemIdentifier?: unknown })?.itemIdentifier) })),
-  };
-}
 
 // Real dynamic import (not rewritten to require by a CommonJS build): loads .mjs handlers.
 const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;

@@ -3,7 +3,7 @@
  * resolved write survives a crash. Translates the port's compare-and-set into a check inside the transaction.
  */
 import Database from 'better-sqlite3';
-import { FerryError } from '../../core/errors';
+import { FerryError } from '../../protocol/errors';
 import type { Item, ItemData, MetadataStore, SkRange, WriteOp, WriteResult } from '../../ports/metadata-store';
 
 interface Row {

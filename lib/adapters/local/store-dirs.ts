@@ -7,8 +7,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { FerryError } from '../../core/errors';
-import { metaKeys } from '../../core/keys';
+import { FerryError } from '../../protocol/errors';
+import { metaKeys } from '../../core/storage/keys';
 import type { MetadataStore } from '../../ports/metadata-store';
 import { mkdirDurable } from './durable';
 

@@ -11,7 +11,7 @@
  * No absolute offsets are stored: they are assigned at commit by the metadata store, so a batch whose commit
  * loses a race is committed again as is, never re-uploaded.
  */
-import { FerryError } from '../errors';
+import { FerryError } from '../../protocol/errors';
 import type { Headers, Payload, StoredRecord } from '../model';
 import { crc32c } from './crc32c';
 

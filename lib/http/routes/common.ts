@@ -1,6 +1,6 @@
 /** What every route module gets, and the shape it has. */
 import type { Context, Hono } from 'hono';
-import type { Log } from '../../core/log';
+import type { Log } from '../../core/log/log';
 
 export interface RouteDeps {
   log: Log;

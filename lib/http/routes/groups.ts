@@ -1,7 +1,7 @@
 /** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, committed offsets, describe, list, seek. */
-import { invalid } from '../../core/errors';
-import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups';
-import { validateGroupId } from '../../core/keys';
+import { invalid } from '../../protocol/errors';
+import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups/groups';
+import { validateGroupId } from '../../core/storage/keys';
 import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
 import { parseWith } from '../schemas';
 import { parseIsoTime, parseOffset } from '../wire';

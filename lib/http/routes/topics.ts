@@ -1,5 +1,5 @@
 /** Topic administration, produce and fetch routes of HTTP API v1. */
-import { isFerryError } from '../../core/errors';
+import { isFerryError } from '../../protocol/errors';
 import type { RecordInput } from '../../core/model';
 import {
   alterTopicSchema,

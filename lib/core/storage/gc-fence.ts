@@ -12,12 +12,12 @@
  * in-flight transaction (a ConditionCheck included), so a per-topic item would make every producer of a topic
  * conflict with every other. Writers to different partitions now share no item (DESIGN §4c).
  */
-import type { WriteOp } from '../ports/metadata-store';
-import type { CoreContext } from './context';
-import { FerryError } from './errors';
-import { mapLimit } from './fetch';
+import type { WriteOp } from '../../ports/metadata-store';
+import type { CoreContext } from '../context';
+import { FerryError } from '../../protocol/errors';
+import { mapLimit } from '../log/fetch';
 import { metaKeys } from './keys';
-import { RETRY, withRetry } from './retry';
+import { RETRY, withRetry } from './cas';
 
 export interface FenceState {
   /** 0: the fence item does not exist yet. */

@@ -2,9 +2,9 @@
  * Encode / decode pairs for every metadata item the core stores. Offsets are decimal strings inside items
  * (JSON-safe, exact beyond 2^53); decoding checks shapes so a damaged item is reported, not misread.
  */
-import { FerryError } from './errors';
-import type { IndexEntry, PartitionHead, TopicConfig } from './model';
-import type { Item, ItemData } from '../ports/metadata-store';
+import { FerryError } from '../../protocol/errors';
+import type { IndexEntry, PartitionHead, TopicConfig } from '../model';
+import type { Item, ItemData } from '../../ports/metadata-store';
 
 function damaged(what: string, item: { pk: string; sk: string }): FerryError {
   return new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid ${what}`, {

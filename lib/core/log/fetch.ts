@@ -2,12 +2,12 @@
  * Reading a partition: find the index entries from an offset, read their batches (falling back to the next
  * replica when a copy is missing or damaged), and long-poll at the high watermark.
  */
-import type { CoreContext } from './context';
-import { FerryError } from './errors';
-import { decodeBatch, recordSize } from './codec/segment';
-import { entryItem, headItem } from './items';
-import { metaKeys } from './keys';
-import type { FetchResult, FetchedRecord, IndexEntry, PartitionHead, StoredRecord, TopicConfig } from './model';
+import type { CoreContext } from '../context';
+import { FerryError } from '../../protocol/errors';
+import { decodeBatch, recordSize } from '../codec/segment';
+import { entryItem, headItem } from '../storage/items';
+import { metaKeys } from '../storage/keys';
+import type { FetchResult, FetchedRecord, IndexEntry, PartitionHead, StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
 
 export interface FetchOptions {

@@ -2,7 +2,7 @@
  * Wakes long-polling fetches when this process commits to a partition. Commits made elsewhere (another
  * Lambda) are found by the fetch's periodic re-read, so a waiter never depends on a notification alone.
  */
-import type { Clock } from '../ports/clock';
+import type { Clock } from '../../ports/clock';
 
 export class Notifier {
   private readonly waiters = new Map<string, Set<() => void>>();

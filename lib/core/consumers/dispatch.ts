@@ -8,18 +8,18 @@
  * Every commit is a compare-and-set on the state item the lease holder last wrote, so a dispatcher whose lease
  * was taken over can never commit (G7).
  */
-import type { Item } from '../ports/metadata-store';
-import type { ConsumerEvent, Invoker } from '../ports/invoker';
-import { fitPrefix } from './payload-cap';
+import type { Item } from '../../ports/metadata-store';
+import type { ConsumerEvent, Invoker } from '../../ports/invoker';
+import { fitPrefix } from '../codec/payload-cap';
 
 /** `{"records":[` … `]}` around an event's records. */
 const EVENT_OVERHEAD = 16;
-import type { CoreContext } from './context';
-import { FerryError, invalid } from './errors';
-import { payloadToJson } from './codec/payload';
-import { metaKeys, validateConsumerName, validateTopicName } from './keys';
-import type { FetchedRecord, RecordInput, TopicConfig } from './model';
-import type { Log } from './log';
+import type { CoreContext } from '../context';
+import { FerryError, invalid } from '../../protocol/errors';
+import { payloadToJson } from '../codec/payload';
+import { metaKeys, validateConsumerName, validateTopicName } from '../storage/keys';
+import type { FetchedRecord, RecordInput, TopicConfig } from '../model';
+import type { Log } from '../log/log';
 
 export type StartingPosition = 'earliest' | 'latest' | { timestamp: number };
 

@@ -12,9 +12,9 @@
  * (`details.reason: "unknown_member"`), as Kafka answers UNKNOWN_MEMBER_ID: the client must join again.
  */
 import { assign, type Assignment } from './assignor';
-import type { CoreContext } from './context';
-import { FerryError, invalid, notFound } from './errors';
-import { mapLimit, type Fetcher } from './fetch';
+import type { CoreContext } from '../context';
+import { FerryError, invalid, notFound } from '../../protocol/errors';
+import { mapLimit, type Fetcher } from '../log/fetch';
 import {
   groupStateItem,
   memberItem,
@@ -24,14 +24,14 @@ import {
   type GroupMember,
   type GroupState,
   type MemberTopicAssignment,
-} from './group-items';
-import { entryItem } from './items';
-import { backoff, isConflict } from './retry';
-import { GroupOffsets, staleGeneration, type CommittedPosition, type FenceScope } from './group-offsets';
-import { groupKeys, isMemberId, metaKeys, validateGroupId, validateTopicName } from './keys';
-import type { TopicConfig } from './model';
-import type { Topics } from './topics';
-import type { Expect, Item, WriteOp } from '../ports/metadata-store';
+} from '../storage/group-items';
+import { entryItem } from '../storage/items';
+import { backoff, isConflict } from '../storage/cas';
+import { GroupOffsets, staleGeneration, type CommittedPosition, type FenceScope } from './offsets';
+import { groupKeys, isMemberId, metaKeys, validateGroupId, validateTopicName } from '../storage/keys';
+import type { TopicConfig } from '../model';
+import type { Topics } from '../log/topics';
+import type { Expect, Item, WriteOp } from '../../ports/metadata-store';
 
 /** Kafka's default was 10 s before 3.0 (45 s since); 10 s keeps a dead member's partitions idle briefly. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;

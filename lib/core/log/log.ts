@@ -2,13 +2,13 @@
  * The log: topics, produce and fetch over the ports. This is what the HTTP app (locally and in Lambda) calls.
  */
 import { Appender } from './append';
-import type { CoreContext } from './context';
-import { FerryError, invalid } from './errors';
-import { Groups } from './groups';
+import type { CoreContext } from '../context';
+import { FerryError, invalid } from '../../protocol/errors';
+import { Groups } from '../groups/groups';
 import { Fetcher, type FetchOptions } from './fetch';
-import type { FetchResult, ProduceResult, RecordInput, StoredRecord, TopicConfig } from './model';
+import type { FetchResult, ProduceResult, RecordInput, StoredRecord, TopicConfig } from '../model';
 import { Notifier } from './notifier';
-import { GcFence } from './gc-fence';
+import { GcFence } from '../storage/gc-fence';
 import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
 import { Topics } from './topics';
 import { Producers, type ProducerRef } from './producers';

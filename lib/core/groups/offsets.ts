@@ -14,15 +14,15 @@
  * (the fence bumped the item's version), it reads the item again and is refused. Like Kafka's OffsetCommit, a
  * commit of several partitions is applied per partition.
  */
-import type { CoreContext } from './context';
-import { FerryError } from './errors';
-import { mapLimit, type Fetcher } from './fetch';
-import { offsetItem, type CommittedOffset, type GroupState } from './group-items';
-import { groupKeys, validateTopicName } from './keys';
-import type { TopicConfig } from './model';
-import { RETRY, withRetry } from './retry';
-import type { Topics } from './topics';
-import type { Item } from '../ports/metadata-store';
+import type { CoreContext } from '../context';
+import { FerryError } from '../../protocol/errors';
+import { mapLimit, type Fetcher } from '../log/fetch';
+import { offsetItem, type CommittedOffset, type GroupState } from '../storage/group-items';
+import { groupKeys, validateTopicName } from '../storage/keys';
+import type { TopicConfig } from '../model';
+import { RETRY, withRetry } from '../storage/cas';
+import type { Topics } from '../log/topics';
+import type { Item } from '../../ports/metadata-store';
 
 export interface OffsetCommit {
   topic: string;

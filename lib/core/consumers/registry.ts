@@ -2,10 +2,10 @@
  * The registry of push consumers on AWS: `topic.addConsumer(...)` in CDK reaches it through the topic's custom
  * resource; the scheduled dispatcher reads it. (Locally, `ferry.config.json` declares consumers instead.)
  */
-import type { CoreContext } from './context';
+import type { CoreContext } from '../context';
 import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './dispatch';
-import { metaKeys } from './keys';
-import type { WriteOp } from '../ports/metadata-store';
+import { metaKeys } from '../storage/keys';
+import type { WriteOp } from '../../ports/metadata-store';
 
 export class ConsumerRegistry {
   constructor(private readonly ctx: CoreContext) {}

@@ -2,7 +2,8 @@
  * Every name check and every stored key format, in one place. Names are validated here before they reach a
  * path or a composite key; the `#` delimiter of composite keys is outside every name's character set.
  */
-import { invalid } from './errors';
+import type { Ids } from '../../ports/ids';
+import { invalid } from '../../protocol/errors';
 
 const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
@@ -36,9 +37,14 @@ export function padTime(ms: number): string {
   return Math.floor(ms).toString().padStart(15, '0');
 }
 
-/** A scheduled id: due time first, so the due-time index is the sk order. */
-export function scheduledId(deliverAt: number, random: string): string {
-  return validateId(`${padTime(deliverAt)}-${random}`);
+/**
+ * A scheduled id: a time-ordered id made at the due time, so the due-time index is the sk order (and the due
+ * time can be read back from the id, as `idTime` does for object keys).
+ */
+export function scheduledId(deliverAt: number, ids: Pick<Ids, 'timeOrderedId'>): string {
+  const id = validateId(ids.timeOrderedId(deliverAt));
+  if (idTime(id) !== Math.floor(deliverAt)) throw new Error(`internal: id ${id} does not start with its time ${padTime(deliverAt)}`);
+  return id;
 }
 
 /** The creation time encoded in a time-ordered id or an object key made from one (NaN if none). */

@@ -21,18 +21,18 @@
  * as read) — plus the request's offsets, kept for retries in that slot. So a retry can never store a batch
  * twice (G5), and the commit never deletes.
  */
-import type { ObjectStore } from '../ports/object-store';
-import type { Expect, WriteOp } from '../ports/metadata-store';
-import type { CoreContext } from './context';
-import { FerryError } from './errors';
-import { encodeSegment, recordSize } from './codec/segment';
-import { entryItem, headItem } from './items';
-import { metaKeys, objectKeys } from './keys';
-import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from './model';
+import type { ObjectStore } from '../../ports/object-store';
+import type { Expect, WriteOp } from '../../ports/metadata-store';
+import type { CoreContext } from '../context';
+import { FerryError } from '../../protocol/errors';
+import { encodeSegment, recordSize } from '../codec/segment';
+import { entryItem, headItem } from '../storage/items';
+import { metaKeys, objectKeys } from '../storage/keys';
+import type { IndexEntry, PartitionHead, ProduceResult, StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
-import type { GcFence } from './gc-fence';
-import { backoff, isConflict } from './retry';
-import { decodeResults, decodeSlot, encodeResults, ringSize, sameBatch } from './producer-results';
+import type { GcFence } from '../storage/gc-fence';
+import { backoff, isConflict } from '../storage/cas';
+import { decodeResults, decodeSlot, encodeResults, ringSize, sameBatch } from '../storage/producer-results';
 
 export interface AppendRecord {
   partition: number;

@@ -9,8 +9,8 @@
  *
  * Names are stored in arrays, never as object keys: a topic may legally be called `__proto__`.
  */
-import { FerryError } from './errors';
-import type { Item, ItemData } from '../ports/metadata-store';
+import { FerryError } from '../../protocol/errors';
+import type { Item, ItemData } from '../../ports/metadata-store';
 
 export interface GroupMember {
   memberId: string;

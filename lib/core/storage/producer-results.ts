@@ -1,6 +1,6 @@
 /** The offsets an idempotent request got, stored with it so a retry answers them again. */
-import { FerryError } from './errors';
-import type { ProduceResult } from './model';
+import { FerryError } from '../../protocol/errors';
+import type { ProduceResult } from '../model';
 
 /**
  * Stored results of an idempotent request, as runs `[partition, firstOffset, count]` of consecutive records

@@ -1,9 +1,9 @@
 /** Topic administration: create, list, describe, alter, delete (DESIGN.md §3 "Topic"). */
-import type { CoreContext } from './context';
-import { FerryError, invalid, notFound } from './errors';
-import { headItem, topicItem } from './items';
-import { metaKeys, validateTopicName } from './keys';
-import type { PartitionState, TopicConfig } from './model';
+import type { CoreContext } from '../context';
+import { FerryError, invalid, notFound } from '../../protocol/errors';
+import { headItem, topicItem } from '../storage/items';
+import { metaKeys, validateTopicName } from '../storage/keys';
+import type { PartitionState, TopicConfig } from '../model';
 
 export interface CreateTopicInput {
   name: string;

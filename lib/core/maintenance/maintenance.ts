@@ -3,15 +3,15 @@
  * Locally the dev server runs it on timers; on AWS a scheduled Lambda does. Every step is safe to run
  * concurrently with producers, readers and other maintenance runs.
  */
-import type { WriteOp } from '../ports/metadata-store';
-import type { ObjectStore } from '../ports/object-store';
-import type { CoreContext } from './context';
-import { decodeBatch } from './codec/segment';
-import { entryItem, headItem, topicItem } from './items';
-import { idTime, metaKeys, objectKeys } from './keys';
-import type { IndexEntry, TopicConfig } from './model';
-import type { Log } from './log';
-import { isConflict } from './retry';
+import type { WriteOp } from '../../ports/metadata-store';
+import type { ObjectStore } from '../../ports/object-store';
+import type { CoreContext } from '../context';
+import { decodeBatch } from '../codec/segment';
+import { entryItem, headItem, topicItem } from '../storage/items';
+import { idTime, metaKeys, objectKeys } from '../storage/keys';
+import type { IndexEntry, TopicConfig } from '../model';
+import type { Log } from '../log/log';
+import { isConflict } from '../storage/cas';
 
 export interface MaintenanceReport {
   entriesDeleted: number;

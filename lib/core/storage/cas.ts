@@ -3,8 +3,8 @@
  * plan, write conditionally; on a lost race (a failed condition, or a store reporting a conflict with another
  * in-flight transaction) pause with jittered exponential backoff and go again, at most `attempts` times.
  */
-import type { CoreContext } from './context';
-import { FerryError } from './errors';
+import type { CoreContext } from '../context';
+import { FerryError } from '../../protocol/errors';
 
 /** What one attempt answers: done (with the result), or lost a race and should be tried again. */
 export type Attempt<T> = { done: T } | { retry: true };

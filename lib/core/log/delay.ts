@@ -5,17 +5,17 @@
  * copied) and deletes the due item on the condition that it is still there. So a record is moved exactly
  * once however many movers run (G9), and never before its time.
  */
-import type { WriteOp } from '../ports/metadata-store';
+import type { WriteOp } from '../../ports/metadata-store';
 import type { Appender } from './append';
-import type { CoreContext } from './context';
-import { FerryError, notFound } from './errors';
-import { assembleSegment, encodeBatch } from './codec/segment';
-import { entryItem, headItem } from './items';
-import { idTime, metaKeys, objectKeys, scheduledId } from './keys';
-import type { StoredRecord, TopicConfig } from './model';
+import type { CoreContext } from '../context';
+import { FerryError, notFound } from '../../protocol/errors';
+import { assembleSegment, encodeBatch } from '../codec/segment';
+import { entryItem, headItem } from '../storage/items';
+import { idTime, metaKeys, objectKeys, scheduledId } from '../storage/keys';
+import type { StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
-import type { GcFence } from './gc-fence';
-import { isConflict, RETRY, withRetry } from './retry';
+import type { GcFence } from '../storage/gc-fence';
+import { isConflict, RETRY, withRetry } from '../storage/cas';
 
 export interface DelayedRecord {
   partition: number;
@@ -74,7 +74,7 @@ export class Scheduler {
     if (created.some((c) => !c.created)) throw new FerryError('unavailable', `segment ${objectKey} already exists`);
     const out: Scheduled[] = [];
     const ops: WriteOp[] = records.map((r, i) => {
-      const id = scheduledId(r.deliverAt, this.ctx.ids.timeOrderedId(now).split('-')[1]);
+      const id = scheduledId(r.deliverAt, this.ctx.ids);
       out.push({ partition: r.partition, scheduledId: id, deliverAt: r.deliverAt });
       return {
         op: 'put',

@@ -6,11 +6,11 @@
  * the hot path never deletes (the produce role on AWS has no DeleteItem).
  */
 import type { IdempotenceClaim } from './append';
-import { decodeResults, decodeSlot, ringSize, sameBatch } from './producer-results';
-import type { CoreContext } from './context';
-import { FerryError, invalid } from './errors';
-import { metaKeys } from './keys';
-import type { ProduceResult, TopicConfig } from './model';
+import { decodeResults, decodeSlot, ringSize, sameBatch } from '../storage/producer-results';
+import type { CoreContext } from '../context';
+import { FerryError, invalid } from '../../protocol/errors';
+import { metaKeys } from '../storage/keys';
+import type { ProduceResult, TopicConfig } from '../model';
 
 export interface ProducerRef {
   id: string;
