@@ -1,14 +1,39 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Test projects (run one with `npx jest --selectProjects unit`; `npm test` runs them all, one file at a time).
+ * The AWS emulators (DynamoDB Local on Java, s3rver) start only when a file of a project that needs them runs:
+ * jest runs one globalSetup per distinct module among the selected projects.
+ * @type {import('jest').Config}
+ */
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
-  testTimeout: 60_000,
-  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
-  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   // Every process a test starts is killed when its file ends; a file that leaked one fails, naming it.
   setupFilesAfterEnv: ['<rootDir>/test/helpers/process-guard.ts'],
+};
+const withEmulators = {
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+};
+const project = (name, dirs, extra = {}) => ({
+  ...base,
+  ...extra,
+  displayName: name,
+  roots: dirs.map((d) => `<rootDir>/test/${d}`),
+  testMatch: ['**/*.test.ts'],
+});
+
+module.exports = {
+  testTimeout: 60_000,
+  projects: [
+    project('unit', ['unit']),
+    project('contract', ['contract'], withEmulators),
+    project('http', ['http'], withEmulators),
+    project('lambda', ['lambda'], withEmulators),
+    project('infra', ['infra']),
+    project('aws-home', ['aws-home'], withEmulators),
+    project('e2e', ['e2e']),
+    project('chaos', ['chaos', 'power-loss'], withEmulators),
+  ],
   // With the guard above naming leaked processes, nothing left behind may keep jest from exiting.
   forceExit: true,
   reporters: ['default', '<rootDir>/test/helpers/hang-reporter.js'],

@@ -11,7 +11,7 @@
  * Only loopback addresses are used; every server started here is stopped here.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
@@ -614,7 +614,6 @@ function gitDescribe(): string {
 
 function saveProfiles(dir: string, resultsDir: string): string[] {
   try {
-    const { readdirSync, copyFileSync } = require('node:fs') as typeof import('node:fs');
     const saved: string[] = [];
     for (const f of readdirSync(dir)) {
       const to = path.join(resultsDir, `ferry-server-${f}`);

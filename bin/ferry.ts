@@ -117,7 +117,7 @@ function readJsonFile<T>(file: string, what: string, parse: (raw: unknown) => T)
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}`, { cause: e });
   }
   return parse(raw);
 }

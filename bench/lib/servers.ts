@@ -148,7 +148,7 @@ export async function startRedis(bin: string, dataDir: string): Promise<RedisPro
   };
   const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined); // refused connections while it starts are expected
-  let version = '?';
+  let version: string;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`redis-server exited:\n${out}`);
     try {
@@ -159,7 +159,7 @@ export async function startRedis(bin: string, dataDir: string): Promise<RedisPro
       if ((cfg as string[])[1] !== 'always') throw new Error('appendfsync is not "always"');
       break;
     } catch (e) {
-      if (i > 100) throw new Error(`redis-server did not answer: ${(e as Error).message}\n${out}`);
+      if (i > 100) throw new Error(`redis-server did not answer: ${(e as Error).message}\n${out}`, { cause: e });
       probe.disconnect();
       await sleep(100);
     }

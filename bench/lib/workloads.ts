@@ -155,9 +155,9 @@ export async function fixedRateTrial(
   const start = nowMs() + 5;
   for (let i = 0; i < requests; i++) {
     const due = start + i * interval;
-    let wait = due - nowMs();
+    const wait = due - nowMs();
     if (wait > 1) await sleep(wait - 0.5);
-    while ((wait = due - nowMs()) > 0) await new Promise((r) => setImmediate(r));
+    while (due - nowMs() > 0) await new Promise((r) => setImmediate(r));
     while (inFlight >= maxInFlight) await Promise.race(pending);
     const stamp = `${due.toFixed(3)}|`;
     const value = stamp + pad.slice(stamp.length);

@@ -3,7 +3,7 @@
  * commit after success, clean leave), admin. Names follow kafkajs so its users feel at home.
  *
  * @example
- *   import { FerryClient } from 'ferry/lib/client';
+ *   import { FerryClient } from 'ferry';
  *   const client = new FerryClient({ url: 'http://127.0.0.1:8080' });
  *   await client.producer().send({ topic: 'orders', messages: [{ key: 'u1', value: { id: 1 } }] });
  */

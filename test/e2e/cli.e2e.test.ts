@@ -2,7 +2,7 @@
  * The `ferry` CLI end to end against a real server process: topics, produce a 10 000-line file, consume it
  * back with a group, compare; groups list / describe / seek; errors print the server's message, exit 1.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTracked } from '../helpers/processes';
@@ -96,7 +96,7 @@ describe('ferry CLI', () => {
   });
 
   it('prints its version, and binary values in --json as the API writes them', async () => {
-    expect((await ferry(['--version'])).stdout.trim()).toBe(require('../../package.json').version);
+    expect((await ferry(['--version'])).stdout.trim()).toBe(JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version);
     await ferry(['topics', 'create', 'bin', '-p', '1']);
     const res = await fetch(`${server.url}/v1/topics/bin/records`, {
       method: 'POST',

@@ -86,10 +86,12 @@ describe('README.md', () => {
     expect(snippets.length).toBe(4);
     const outputs: string[] = [];
     for (const [i, b] of snippets.entries()) {
-      expect(b.code).toContain("from 'ferry/lib/client'");
+      expect(b.code).toContain("from 'ferry'");
       const file = path.join(dir, `snippet-${i}.ts`);
-      await fs.writeFile(file, b.code.replace("'ferry/lib/client'", JSON.stringify(path.join(ROOT, 'lib', 'client'))));
-      const { stdout } = await run(process.execPath, ['-r', require.resolve('tsx/cjs'), file], { env: env(), cwd: dir, timeout: 30_000 });
+      await fs.writeFile(file, b.code);
+      // 'ferry' resolves as in a user's project: node_modules/ferry (this package) through its `exports` map.
+      const nodePath = path.join(ROOT, 'node_modules');
+      const { stdout } = await run(process.execPath, ['-r', require.resolve('tsx/cjs'), file], { env: { ...env(), NODE_PATH: nodePath }, cwd: dir, timeout: 30_000 });
       outputs.push(stdout);
     }
     expect(outputs[0]).toMatch(/stored in partition \d+ at offset \d+/);

@@ -53,7 +53,6 @@ describe('hot paths under transaction conflicts', () => {
     expect((await l.log.groups.fetchOffsets('g')).map((o) => o.offset)).toEqual(Array(12).fill(1n));
     const shared = [...table.conflicts].filter(([k]) => k !== 'p'); // `p`: one partition's head, inherent
     expect(Object.fromEntries(shared)).toEqual({});
-    // eslint-disable-next-line no-console
     console.log(`conflicts by item kind: ${JSON.stringify(Object.fromEntries(table.conflicts))}`);
   });
 });
