@@ -15,7 +15,7 @@ import { Maintenance } from './core/maintenance/maintenance';
 import { createApp } from './http/app';
 import { TokenAuth, type TokensFile } from './http/auth';
 import { LocalInvoker } from './adapters/local/invokers';
-import type { FerryConfig } from './config';
+import { configProblems, type FerryConfig } from './config';
 import { ConsumerRunner, Dispatcher } from './core/consumers/dispatch';
 import { FerryError } from './protocol/errors';
 import { metaKeys } from './core/storage/keys';
@@ -124,24 +124,43 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   }
 }
 
-/** Creates the config's topics (and consumers' dead-letter topics) if missing; starts its consumers. */
+/**
+ * Checks the config against the server and the handlers, then creates its topics (and consumers' dead-letter
+ * topics) if missing and starts its consumers. Every problem is reported at once, before anything is created.
+ */
 async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptions): Promise<ConsumerRunner> {
-  const ensure = async (t: CreateTopicInput) => {
-    try {
-      await log.topics.get(t.name);
-    } catch (e) {
-      if (!(e instanceof FerryError && e.kind === 'not_found')) throw e;
-      await log.topics.create(t);
+  const invoker = options.invoker ?? new LocalInvoker(options.configDir ?? process.cwd());
+  const existing = async (name: string) =>
+    log.topics.get(name).catch((e) => {
+      if (e instanceof FerryError && e.kind === 'not_found') return undefined;
+      throw e;
+    });
+  const problems: string[] = [];
+  for (const [i, t] of config.topics.entries()) {
+    const found = await existing(t.name);
+    if (found && found.partitionCount !== t.partitions) {
+      problems.push(
+        `topics.${i}: topic "${t.name}" has ${found.partitionCount} partitions on the server, the config says ${t.partitions} ` +
+          (t.partitions > found.partitionCount
+            ? `(add them with: ferry topics alter ${t.name} --partitions ${t.partitions}, or change the config)`
+            : `(partitions cannot be removed: change the config to ${found.partitionCount})`),
+      );
     }
-  };
+  }
+  for (const [i, c] of config.consumers.entries()) {
+    const inConfig = config.topics.some((t) => t.name === c.topic);
+    if (!inConfig && !(await existing(c.topic))) {
+      problems.push(`consumers.${i}: consumer "${c.name}" reads topic "${c.topic}", which is neither in the config nor on the server`);
+    }
+    await invoker.check?.(c.handler).catch((e: Error) => problems.push(`consumers.${i}.handler: ${e.message}`));
+  }
+  if (problems.length) throw configProblems(problems);
+  const ensure = async (t: CreateTopicInput) => (await existing(t.name)) ?? (await log.topics.create(t));
   for (const t of config.topics) await ensure(t);
   for (const c of config.consumers) {
-    const topic = await log.topics.get(c.topic).catch(() => {
-      throw new FerryError('invalid', `consumer "${c.name}" reads topic "${c.topic}", which is neither in the config nor on the server`);
-    });
+    const topic = await log.topics.get(c.topic);
     await ensure({ name: c.deadLetterTopic, partitions: topic.partitionCount, replicationFactor: topic.replicationFactor });
   }
-  const invoker = options.invoker ?? new LocalInvoker(options.configDir ?? process.cwd());
   const owner = `dev-${process.pid}`;
   const runner = new ConsumerRunner(
     log,

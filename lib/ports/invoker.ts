@@ -11,6 +11,13 @@ export interface Invoker {
    * synchronous invoke). The dispatcher cuts a batch to fit; undefined: no limit.
    */
   readonly maxEventBytes?: number;
+
+  /**
+   * Checks that `target` can be invoked at all (a module that loads and exports a handler, a well-formed URL)
+   * before any record is sent to it; throws naming what is wrong. Optional: a remote function is checked
+   * where it is deployed.
+   */
+  check?(target: string): Promise<void>;
 }
 
 export interface ConsumerEventRecord {

@@ -54,10 +54,50 @@ describe('ferry dev --config: push consumers', () => {
 
   it('refuses a bad config at start, listing every problem', async () => {
     const bad = path.join(dir, 'bad.json');
-    await writeFile(bad, JSON.stringify({ topics: [{ name: 'a/b', partitions: 1 }], consumers: [{ topic: 'x', name: 'n', handler: 'h', batchSize: 0, maxRetries: -5 }] }));
-    await expect(startServerProcess(['--data', path.join(dir, 'bad-data'), '--config', bad])).rejects.toThrow(
-      /topics\.0\.name[\s\S]*batchSize must be an integer from 1 to 10000 \(got 0\)[\s\S]*maxRetries/,
+    await writeFile(
+      bad,
+      JSON.stringify({
+        topics: [{ name: 'a/b', partitions: 1 }, { name: 'zero', partitions: 0 }, { name: 'zero', partitions: 1, colour: 'red' }],
+        consumers: [{ topic: 'x', name: 'n', handler: 'h', batchSize: 0, maxRetries: -5 }],
+      }),
     );
+    // Shape problems (partitions 0, an unknown key) do not hide the others (a bad name, bad consumer settings).
+    await expect(startServerProcess(['--data', path.join(dir, 'bad-data'), '--config', bad])).rejects.toThrow(
+      /topics\.0\.name[\s\S]*topics\.1\.partitions[\s\S]*topics\.2: Unrecognized key: "colour"[\s\S]*batchSize must be an integer from 1 to 10000 \(got 0\)[\s\S]*maxRetries/,
+    );
+  });
+
+  it('refuses at start, in one list, handlers that cannot run and topics that differ from the server', async () => {
+    const data = path.join(dir, 'mismatch-data');
+    const good = path.join(dir, 'good.json');
+    await writeFile(good, JSON.stringify({ topics: [{ name: 'orders', partitions: 2 }] }));
+    const first = await startServerProcess(['--data', data, '--config', good]);
+    await first.kill();
+    const bad = path.join(dir, 'handlers.json');
+    await writeFile(
+      bad,
+      JSON.stringify({
+        topics: [{ name: 'orders', partitions: 3 }],
+        consumers: [
+          { topic: 'orders', name: 'missing', handler: './no-such-handler.mjs' },
+          { topic: 'orders', name: 'ftp', handler: 'ftp://example.com/h' },
+          { topic: 'nowhere', name: 'lost', handler: hookUrl },
+        ],
+      }),
+    );
+    const refused = startServerProcess(['--data', data, '--config', bad]);
+    await expect(refused).rejects.toThrow(/topic "orders" has 2 partitions on the server, the config says 3 \(add them with: ferry topics alter orders --partitions 3/);
+    await expect(refused).rejects.toThrow(/consumers\.0\.handler: handler \.\/no-such-handler\.mjs: no such file/);
+    await expect(refused).rejects.toThrow(/consumers\.1\.handler: handler ftp:\/\/example\.com\/h: only http:\/\/ and https:\/\/ webhooks/);
+    await expect(refused).rejects.toThrow(/consumers\.2: consumer "lost" reads topic "nowhere", which is neither in the config nor on the server/);
+    // Nothing was created by the refused start: the topic still has 2 partitions and no dead-letter topics exist.
+    const again = await startServerProcess(['--data', data]);
+    try {
+      const { topics } = await (await fetch(`${again.url}/v1/topics`)).json();
+      expect(topics.map((t: { name: string; partitionCount: number }) => [t.name, t.partitionCount])).toEqual([['orders', 2]]);
+    } finally {
+      await again.kill();
+    }
   });
 
   it('delivers in order to a module and a webhook, retries, and dead-letters with origin headers', async () => {

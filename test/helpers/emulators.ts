@@ -195,13 +195,33 @@ if (require.main === module) {
     const table = 'ferry';
     await ensureTable(emulatorClients().dynamo, table);
     for (const b of ['ferry-s0', 'ferry-s1']) await emulatorClients().s3.send(new CreateBucketCommand({ Bucket: b }));
-    console.log('AWS emulators are running. In another shell:\n');
-    for (const [k, v] of Object.entries(emulators.env)) if (!k.startsWith('FERRY_EMULATOR')) console.log(`export ${k}=${v}`);
-    console.log(`export FERRY_TABLE=${table} FERRY_BUCKETS=ferry-s0,ferry-s1`);
-    console.log('npx ferry dev --backend aws\n\nCtrl-C stops them (their data is in memory and goes with them).');
-    const stop = () => void emulators.stop().then(() => process.exit(0));
+    const exports = Object.entries({ ...emulators.env, FERRY_TABLE: table, FERRY_BUCKETS: 'ferry-s0,ferry-s1' }).filter(([k]) => !k.startsWith('FERRY_EMULATOR'));
+    // `npm run emulators`: the emulators and `ferry dev --backend aws` on them, in one command;
+    // `npm run emulators -- --only`: the emulators alone, printing what another shell needs.
+    const only = process.argv.includes('--only');
+    let dev: ChildProcess | undefined;
+    const stop = () => {
+      dev?.kill('SIGTERM');
+      void emulators.stop().then(() => process.exit(0));
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (only) {
+      console.log('AWS emulators are running. In another shell:\n');
+      for (const [k, v] of exports) console.log(`export ${k}=${v}`);
+      console.log('npx ferry dev --backend aws\n\nCtrl-C stops them (their data is in memory and goes with them).');
+      return;
+    }
+    const extra = process.argv.slice(2).filter((a) => a !== '--only');
+    console.log(`AWS emulators are running (${exports.map(([k, v]) => `${k}=${v}`).join(' ')}); starting ferry dev --backend aws. Ctrl-C stops both.`);
+    dev = spawnProcess(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'ferry.js'), 'dev', '--backend', 'aws', ...extra], {
+      stdio: 'inherit',
+      env: { ...process.env, ...Object.fromEntries(exports) },
+    });
+    dev.once('exit', (code) => {
+      dev = undefined;
+      void emulators.stop().then(() => process.exit(code ?? 1));
+    });
   }, (e: unknown) => {
     console.error(e);
     process.exit(1);

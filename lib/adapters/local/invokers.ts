@@ -3,6 +3,7 @@
  * (the event as a JSON POST). Success is a normal return / a 2xx; `{batchItemFailures: [{itemIdentifier}]}`
  * marks failed records; a throw / non-2xx fails the batch.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toInvokeResult, type ConsumerEvent, type InvokeResult, type Invoker } from '../../ports/invoker';
@@ -23,6 +24,7 @@ export class ModuleInvoker implements Invoker {
     if (!h) {
       const file = path.resolve(this.baseDir, target);
       h = (async () => {
+        if (!existsSync(file)) throw new Error(`handler ${target}: no such file ${file}`);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const mod = file.endsWith('.mjs') ? await importModule(pathToFileURL(file).href) : (require(file) as Record<string, unknown>);
         const fn = (mod.handler ?? (mod.default as Record<string, unknown> | undefined)?.handler) as Handler | undefined;
@@ -33,6 +35,11 @@ export class ModuleInvoker implements Invoker {
       h.catch(() => this.handlers.delete(target));
     }
     return h;
+  }
+
+  /** Loads the module now (once): a missing file or a module without `handler` fails at start, not per batch. */
+  async check(target: string): Promise<void> {
+    await this.load(target);
   }
 
   async invoke(target: string, event: ConsumerEvent): Promise<InvokeResult> {
@@ -71,6 +78,18 @@ export class LocalInvoker implements Invoker {
     this.modules = new ModuleInvoker(baseDir);
   }
   invoke(target: string, event: ConsumerEvent): Promise<InvokeResult> {
-    return /^https?:\/\//.test(target) ? this.webhooks.invoke(target, event) : this.modules.invoke(target, event);
+    return isWebhook(target) ? this.webhooks.invoke(target, event) : this.modules.invoke(target, event);
+  }
+
+  async check(target: string): Promise<void> {
+    if (isWebhook(target)) {
+      if (!URL.canParse(target)) throw new Error(`handler ${target} is not a valid URL`);
+      return;
+    }
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target);
+    if (scheme) throw new Error(`handler ${target}: only http:// and https:// webhooks are supported (or a module path)`);
+    await this.modules.check(target);
   }
 }
+
+const isWebhook = (target: string) => /^https?:\/\//i.test(target);
