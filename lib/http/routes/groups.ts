@@ -1,6 +1,6 @@
 /** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, committed offsets, describe, list, seek. */
 import { invalid } from '../../protocol/errors';
-import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups/groups';
+import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups/types';
 import { validateGroupId } from '../../core/storage/keys';
 import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
 import { parseWith } from '../schemas';
