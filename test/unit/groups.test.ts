@@ -71,6 +71,23 @@ describe('Groups', () => {
     expect(all).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('deletes only an empty group, with its committed offsets, and then knows it no more', async () => {
+    await rejects(log.groups.delete('nobody'), 'not_found');
+    const a = await log.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1000 });
+    await produce(0, 3);
+    await log.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 3n }] });
+    await rejects(log.groups.delete('g'), 'conflict');
+    expect((await log.groups.list()).map((g) => g.groupId)).toEqual(['g']); // the refused delete changed nothing
+    clock.advance(1001); // a's session expires: the group is empty
+    expect(await log.groups.delete('g')).toEqual({ groupId: 'g', offsets: 1 });
+    expect(await log.groups.list()).toEqual([]);
+    await rejects(log.groups.describe('g'), 'not_found');
+    // A group made again under the name starts afresh: no offsets of its predecessor.
+    await log.groups.join('g', { topics: ['orders'] });
+    expect((await log.groups.describe('g')).offsets[0]).toMatchObject({ committedOffset: null });
+    expect(await log.groups.fetchOffsets('g')).toEqual([]);
+  });
+
   it('removes a member whose session expired when someone touches the group, and rebalances', async () => {
     const a = await log.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1000 });
     const b = await log.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1000 });

@@ -20,6 +20,7 @@ import { RETRY, withRetry } from '../storage/cas';
 import { groupKeys, validateGroupId, validateTopicName } from '../storage/keys';
 import type { TopicConfig } from '../model';
 import type { WriteOp } from '../../ports/metadata-store';
+import { deleteGroup, type DeletedGroup } from './delete-group';
 import { GroupReader } from './describe';
 import { checkMemberId, emptyState, fenceScope, liveMembers, loadGroup, putState, removeOps, unknownMember, view, type Plan, type Snapshot } from './group-state';
 import { GroupOffsets, staleGeneration, type CommittedPosition } from './offsets';
@@ -268,6 +269,11 @@ export class Groups {
   /** Every group, in id order. Members whose session expired are not counted. */
   list(): Promise<GroupSummary[]> {
     return this.reader.list();
+  }
+
+  /** Deletes an empty group and its committed offsets (delete-group.ts); `conflict` while a member is live. */
+  delete(groupId: string): Promise<DeletedGroup> {
+    return deleteGroup(this.ctx, groupId);
   }
 
   /** The first offset whose record's timestamp is at or after `timestamp` (positions.ts). */
