@@ -1,4 +1,4 @@
-/** `ferry groups list|describe|seek`. */
+/** `ferry groups list|describe|seek|delete`. */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SeekTo } from '../client';
 import { clientFor, printJson, printTable, wholeNumber, withCommon, type CommonOptions } from './common';
@@ -20,12 +20,15 @@ function datetime(v: string): number {
 }
 
 export function registerGroups(program: Command): void {
-  const groups = program.command('groups').description('list, describe and seek consumer groups');
+  const groups = program.command('groups').description('list, describe, seek and delete consumer groups');
 
   withCommon(groups.command('list').description('list consumer groups')).action(async (o: CommonOptions) => {
-    const { groups: list } = await clientFor(o).admin().listGroups();
-    if (o.json) return printJson({ groups: list });
-    printTable(['GROUP', 'STATE', 'MEMBERS', 'GENERATION'], list.map((g) => [g.groupId, g.state, g.members, g.generation]));
+    const admin = clientFor(o).admin();
+    const { groups: list } = await admin.listGroups();
+    // Lag is in each group's description (one read per group, from the index: no records are read).
+    const lag = await Promise.all(list.map((g) => admin.describeGroup(g.groupId).then((d) => ({ totalLag: d.totalLag, maxLagSeconds: d.maxLagSeconds }))));
+    if (o.json) return printJson({ groups: list.map((g, i) => ({ ...g, ...lag[i] })) });
+    printTable(['GROUP', 'STATE', 'MEMBERS', 'GENERATION', 'LAG', 'LAG-SECONDS'], list.map((g, i) => [g.groupId, g.state, g.members, g.generation, lag[i].totalLag, lag[i].maxLagSeconds]));
   });
 
   withCommon(groups.command('describe <group>').description('members, assignments, committed offsets and lag')).action(async (group: string, o: CommonOptions) => {
@@ -61,4 +64,12 @@ export function registerGroups(program: Command): void {
       if (o.json) return printJson(res);
       printTable(['TOPIC', 'PARTITION', 'NEW-OFFSET'], res.offsets.map((r) => [r.topic, r.partition, r.offset]));
     });
+
+  withCommon(groups.command('delete <group...>').description('delete empty groups and their committed offsets (refused while a member is live)')).action(
+    async (ids: string[], o: CommonOptions) => {
+      const deleted = await clientFor(o).admin().deleteGroups(ids);
+      if (o.json) return printJson({ deleted: deleted.map((d) => d.groupId) });
+      for (const d of deleted) console.log(`deleted group ${d.groupId}`);
+    },
+  );
 }

@@ -93,6 +93,12 @@ export class Admin {
     return this.transport.request({ method: 'GET', path: `/v1/groups/${encodeURIComponent(groupId)}`, idempotent: true });
   }
 
+  /** Deletes empty groups with their committed offsets (Kafka's DeleteGroups); a group with a live member is a 409 `conflict`. */
+  async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string }>> {
+    for (const g of groupIds) await this.transport.request({ method: 'DELETE', path: `/v1/groups/${encodeURIComponent(g)}`, idempotent: false });
+    return groupIds.map((groupId) => ({ groupId }));
+  }
+
   async describeGroups(groupIds: string[]): Promise<{ groups: GroupInfo[] }> {
     return { groups: await Promise.all(groupIds.map((g) => this.describeGroup(g))) };
   }

@@ -10,6 +10,7 @@
 import { Admin } from './admin';
 import { Consumer, type ConsumerConfig } from './consumer';
 import { Transport, type RetryOptions } from './http';
+import { readPartition, type PartitionPage, type ReadOptions } from './partition-reader';
 import { Producer, type ProducerConfig } from './producer';
 
 export interface FerryClientConfig {
@@ -39,6 +40,11 @@ export class FerryClient {
   admin(): Admin {
     return new Admin(this.transport);
   }
+
+  /** One page of a partition from an offset, without a consumer group (partition-reader.ts). */
+  read(topic: string, partition: number, options?: ReadOptions): Promise<PartitionPage> {
+    return readPartition(this.transport, topic, partition, options);
+  }
 }
 
 export { Admin, Consumer, Producer, Transport };
@@ -46,5 +52,6 @@ export { FerryError } from '../protocol/errors';
 export { retriable } from './http';
 export type { ConsumerConfig, RunConfig, SubscribeConfig } from './consumer';
 export type { ProducerConfig } from './producer';
+export type { PartitionPage, ReadOptions } from './partition-reader';
 export type { RetryOptions } from './http';
 export type * from './types';

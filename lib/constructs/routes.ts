@@ -42,6 +42,7 @@ export const ROUTES: readonly FerryRoute[] = [
 
   { method: 'GET', path: '/v1/groups', group: 'groups', access: 'consume' },
   { method: 'GET', path: '/v1/groups/{g}', group: 'groups', access: 'consume' },
+  { method: 'DELETE', path: '/v1/groups/{g}', group: 'groups', access: 'consume' },
   { method: 'POST', path: '/v1/groups/{g}/members', group: 'groups', access: 'consume' },
   { method: 'POST', path: '/v1/groups/{g}/members/{m}/heartbeat', group: 'groups', access: 'consume' },
   { method: 'DELETE', path: '/v1/groups/{g}/members/{m}', group: 'groups', access: 'consume' },

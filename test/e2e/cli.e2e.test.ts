@@ -71,7 +71,7 @@ describe('ferry CLI', () => {
     expect(out.map((r) => r.value)).toEqual([{ a: 1 }, [2], 'three']);
     expect(out.every((r) => r.key === 'k1')).toBe(true);
     expect((await ferry(['consume', 'json', '--group', 'j'])).stdout).toBe('4\n'); // --max committed exactly 3
-    expect((await ferry(['groups', 'list'])).stdout).toMatch(/^GROUP\s+STATE\s+MEMBERS\s+GENERATION\n(.*\n)*j\s+empty\s+0/);
+    expect((await ferry(['groups', 'list'])).stdout).toMatch(/^GROUP\s+STATE\s+MEMBERS\s+GENERATION\s+LAG\s+LAG-SECONDS\n(.*\n)*j\s+empty\s+0\s+\d+\s+0\s+0\n/);
     expect((await ferry(['groups', 'describe', 'j'])).stdout).toMatch(/group j: empty/);
     const seek = JSON.parse((await ferry(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '1', '--partition', String(out[0].partition), '--json'])).stdout);
     expect(seek.offsets[0].offset).toBe('1');
@@ -106,5 +106,23 @@ describe('ferry CLI', () => {
     expect(res.status).toBe(200);
     const [line] = (await ferry(['consume', 'bin', '--group', 'b', '--from-beginning', '--json'])).stdout.trim().split('\n');
     expect(JSON.parse(line)).toMatchObject({ topic: 'bin', partition: 0, offset: '0', key: { base64: 'AAE=' }, value: { base64: '/wA=' } });
+  });
+
+  it('peeks at a partition with no group, leaves no group behind without --group, and deletes groups', async () => {
+    await ferry(['topics', 'create', 'peek', '-p', '2']);
+    await ferry(['produce', 'peek', '--partition', '1'], 'a\nb\nc\n');
+    const before = JSON.parse((await ferry(['groups', 'list', '--json'])).stdout).groups.map((g: { groupId: string }) => g.groupId);
+    expect((await ferry(['consume', 'peek', '--partition', '1', '--offset', '1'])).stdout).toBe('b\nc\n');
+    expect((await ferry(['consume', 'peek', '--partition', '1', '--max', '1', '--json'])).stdout).toMatch(/^\{"topic":"peek","partition":1,"offset":"0"/);
+    const grouped = await ferry(['consume', 'peek', '--from-beginning']);
+    expect(grouped.stdout.split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'c']);
+    expect(grouped.stderr).toMatch(/as a temporary group \(deleted\)/);
+    // Neither the peeks nor the consume without --group left a group.
+    expect(JSON.parse((await ferry(['groups', 'list', '--json'])).stdout).groups.map((g: { groupId: string }) => g.groupId)).toEqual(before);
+    expect((await fails(['consume', 'peek', '--offset', '1'])).stderr).toMatch(/--offset needs --partition/);
+    await ferry(['consume', 'peek', '--group', 'doomed', '--from-beginning']);
+    expect((await ferry(['groups', 'delete', 'doomed'])).stdout).toBe('deleted group doomed\n');
+    expect((await fails(['groups', 'describe', 'doomed'])).stderr).toMatch(/consumer group "doomed" does not exist/);
+    expect((await fails(['groups', 'delete', 'doomed'])).stderr).toMatch(/does not exist/);
   });
 });

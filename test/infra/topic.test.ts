@@ -119,7 +119,9 @@ describe('Topic', () => {
       const reader = fn(stack, 'Reader');
       orders.grantConsume(reader, { groups: ['billing', 'audit-*'] });
       expect(invokableRoutes(Template.fromStack(stack), stack, reader.role!)).toEqual([
+        'DELETE /v1/groups/audit-*',
         'DELETE /v1/groups/audit-*/members/*',
+        'DELETE /v1/groups/billing',
         'DELETE /v1/groups/billing/members/*',
         'GET /v1/groups',
         'GET /v1/groups/audit-*',

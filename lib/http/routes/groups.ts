@@ -51,7 +51,7 @@ function parseTimestamp(raw: number | string): number {
 export const groupRoutes: RouteModule = {
   allowed: [
     ['/v1/groups', ['GET']],
-    ['/v1/groups/:group', ['GET']],
+    ['/v1/groups/:group', ['GET', 'DELETE']],
     ['/v1/groups/:group/members', ['POST']],
     ['/v1/groups/:group/members/:member', ['DELETE']],
     ['/v1/groups/:group/members/:member/heartbeat', ['POST']],
@@ -70,6 +70,14 @@ export const groupRoutes: RouteModule = {
       const g = group(c);
       noQuery(c);
       return c.json(describeJson(await log.groups.describe(g)));
+    });
+
+    // Kafka's DeleteGroups: only an empty group (409 while a member's session is live), with its offsets.
+    app.delete('/v1/groups/:group', async (c) => {
+      const g = group(c);
+      noQuery(c);
+      await log.groups.delete(g);
+      return c.body(null, 204);
     });
 
     app.post('/v1/groups/:group/members', async (c) => {
