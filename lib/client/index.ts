@@ -8,7 +8,8 @@
  *   await client.producer().send({ topic: 'orders', messages: [{ key: 'u1', value: { id: 1 } }] });
  */
 import { Admin } from './admin';
-import { Consumer, type ConsumerConfig } from './consumer';
+import { Consumer } from './consumer';
+import type { ConsumerConfig } from './consumer-config';
 import { Transport, type RetryOptions } from './http';
 import { readPartition, type PartitionPage, type ReadOptions } from './partition-reader';
 import { Producer, type ProducerConfig } from './producer';
@@ -50,7 +51,7 @@ export class FerryClient {
 export { Admin, Consumer, Producer, Transport };
 export { FerryError } from '../protocol/errors';
 export { retriable } from './http';
-export type { ConsumerConfig, RunConfig, SubscribeConfig } from './consumer';
+export type { ConsumerConfig, RunConfig, SubscribeConfig } from './consumer-config';
 export type { ProducerConfig } from './producer';
 export type { PartitionPage, ReadOptions } from './partition-reader';
 export type { RetryOptions } from './http';

@@ -15,7 +15,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { ferryMetric } from './metrics';
-import type { TopicBase } from './topic';
+import type { TopicBase } from './topic-base';
 
 export interface FerryAlarmsProps {
   /** The cluster's table name (the `Table` dimension). */

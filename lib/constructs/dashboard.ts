@@ -9,7 +9,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { Ferry } from './ferry';
-import type { TopicBase } from './topic';
+import type { TopicBase } from './topic-base';
 
 export interface FerryDashboardProps {
   readonly ferry: Ferry;

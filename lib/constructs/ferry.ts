@@ -25,7 +25,8 @@ import { ferryMetric } from './metrics';
 import { bucketStore, expressStore, standardStore, type ObjectStore } from './object-stores';
 import { ACCESS, type FunctionRole } from './permissions';
 import { API_STAGE, ROUTES, grantRoutes, type RouteGroup } from './routes';
-import { Topic, type IFerryCluster, type TopicOptions } from './topic';
+import { Topic } from './topic';
+import type { IFerryCluster, TopicOptions } from './topic-props';
 import { durationRule, integerRule, validateProps, type Rule } from './validation';
 
 /** What the object stores are made of. */

@@ -1,10 +1,13 @@
 /** Ferry's CDK construct library. */
 export * from './ferry';
 export * from './topic';
+export * from './topic-base';
+export { StartingPosition, type ConsumerDefinition, type ConsumerProps } from './topic-consumers';
+export type { IFerryCluster, TopicOptions, TopicProps } from './topic-props';
 export { FerryPropsError } from './validation';
 export type { ObjectStore } from './object-stores';
 export type { FerryRoute, RouteGroup } from './routes';
 export { API_STAGE, ROUTES } from './routes';
 export { FerryAlarms, type FerryAlarmsProps } from './alarms';
 export { FerryDashboard, type FerryDashboardProps } from './dashboard';
-export { ferryMetric } from './metrics';
+export { METRICS_NAMESPACE, ferryMetric } from './metrics';
