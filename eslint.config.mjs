@@ -54,7 +54,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict(
         'lib/core talks to ports only (lib/ports, lib/protocol): no adapter, http, client, CLI, CDK, SDK, server, file system or SQLite.',
-        ['**/adapters/**', '**/adapters', '**/http/**', '**/client/**', '**/cli/**', '**/constructs/**', '**/embedded', '**/config', '**/lambda/**'],
+        ['**/adapters/**', '**/adapters', '**/http/**', '**/client/**', '**/cli/**', '**/constructs/**', '../embedded', '../../embedded', '../config', '../../config', '**/lambda/**', '**/dev-log'],
         sdk,
         servers,
         disk,

@@ -13,7 +13,8 @@ import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { LambdaInvoker } from '../lib/adapters/aws/lambda-invoker';
 import { ConsumerRegistry } from '../lib/core/consumers/registry';
-import { ConsumerRunner, Dispatcher } from '../lib/core/consumers/dispatch';
+import { Dispatcher } from '../lib/core/consumers/dispatcher';
+import { ConsumerRunner } from '../lib/core/consumers/runner';
 import { Log } from '../lib/core/log/log';
 
 const logger = new Logger({ serviceName: 'ferry-dispatcher' });

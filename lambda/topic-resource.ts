@@ -22,7 +22,7 @@ import type { TopicConfig } from '../lib/core/model';
 import type { Settings } from '../lib/core/settings';
 import { Topics } from '../lib/core/log/topics';
 import { ConsumerRegistry } from '../lib/core/consumers/registry';
-import type { ConsumerConfig, StartingPosition } from '../lib/core/consumers/dispatch';
+import type { ConsumerConfig, StartingPosition } from '../lib/core/consumers/config';
 
 const logger = new Logger({ serviceName: 'ferry-topic-resource' });
 

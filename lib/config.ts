@@ -7,7 +7,7 @@
  *    "consumers": [{"topic": "orders", "name": "email", "handler": "./handlers/email.mjs", "batchSize": 100}]}
  */
 import { z } from 'zod';
-import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './core/consumers/dispatch';
+import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './core/consumers/config';
 import { FerryError } from './protocol/errors';
 import { validateTopicName } from './core/storage/keys';
 import type { CreateTopicInput } from './core/log/topics';

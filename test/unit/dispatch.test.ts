@@ -1,5 +1,7 @@
 /** Push consumers: order, retries, partial failures, bisect, dead letters, rate and concurrency limits, fencing, metrics. */
-import { consumerDefaults, defaultDeadLetterTopic, Dispatcher, RateLimiter, type ConsumerConfig } from '../../lib/core/consumers/dispatch';
+import { consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from '../../lib/core/consumers/config';
+import { Dispatcher } from '../../lib/core/consumers/dispatcher';
+import { RateLimiter } from '../../lib/core/consumers/flow-control';
 import type { ConsumerEvent, InvokeResult, Invoker } from '../../lib/ports/invoker';
 import { PrometheusMetrics } from '../../lib/adapters/local/prometheus-metrics';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';

@@ -3,7 +3,7 @@
  * resource; the scheduled dispatcher reads it. (Locally, `ferry.config.json` declares consumers instead.)
  */
 import type { CoreContext } from '../context';
-import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './dispatch';
+import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './config';
 import { metaKeys } from '../storage/keys';
 import type { WriteOp } from '../../ports/metadata-store';
 

@@ -100,6 +100,13 @@ export const metaKeys = {
   consumerSk: (topic: string, name: string) => `c#${validateTopicName(topic)}#${validateConsumerName(name)}`,
   consumerSkPrefix: (topic?: string) => (topic ? `c#${validateTopicName(topic)}#` : 'c#'),
 
+  /** A push consumer's position and lease on one partition (consumers/lease.ts). */
+  dispatchPk: (topicId: string, consumer: string) => `c#${validateId(topicId)}#${validateConsumerName(consumer)}`,
+  dispatchSk: (partition: number) => `p#${partition}`,
+  dispatchSkPrefix: 'p#',
+  /** The partition a dispatch state item belongs to (NaN if the sk is not one). */
+  dispatchPartition: (sk: string) => (/^p#\d{1,6}$/.test(sk) ? Number(sk.slice(2)) : Number.NaN),
+
   /** The garbage-collection fence of one topic partition (see gc-fence.ts). */
   gcFencePk: (topicId: string, partition: number) => `f#${validateId(topicId)}#${partition}`,
   gcFenceSk: 'gc',

@@ -1,0 +1,79 @@
+/**
+ * A push consumer's partition leases. The state item of (consumer, partition) holds the committed offset and
+ * the lease (owner, epoch, expiry); every write is a compare-and-set on the version this dispatcher last
+ * wrote, so one whose lease was taken over can never commit (G7).
+ */
+import type { CoreContext } from '../context';
+import { dispatchStateItem, type DispatchState } from '../storage/dispatch-items';
+import { metaKeys } from '../storage/keys';
+import type { TopicConfig } from '../model';
+
+export type { DispatchState };
+
+export class PartitionLeases {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly consumer: string,
+    /** This dispatcher's identity in leases. */
+    private readonly owner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Takes or renews the lease of a partition; undefined if another live dispatcher holds it. */
+  async take(topic: TopicConfig, partition: number, startOffset: () => Promise<bigint>): Promise<DispatchState | undefined> {
+    const pk = metaKeys.dispatchPk(topic.topicId, this.consumer);
+    const now = this.ctx.clock.now();
+    const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
+    let state: Omit<DispatchState, 'version'>;
+    if (!item) {
+      state = { offset: await startOffset(), epoch: 1, owner: this.owner, leaseUntil: now + this.leaseMs, attempts: 0, retryAt: 0, limit: 0 };
+    } else {
+      const s = dispatchStateItem.decode(item);
+      if (s.owner !== this.owner && s.leaseUntil > now) return undefined;
+      state = { ...s, epoch: s.owner === this.owner ? s.epoch : s.epoch + 1, owner: this.owner, leaseUntil: now + this.leaseMs };
+    }
+    const res = await this.ctx.meta.write([
+      { op: 'put', pk, sk: metaKeys.dispatchSk(partition), data: dispatchStateItem.encode(state), expect: item ? item.version : 'absent' },
+    ]);
+    if (!res.ok) return undefined; // another dispatcher moved first
+    return { ...state, version: item ? item.version + 1 : 1 };
+  }
+
+  /** Writes the state if this dispatcher still holds the lease at the version it last wrote. */
+  async commit(topic: TopicConfig, partition: number, state: DispatchState, next: Partial<DispatchState>): Promise<DispatchState | undefined> {
+    const updated = { ...state, ...next };
+    const res = await this.ctx.meta.write([
+      {
+        op: 'put',
+        pk: metaKeys.dispatchPk(topic.topicId, this.consumer),
+        sk: metaKeys.dispatchSk(partition),
+        data: dispatchStateItem.encode(updated),
+        expect: state.version,
+      },
+    ]);
+    return res.ok ? { ...updated, version: state.version + 1 } : undefined;
+  }
+
+  /** True while nobody else has written the state since `state` (this dispatcher still holds the lease). */
+  async isCurrent(topic: TopicConfig, partition: number, state: DispatchState): Promise<boolean> {
+    const item = await this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition));
+    return item?.version === state.version;
+  }
+
+  /** Gives up the lease of a partition (when stopping), so the next dispatcher need not wait for it to expire. */
+  async release(topic: TopicConfig, partition: number): Promise<void> {
+    const pk = metaKeys.dispatchPk(topic.topicId, this.consumer);
+    const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
+    if (!item) return;
+    const s = dispatchStateItem.decode(item);
+    if (s.owner !== this.owner) return;
+    const data = dispatchStateItem.encode({ ...s, leaseUntil: 0 });
+    await this.ctx.meta.write([{ op: 'put', pk, sk: metaKeys.dispatchSk(partition), data, expect: item.version }]);
+  }
+
+  /** Every partition's state. */
+  async all(topic: TopicConfig): Promise<Array<DispatchState & { partition: number }>> {
+    const items = await this.ctx.meta.query(metaKeys.dispatchPk(topic.topicId, this.consumer), { prefix: metaKeys.dispatchSkPrefix });
+    return items.map((i) => ({ partition: metaKeys.dispatchPartition(i.sk), ...dispatchStateItem.decode(i) }));
+  }
+}
