@@ -6,7 +6,7 @@
  * once however many movers run (G9), and never before its time.
  */
 import type { WriteOp } from '../../ports/metadata-store';
-import type { Appender } from './append';
+import type { Appender } from './append/appender';
 import type { CoreContext } from '../context';
 import { FerryError, notFound } from '../../protocol/errors';
 import { assembleSegment, encodeBatch } from '../codec/segment';

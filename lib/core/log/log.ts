@@ -1,7 +1,7 @@
 /**
  * The log: topics, produce and fetch over the ports. This is what the HTTP app (locally and in Lambda) calls.
  */
-import { Appender } from './append';
+import { Appender } from './append/appender';
 import type { CoreContext } from '../context';
 import { FerryError, invalid } from '../../protocol/errors';
 import { Groups } from '../groups/groups';
@@ -13,7 +13,7 @@ import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
 import { Topics } from './topics';
 import { Producers, type ProducerRef } from './producers';
 import { Scheduler, type DelayedRecord, type Scheduled } from './delay';
-import type { AppendRecord } from './append';
+import type { AppendRecord } from './append/appender';
 
 /** One record's answer: its offset, or — for a delayed record — its scheduled id and due time. */
 export type ProduceAnswer = ProduceResult | Scheduled;

@@ -5,7 +5,7 @@
  * of slots (sequence mod ring size) that each commit overwrites by a put conditioned on the version read, so
  * the hot path never deletes (the produce role on AWS has no DeleteItem).
  */
-import type { IdempotenceClaim } from './append';
+import type { IdempotenceClaim } from './append/appender';
 import { decodeResults, decodeSlot, ringSize, sameBatch } from '../storage/producer-results';
 import type { CoreContext } from '../context';
 import { FerryError, invalid } from '../../protocol/errors';
