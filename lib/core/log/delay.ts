@@ -15,7 +15,7 @@ import { idTime, metaKeys, objectKeys, scheduledId } from '../storage/keys';
 import type { StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
 import type { GcFence } from '../storage/gc-fence';
-import { isConflict, RETRY, withRetry } from '../storage/cas';
+import { RETRY, withRetry, type Attempt } from '../storage/cas';
 
 export interface DelayedRecord {
   partition: number;
@@ -166,7 +166,10 @@ export class Scheduler {
     const pk = metaKeys.partitionPk(topic.topicId, partition);
     const duePk = metaKeys.duePk(topic.topicId);
     let pending = items;
-    for (let attempt = 1; pending.length && attempt <= this.ctx.settings.commitAttempts; attempt++) {
+    // A producer's commit (or its transaction on the head) is a lost race; a due record moved or cancelled by
+    // someone else is dropped. What stays busy is moved on the next run.
+    return withRetry(this.ctx, { busy: '', exhausted: () => 0 }, async (): Promise<Attempt<number>> => {
+      if (pending.length === 0) return { done: 0 };
       const head = headItem.decode(await this.ctx.meta.get(pk, metaKeys.headSk));
       const ops: WriteOp[] = [
         {
@@ -183,21 +186,14 @@ export class Scheduler {
         ops.push({ op: 'put', pk, sk: metaKeys.entrySk(baseOffset), data: entryItem.encode(entry), expect: 'absent' });
         ops.push({ op: 'delete', pk: duePk, sk: d.sk, expect: d.version });
       });
-      const res = await this.ctx.meta.write(ops).catch((e) => {
-        if (isConflict(e)) return { ok: false as const, failedIndex: -1 }; // a producer's transaction on the head
-        throw e;
-      });
-      this.appender.forgetHead(pk);
+      const res = await this.ctx.meta.write(ops).finally(() => this.appender.forgetHead(pk));
       if (res.ok) {
         this.notifier.notify(pk);
-        return pending.length;
+        return { done: pending.length };
       }
       const failed = ops[res.failedIndex];
-      if (failed?.pk === duePk) {
-        // Moved or cancelled by someone else: drop it, move the rest.
-        pending = pending.filter((d) => d.sk !== failed.sk);
-      }
-    }
-    return 0;
+      if (failed?.pk === duePk) pending = pending.filter((d) => d.sk !== failed.sk); // moved or cancelled elsewhere
+      return RETRY;
+    });
   }
 }

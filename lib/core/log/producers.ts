@@ -9,6 +9,7 @@ import type { IdempotenceClaim } from './append/appender';
 import { decodeResults, decodeSlot, ringSize, sameBatch } from '../storage/producer-results';
 import type { CoreContext } from '../context';
 import { FerryError, invalid } from '../../protocol/errors';
+import { RETRY, withRetry } from '../storage/cas';
 import { metaKeys } from '../storage/keys';
 import type { ProduceResult, TopicConfig } from '../model';
 
@@ -33,7 +34,8 @@ export class Producers {
       throw invalid(`producer id must be 1-64 characters from [0-9a-z-] (got ${JSON.stringify(id)})`);
     }
     const producerId = id ?? this.ctx.ids.timeOrderedId(this.ctx.clock.now());
-    for (let attempt = 0; attempt < this.ctx.settings.commitAttempts; attempt++) {
+    const busy = `producer ${producerId} is being initialised concurrently; try again`;
+    return withRetry(this.ctx, { busy }, async () => {
       const item = await this.ctx.meta.get(metaKeys.producersPk, metaKeys.producerSk(producerId));
       const epoch = item ? Number(item.data.epoch) + 1 : 0;
       const res = await this.ctx.meta.write([
@@ -45,9 +47,8 @@ export class Producers {
           expect: item ? item.version : 'absent',
         },
       ]);
-      if (res.ok) return { id: producerId, epoch };
-    }
-    throw new FerryError('unavailable', `producer ${producerId} is being initialised concurrently; try again`);
+      return res.ok ? { done: { id: producerId, epoch } } : RETRY;
+    });
   }
 
   /**

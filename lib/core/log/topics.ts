@@ -3,6 +3,7 @@ import type { CoreContext } from '../context';
 import { FerryError, invalid, notFound } from '../../protocol/errors';
 import { headItem, topicItem } from '../storage/items';
 import { metaKeys, validateTopicName } from '../storage/keys';
+import { RETRY, withRetry } from '../storage/cas';
 import type { PartitionState, TopicConfig } from '../model';
 
 export interface CreateTopicInput {
@@ -116,7 +117,8 @@ export class Topics {
 
   async alter(name: string, patch: AlterTopicInput): Promise<TopicConfig> {
     validateTopicName(name);
-    for (let attempt = 0; attempt < this.ctx.settings.commitAttempts; attempt++) {
+    const busy = `topic "${name}" is being changed concurrently; try again`;
+    return withRetry(this.ctx, { busy }, async () => {
       const item = await this.ctx.meta.get(metaKeys.topicsPk, metaKeys.topicSk(name));
       if (!item) throw notFound(`topic "${name}" does not exist`, { topic: name });
       const previous = topicItem.decode(item);
@@ -131,12 +133,10 @@ export class Topics {
       const res = await this.ctx.meta.write([
         { op: 'put', pk: item.pk, sk: item.sk, data: topicItem.encode(topic), expect: item.version },
       ]);
-      if (res.ok) {
-        this.cache.set(name, { topic, at: this.ctx.clock.now() });
-        return topic;
-      }
-    }
-    throw new FerryError('unavailable', `topic "${name}" is being changed concurrently; try again`);
+      if (!res.ok) return RETRY;
+      this.cache.set(name, { topic, at: this.ctx.clock.now() });
+      return { done: topic };
+    });
   }
 
   /**
@@ -145,7 +145,8 @@ export class Topics {
    */
   async delete(name: string): Promise<TopicConfig> {
     validateTopicName(name);
-    for (let attempt = 0; attempt < this.ctx.settings.commitAttempts; attempt++) {
+    const busy = `topic "${name}" is being changed concurrently; try again`;
+    return withRetry(this.ctx, { busy }, async () => {
       const item = await this.ctx.meta.get(metaKeys.topicsPk, metaKeys.topicSk(name));
       if (!item) throw notFound(`topic "${name}" does not exist`, { topic: name });
       const topic = topicItem.decode(item);
@@ -159,8 +160,7 @@ export class Topics {
         },
       ]);
       this.cache.delete(name);
-      if (res.ok) return topic;
-    }
-    throw new FerryError('unavailable', `topic "${name}" is being changed concurrently; try again`);
+      return res.ok ? { done: topic } : RETRY;
+    });
   }
 }

@@ -11,7 +11,7 @@ import { entryItem, headItem, topicItem } from '../storage/items';
 import { idTime, metaKeys, objectKeys } from '../storage/keys';
 import type { IndexEntry, TopicConfig } from '../model';
 import type { Log } from '../log/log';
-import { isConflict } from '../storage/cas';
+import { RETRY, withRetry, type Attempt } from '../storage/cas';
 
 export interface MaintenanceReport {
   entriesDeleted: number;
@@ -92,9 +92,11 @@ export class Maintenance {
 
   private async retainPartition(topic: TopicConfig, partition: number): Promise<number> {
     const pk = metaKeys.partitionPk(topic.topicId, partition);
-    for (let attempt = 0; attempt < this.ctx.settings.commitAttempts; attempt++) {
+    // A producer committing meanwhile (or its transaction holding the head) is a lost race: look again; a
+    // partition that stays busy is retained on the next pass.
+    return withRetry(this.ctx, { busy: '', exhausted: () => 0 }, async (): Promise<Attempt<number>> => {
       const head = headItem.decode(await this.ctx.meta.get(pk, metaKeys.headSk));
-      if (head.version === 0) return 0;
+      if (head.version === 0) return { done: 0 };
       const entries = (await this.ctx.meta.query(pk, { prefix: metaKeys.entrySkPrefix })).map(entryItem.decode);
       const live = entries.filter((e) => e.baseOffset >= head.logStartOffset);
       const cutoff = topic.retentionMs === -1 ? -Infinity : this.ctx.clock.now() - topic.retentionMs;
@@ -109,7 +111,7 @@ export class Maintenance {
       }
       // Entries already below logStartOffset (a previous pass stopped early) are deleted too.
       const stale = entries.filter((e) => e.baseOffset < head.logStartOffset);
-      if (drop === 0 && stale.length === 0) return 0;
+      if (drop === 0 && stale.length === 0) return { done: 0 };
       const gone = [...stale, ...live.slice(0, drop)];
       const newStart = drop > 0 ? live[drop - 1].baseOffset + BigInt(live[drop - 1].count) : head.logStartOffset;
       const deletes: WriteOp[] = gone.map((e) => ({ op: 'delete', pk, sk: metaKeys.entrySk(e.baseOffset) }));
@@ -123,19 +125,14 @@ export class Maintenance {
         },
         ...deletes.slice(0, this.ctx.meta.maxOpsPerWrite - 1),
       ];
-      const res = await this.ctx.meta.write(first).catch((e) => {
-        if (isConflict(e)) return { ok: false as const }; // a producer's transaction held the head
-        throw e;
-      });
-      this.log.appender.forgetHead(pk);
-      if (!res.ok) continue; // a producer committed meanwhile: look again
+      const res = await this.ctx.meta.write(first).finally(() => this.log.appender.forgetHead(pk));
+      if (!res.ok) return RETRY;
       // Below the new logStartOffset nobody reads: the rest can go without conditions.
       for (let i = this.ctx.meta.maxOpsPerWrite - 1; i < deletes.length; i += this.ctx.meta.maxOpsPerWrite) {
         await this.ctx.meta.write(deletes.slice(i, i + this.ctx.meta.maxOpsPerWrite));
       }
-      return gone.length;
-    }
-    return 0;
+      return { done: gone.length };
+    });
   }
 
   /**

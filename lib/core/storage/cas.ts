@@ -11,19 +11,24 @@ export type Attempt<T> = { done: T } | { retry: true };
 
 export const RETRY: { retry: true } = { retry: true };
 
-export interface RetryOptions {
+export interface RetryOptions<T = unknown> {
   /** Default: settings.commitAttempts. */
   attempts?: number;
   /** The `unavailable` message when every attempt lost its race. */
   busy: string;
   details?: Record<string, unknown>;
+  /**
+   * What to answer when every attempt lost its race, instead of throwing `unavailable` (for background work
+   * that simply tries again on its next run).
+   */
+  exhausted?: () => T;
 }
 
 /**
  * Runs `attempt` until it answers `done`, backing off between lost races. A store's conflict report
  * (`unavailable` with `details.reason: "conflict"`, see isConflict) counts as a lost race too.
  */
-export async function withRetry<T>(ctx: CoreContext, options: RetryOptions, attempt: (n: number) => Promise<Attempt<T>>): Promise<T> {
+export async function withRetry<T>(ctx: CoreContext, options: RetryOptions<T>, attempt: (n: number) => Promise<Attempt<T>>): Promise<T> {
   const attempts = options.attempts ?? ctx.settings.commitAttempts;
   for (let n = 1; ; n++) {
     let outcome: Attempt<T>;
@@ -34,7 +39,10 @@ export async function withRetry<T>(ctx: CoreContext, options: RetryOptions, atte
       outcome = RETRY;
     }
     if ('done' in outcome) return outcome.done;
-    if (n >= attempts) throw new FerryError('unavailable', options.busy, options.details ?? {});
+    if (n >= attempts) {
+      if (options.exhausted) return options.exhausted();
+      throw new FerryError('unavailable', options.busy, options.details ?? {});
+    }
     await backoff(ctx, n);
   }
 }
