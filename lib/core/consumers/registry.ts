@@ -5,14 +5,15 @@
 import type { CoreContext } from '../context';
 import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './config';
 import { metaKeys } from '../storage/keys';
-import type { WriteOp } from '../../ports/metadata-store';
+import type { Item, WriteOp } from '../../ports/metadata-store';
+import { FerryError } from '../../protocol/errors';
 
 export class ConsumerRegistry {
   constructor(private readonly ctx: CoreContext) {}
 
   async list(): Promise<ConsumerConfig[]> {
     const items = await this.ctx.meta.query(metaKeys.consumersPk, { prefix: metaKeys.consumerSkPrefix() });
-    return items.map((i) => i.data as unknown as ConsumerConfig);
+    return items.map(decodeConsumer);
   }
 
   /** Makes the topic's consumers exactly `consumers` (validated, defaults filled in). */
@@ -38,4 +39,16 @@ export class ConsumerRegistry {
     }
     return configs;
   }
+}
+
+/** A registry item, checked by the same rules a new consumer meets: a damaged one is `data`, never misread. */
+function decodeConsumer(item: Item): ConsumerConfig {
+  const config = item.data as unknown as ConsumerConfig;
+  try {
+    if (typeof config.handler !== 'string' || typeof config.bisectOnError !== 'boolean') throw new Error('handler or bisectOnError missing');
+    checkConsumer(config);
+  } catch (e) {
+    throw new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid push consumer: ${(e as Error).message}`, { pk: item.pk, sk: item.sk });
+  }
+  return config;
 }

@@ -10,7 +10,7 @@ import type { Appender } from './append/appender';
 import type { CoreContext } from '../context';
 import { FerryError, notFound } from '../../protocol/errors';
 import { assembleSegment, encodeBatch } from '../codec/segment';
-import { entryItem, headItem } from '../storage/items';
+import { dueItem, entryItem, headItem, type DueRecord } from '../storage/items';
 import { idTime, metaKeys, objectKeys, scheduledId } from '../storage/keys';
 import type { StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
@@ -29,32 +29,6 @@ export interface Scheduled {
   deliverAt: number;
 }
 
-interface DueItem {
-  sk: string;
-  version: number;
-  partition: number;
-  deliverAt: number;
-  objectKey: string;
-  byteStart: number;
-  byteLength: number;
-  maxTimestamp: number;
-  replicas: string[];
-}
-
-function decodeDue(item: { sk: string; version: number; data: Record<string, unknown> }): DueItem {
-  const d = item.data;
-  return {
-    sk: item.sk,
-    version: item.version,
-    partition: Number(d.partition),
-    deliverAt: Number(d.deliverAt),
-    objectKey: String(d.objectKey),
-    byteStart: Number(d.byteStart),
-    byteLength: Number(d.byteLength),
-    maxTimestamp: Number(d.maxTimestamp),
-    replicas: (d.replicas as string[]) ?? [],
-  };
-}
 
 export class Scheduler {
   constructor(
@@ -81,7 +55,7 @@ export class Scheduler {
         pk: metaKeys.duePk(topic.topicId),
         sk: id,
         expect: 'absent',
-        data: {
+        data: dueItem.encode({
           partition: r.partition,
           deliverAt: r.deliverAt,
           objectKey,
@@ -90,7 +64,7 @@ export class Scheduler {
           maxTimestamp: r.record.timestamp,
           replicas: stores.map((s) => s.name),
           createdAt: now,
-        },
+        }),
       };
     });
     // Each write carries the garbage-collection fences of the partitions it indexes records for: the batches
@@ -119,7 +93,7 @@ export class Scheduler {
   /** Delayed records of a topic not yet due, soonest first. */
   async list(topic: TopicConfig, limit: number): Promise<Scheduled[]> {
     const items = await this.ctx.meta.query(metaKeys.duePk(topic.topicId), { limit });
-    return items.map(decodeDue).map((d) => ({ partition: d.partition, scheduledId: d.sk, deliverAt: d.deliverAt }));
+    return items.map(dueItem.decode).map((d) => ({ partition: d.partition, scheduledId: d.sk, deliverAt: d.deliverAt }));
   }
 
   /** Cancels one delayed record; `not_found` once it was delivered or cancelled. */
@@ -142,8 +116,8 @@ export class Scheduler {
   async moveDue(topic: TopicConfig, limit = 1000): Promise<number> {
     const now = this.ctx.clock.now();
     const pk = metaKeys.duePk(topic.topicId);
-    const due = (await this.ctx.meta.query(pk, { lte: metaKeys.dueUpTo(now), limit })).map(decodeDue);
-    const byPartition = new Map<number, DueItem[]>();
+    const due = (await this.ctx.meta.query(pk, { lte: metaKeys.dueUpTo(now), limit })).map(dueItem.decode);
+    const byPartition = new Map<number, DueRecord[]>();
     for (const d of due) {
       if (d.deliverAt > now) continue;
       const list = byPartition.get(d.partition) ?? [];
@@ -162,7 +136,7 @@ export class Scheduler {
     return moved;
   }
 
-  private async movePartition(topic: TopicConfig, partition: number, items: DueItem[]): Promise<number> {
+  private async movePartition(topic: TopicConfig, partition: number, items: DueRecord[]): Promise<number> {
     const pk = metaKeys.partitionPk(topic.topicId, partition);
     const duePk = metaKeys.duePk(topic.topicId);
     let pending = items;

@@ -10,6 +10,7 @@ import { decodeResults, decodeSlot, ringSize, sameBatch } from '../storage/produ
 import type { CoreContext } from '../context';
 import { FerryError, invalid } from '../../protocol/errors';
 import { RETRY, withRetry } from '../storage/cas';
+import { producerItem } from '../storage/items';
 import { metaKeys } from '../storage/keys';
 import type { ProduceResult, TopicConfig } from '../model';
 
@@ -37,13 +38,13 @@ export class Producers {
     const busy = `producer ${producerId} is being initialised concurrently; try again`;
     return withRetry(this.ctx, { busy }, async () => {
       const item = await this.ctx.meta.get(metaKeys.producersPk, metaKeys.producerSk(producerId));
-      const epoch = item ? Number(item.data.epoch) + 1 : 0;
+      const epoch = item ? producerItem.decode(item).epoch + 1 : 0;
       const res = await this.ctx.meta.write([
         {
           op: 'put',
           pk: metaKeys.producersPk,
           sk: metaKeys.producerSk(producerId),
-          data: { epoch, createdAt: this.ctx.clock.now() },
+          data: producerItem.encode({ epoch, createdAt: this.ctx.clock.now() }),
           expect: item ? item.version : 'absent',
         },
       ]);
@@ -62,7 +63,7 @@ export class Producers {
     if (!item) {
       throw new FerryError('fenced', `producer ${ref.id} is unknown; get one with POST /v1/producers`, { producerId: ref.id });
     }
-    const current = Number(item.data.epoch);
+    const current = producerItem.decode(item).epoch;
     if (ref.epoch !== current) {
       throw new FerryError('fenced', `producer ${ref.id} epoch ${ref.epoch} is not current (the current epoch is ${current})`, {
         producerId: ref.id,

@@ -1,7 +1,7 @@
 /** Garbage collection: unreferenced objects past the grace period, and what deleted topics left behind. */
 import type { ObjectStore } from '../../ports/object-store';
 import type { CoreContext } from '../context';
-import { topicItem } from '../storage/items';
+import { dueItem, topicItem } from '../storage/items';
 import { idTime, metaKeys, objectKeys } from '../storage/keys';
 import type { TopicConfig } from '../model';
 import type { Log } from '../log/log';
@@ -48,7 +48,7 @@ export class GarbageCollector {
     if (!current || current.topicId !== topic.topicId) return 0; // deleted meanwhile: the purge removes it all
     await this.log.fence.raise(topic.topicId, current.partitionCount, oldest);
     const live = new Set<string>();
-    for (const item of await this.ctx.meta.query(metaKeys.duePk(topic.topicId))) live.add(String(item.data.objectKey));
+    for (const item of await this.ctx.meta.query(metaKeys.duePk(topic.topicId))) live.add(dueItem.decode(item).objectKey);
     for (let p = 0; p < current.partitionCount; p++) {
       for (const e of await partitionEntries(this.ctx, topic, p)) live.add(e.objectKey);
     }

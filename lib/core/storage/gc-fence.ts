@@ -16,6 +16,7 @@ import type { WriteOp } from '../../ports/metadata-store';
 import type { CoreContext } from '../context';
 import { FerryError } from '../../protocol/errors';
 import { mapLimit } from '../log/fetch';
+import { gcFenceItem } from './items';
 import { metaKeys } from './keys';
 import { RETRY, withRetry } from './cas';
 
@@ -39,7 +40,7 @@ export class GcFence {
   async refresh(topicId: string, partition: number): Promise<FenceState> {
     const pk = metaKeys.gcFencePk(topicId, partition);
     const item = await this.ctx.meta.get(pk, metaKeys.gcFenceSk);
-    const state = { version: item?.version ?? 0, horizon: item ? Number(item.data.horizon) : -Infinity };
+    const state = { version: item?.version ?? 0, horizon: item ? gcFenceItem.decode(item).horizon : -Infinity };
     this.cache.set(pk, state);
     return state;
   }
@@ -69,7 +70,7 @@ export class GcFence {
         if (state.horizon >= horizon) return { done: undefined };
         const pk = metaKeys.gcFencePk(topicId, partition);
         const res = await this.ctx.meta.write([
-          { op: 'put', pk, sk: metaKeys.gcFenceSk, data: { horizon }, expect: state.version === 0 ? 'absent' : state.version },
+          { op: 'put', pk, sk: metaKeys.gcFenceSk, data: gcFenceItem.encode(horizon), expect: state.version === 0 ? 'absent' : state.version },
         ]);
         if (!res.ok) return RETRY;
         this.cache.set(pk, { version: state.version + 1, horizon });

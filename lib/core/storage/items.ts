@@ -97,3 +97,71 @@ export const topicItem = {
     };
   },
 };
+
+/** An idempotent producer: its current epoch (every `POST /v1/producers` with its id moves it on). */
+export const producerItem = {
+  encode(p: { epoch: number; createdAt: number }): ItemData {
+    return { epoch: p.epoch, createdAt: p.createdAt };
+  },
+  decode(item: Item): { epoch: number } {
+    if (!isInt(item.data.epoch) || item.data.epoch < 0) throw damaged('producer', item);
+    return { epoch: item.data.epoch };
+  },
+};
+
+/** A partition's garbage-collection fence (gc-fence.ts): objects born at or before `horizon` may be gone. */
+export const gcFenceItem = {
+  encode(horizon: number): ItemData {
+    return { horizon };
+  },
+  decode(item: Item): { horizon: number } {
+    if (typeof item.data.horizon !== 'number' || Number.isNaN(item.data.horizon)) throw damaged('garbage-collection fence', item);
+    return { horizon: item.data.horizon };
+  },
+};
+
+/** A delayed record waiting for its due time: where its one-record batch is, and when it is due. */
+export interface DueRecord {
+  sk: string;
+  version: number;
+  partition: number;
+  deliverAt: number;
+  objectKey: string;
+  byteStart: number;
+  byteLength: number;
+  maxTimestamp: number;
+  replicas: string[];
+}
+
+export const dueItem = {
+  encode(d: Omit<DueRecord, 'sk' | 'version'> & { createdAt: number }): ItemData {
+    return { ...d, replicas: [...d.replicas] };
+  },
+  decode(item: Item): DueRecord {
+    const d = item.data;
+    const replicas = d.replicas ?? [];
+    if (
+      !isInt(d.partition) ||
+      typeof d.deliverAt !== 'number' ||
+      typeof d.objectKey !== 'string' ||
+      !isInt(d.byteStart) ||
+      !isInt(d.byteLength) ||
+      typeof d.maxTimestamp !== 'number' ||
+      !Array.isArray(replicas) ||
+      !replicas.every((r) => typeof r === 'string')
+    ) {
+      throw damaged('delayed record', item);
+    }
+    return {
+      sk: item.sk,
+      version: item.version,
+      partition: d.partition,
+      deliverAt: d.deliverAt,
+      objectKey: d.objectKey,
+      byteStart: d.byteStart,
+      byteLength: d.byteLength,
+      maxTimestamp: d.maxTimestamp,
+      replicas: replicas as string[],
+    };
+  },
+};
