@@ -69,6 +69,7 @@ program
       host: opts.host,
       port: opts.port,
       onUnexpectedError: (e, route) => log.error('unexpected error', { route, error: errorFields(e) }),
+      onWarning: (message, fields) => log.error(message, fields),
       onConsumerEvent: ({ kind, ...event }) =>
         log.error(kind === 'retry' ? `consumer ${event.consumer}: delivery failed, retrying` : `consumer ${event.consumer}: records dead-lettered`, event),
     });

@@ -54,6 +54,8 @@ export interface EmbeddedOptions extends Partial<LocalHomeOptions> {
   onUnexpectedError?: (error: unknown, route: string) => void;
   /** A push consumer's failed delivery (retried later) or dead-lettered records, for the server's log. */
   onConsumerEvent?: (event: ConsumerLogEvent) => void;
+  /** What the core warns of without failing a request (a replica fallback), for the server's log. */
+  onWarning?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 export interface ConsumerLogEvent {
@@ -82,6 +84,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const metrics = new PrometheusMetrics();
   const home: Home = options.home ?? (await openLocalHome({ ...options, metrics, dataDir: options.dataDir ?? './.ferry' }));
   home.ctx.metrics ??= metrics;
+  if (options.onWarning) home.ctx.warnings ??= { warn: options.onWarning };
   try {
     const log = new Log(home.ctx);
     const maintenance = new Maintenance(log);

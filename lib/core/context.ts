@@ -15,4 +15,11 @@ export interface CoreContext {
   settings: Settings;
   /** Where counters and gauges go (lib/core/metric-catalog.ts names them); none: nothing is reported. */
   metrics?: CatalogMetrics;
+  /** Where the core reports what an operator should hear of but no caller sees (a replica fallback); none: silent. */
+  warnings?: Warnings;
+}
+
+/** Events worth a log line that do not fail the request that met them. */
+export interface Warnings {
+  warn(message: string, fields: Record<string, unknown>): void;
 }

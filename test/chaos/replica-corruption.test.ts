@@ -87,4 +87,30 @@ describe('corruption of replicated segments (R=2 over two stores)', () => {
     // The first replica tried may be a or b; with a damaged, at most one fallback per read.
     expect(ferry.log.fetcher.stats.replicaFallbacks - before).toBeLessThanOrEqual(1);
   });
+
+  it('tells the operator of every replica fallback, naming the replica (ferry dev logs it)', async () => {
+    await ferry.close();
+    const warnings: Array<{ message: string; fields: Record<string, unknown> }> = [];
+    ferry = await startEmbedded({
+      dataDir: path.join(root, 'data'),
+      storeDirs: [path.join(root, 'a'), path.join(root, 'b')],
+      port: 0,
+      maintenanceIntervalMs: 0,
+      onWarning: (message, fields) => warnings.push({ message, fields }),
+    });
+    const good = await readFile((await segments(path.join(root, 'a')))[0]);
+    const seen: string[] = [];
+    // Whichever replica a read tries first, damaging each in turn makes one of the reads fall back.
+    for (const damaged of ['a', 'b'] as const) {
+      for (const store of ['a', 'b']) for (const f of await segments(path.join(root, store))) await writeFile(f, good);
+      for (const f of await segments(path.join(root, damaged))) await damage(f, 'flip', prng(11));
+      const before = warnings.length;
+      expect((await read()).status).toBe(200);
+      for (const w of warnings.slice(before)) seen.push(String(w.fields.replica));
+      // --store a is store s0, --store b is s1.
+      expect(warnings.slice(before).map((w) => w.fields.replica)).toEqual(warnings.slice(before).map(() => (damaged === 'a' ? 's0' : 's1')));
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatchObject({ message: expect.stringMatching(/has no intact copy of a batch; reading the next replica \(run ferry repair\)/), fields: { topic: 'orders', partition: 0 } });
+  });
 });

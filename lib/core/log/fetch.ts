@@ -142,6 +142,14 @@ export class Fetcher {
       }
       this.stats.replicaFallbacks++;
       this.ctx.metrics?.add('ReplicaFallbacks', 1, { Topic: topic.name });
+      this.ctx.warnings?.warn(`replica ${name} has no intact copy of a batch; reading the next replica (run ferry repair)`, {
+        topic: topic.name,
+        partition,
+        baseOffset: e.baseOffset.toString(),
+        objectKey: e.objectKey,
+        replica: name,
+        problem: problems[problems.length - 1],
+      });
     }
     // `data` only when every copy was seen and none is intact; a store that did not answer makes it retriable.
     throw new FerryError(
