@@ -125,6 +125,18 @@ export class Producer {
     });
   }
 
+  /**
+   * kafkajs's `sendBatch`: several topics' messages at once; answers every message's metadata, topic by topic
+   * in the order given.
+   *
+   * @example
+   *   await producer.sendBatch({ topicMessages: [{ topic: 'orders', messages: [{ value: 1 }] }, { topic: 'audit', messages: [{ value: 2 }] }] });
+   */
+  async sendBatch({ topicMessages }: { topicMessages: ProducerRecord[] }): Promise<RecordMetadata[]> {
+    const answers = await Promise.all(topicMessages.map((r) => this.send(r)));
+    return answers.flat();
+  }
+
   /** Sends every pending batch now and waits for all in flight. */
   async flush(): Promise<void> {
     for (const topic of this.queues.keys()) if (this.queues.get(topic)!.pending.length) this.dispatch(topic);
@@ -147,7 +159,7 @@ export class Producer {
     q.bytes = 0;
     if (!batch.length) return;
     const previous = q.inFlight ?? Promise.resolve();
-    const current: Promise<void> = previous.then(() => this.sendBatch(topic, batch));
+    const current: Promise<void> = previous.then(() => this.sendRequest(topic, batch));
     q.inFlight = current;
     void current.finally(() => {
       if (q.inFlight === current) q.inFlight = undefined;
@@ -155,12 +167,12 @@ export class Producer {
   }
 
   /** `plain`: without the idempotent producer's sequence (delayed records, which it cannot carry). */
-  private async sendBatch(topic: string, batch: Slot[], plain = false): Promise<void> {
+  private async sendRequest(topic: string, batch: Slot[], plain = false): Promise<void> {
     let slots = batch.filter((s) => !s.op.failed);
     if (this.idempotent && !plain && slots.some((s) => isDelayed(s.record))) {
       // The server schedules delayed records outside the idempotent sequence: send them on their own, retried
       // only when the request never left (a lost answer may otherwise schedule a record twice).
-      await this.sendBatch(topic, slots.filter((s) => isDelayed(s.record)), true);
+      await this.sendRequest(topic, slots.filter((s) => isDelayed(s.record)), true);
       slots = slots.filter((s) => !isDelayed(s.record) && !s.op.failed);
     }
     while (slots.length) {

@@ -68,6 +68,22 @@ describe('FerryClient against the embedded server', () => {
     expect(results.map((r) => r[0].offset)).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });
 
+  it('sends several topics at once with sendBatch (kafkajs), answering every message in order', async () => {
+    await client.admin().createTopics({ topics: [{ topic: 'sb', numPartitions: 1 }, { topic: 'sb2', numPartitions: 3 }] });
+    const producer = client.producer();
+    const out = await producer.sendBatch({
+      topicMessages: [
+        { topic: 'sb', messages: [{ value: 'a' }, { value: 'b' }] },
+        { topic: 'sb2', messages: [{ value: 'c', partition: 2 }] },
+      ],
+    });
+    expect(out.map((m) => [m.topic, m.partition, m.offset])).toEqual([
+      ['sb', 0, '0'],
+      ['sb', 0, '1'],
+      ['sb2', 2, '0'],
+    ]);
+  });
+
   it('fails only the send whose record the server refused, and stores the others', async () => {
     const producer = client.producer({ lingerMs: 20 });
     const good = producer.send({ topic: 't', messages: [{ value: 'ok', partition: 1 }] });
