@@ -14,6 +14,7 @@ import type { ResolvedConsumerConfig, RunConfig } from './consumer-config';
 import type { GroupMembership, Membership } from './group-membership';
 import { sleep, type Transport } from './http';
 import { positionKey, type OffsetManager } from './offset-manager';
+import type { PartitionControls } from './partition-controls';
 import type { Semaphore } from './semaphore';
 import type { KafkaMessage } from './types';
 
@@ -32,7 +33,12 @@ export interface RunnerContext {
   stop: AbortSignal;
   /** Joins again, trying until stopped. */
   rejoin: () => Promise<void>;
+  /** The user's pause / resume / seek. */
+  controls: PartitionControls;
 }
+
+/** How often a paused partition looks whether it was resumed. */
+const PAUSED_POLL_MS = 100;
 
 interface FetchAnswer {
   records: WireFetched[];
@@ -95,10 +101,18 @@ async function partitionLoop(
   let offset = start;
   let backoff = ctx.cfg.retryBackoffMs;
   const path = `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`;
+  const { controls } = ctx;
   while (!signal.aborted) {
+    offset = controls.takeSeek(topic, partition) ?? offset;
+    if (controls.isPaused(topic, partition)) {
+      await sleep(PAUSED_POLL_MS, signal);
+      continue;
+    }
     const fetched = await fetchRecords(ctx, path, offset, signal);
     if (fetched === 'stop') return;
     if (fetched === 'retry') continue;
+    // Paused or sought while the fetch was out: its records are not delivered (they come again, or the seek wins).
+    if (controls.isPaused(topic, partition) || controls.hasSeek(topic, partition)) continue;
     if (typeof fetched === 'bigint') {
       offset = fetched;
       continue;

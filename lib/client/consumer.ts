@@ -32,6 +32,7 @@ import { runGenerations } from './consumer-runner';
 import { GroupMembership, isRefusal, type Membership } from './group-membership';
 import type { Transport } from './http';
 import { OffsetManager } from './offset-manager';
+import { PartitionControls, type PartitionSelection } from './partition-controls';
 import { Semaphore } from './semaphore';
 import { installSignalHandlers } from './signal-handlers';
 import type { EachMessagePayload } from './types';
@@ -46,6 +47,7 @@ export class Consumer extends EventEmitter {
   private readonly membership: GroupMembership;
   private readonly offsets: OffsetManager;
   private readonly slots: Semaphore;
+  private readonly controls = new PartitionControls();
   private topics: string[] = [];
   private from: 'earliest' | 'latest' = 'earliest';
   private stopAbort = new AbortController();
@@ -120,6 +122,7 @@ export class Consumer extends EventEmitter {
         isRunning: () => this.running,
         stop,
         rejoin: () => this.join(),
+        controls: this.controls,
       },
       config,
     ).catch((e) => {
@@ -140,6 +143,34 @@ export class Consumer extends EventEmitter {
     this.removeSignalHandlers = undefined;
     await this.membership.leave();
     this.emit('stop');
+  }
+
+  /**
+   * Stops fetching `topics` (all their partitions, or the ones named) until `resume`; batches in hand finish.
+   *
+   * @example
+   *   consumer.pause([{ topic: 'orders', partitions: [0] }]);
+   */
+  pause(topics: PartitionSelection[]): void {
+    this.controls.pause(topics);
+  }
+
+  resume(topics: PartitionSelection[]): void {
+    this.controls.resume(topics);
+  }
+
+  /** What is paused now. */
+  paused(): PartitionSelection[] {
+    return this.controls.paused();
+  }
+
+  /**
+   * The next fetch of `partition` starts at `offset` (a decimal string); a batch fetched before is dropped. The
+   * new position is committed as messages after it are processed (as kafkajs).
+   */
+  seek({ topic, partition, offset }: { topic: string; partition: number; offset: string }): void {
+    if (!/^\d{1,20}$/.test(offset)) throw new TypeError(`seek offset must be a decimal string (got ${JSON.stringify(offset)})`);
+    this.controls.seek(topic, partition, BigInt(offset));
   }
 
   /** Commits offsets (each the next offset to read) for partitions this member owns now. */

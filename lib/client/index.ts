@@ -54,5 +54,6 @@ export { retriable } from './http';
 export type { ConsumerConfig, RunConfig, SubscribeConfig } from './consumer-config';
 export type { ProducerConfig } from './producer';
 export type { PartitionPage, ReadOptions } from './partition-reader';
+export type { PartitionSelection } from './partition-controls';
 export type { RetryOptions } from './http';
 export type * from './types';

@@ -84,6 +84,37 @@ describe('FerryClient against the embedded server', () => {
     ]);
   });
 
+  it('pauses and resumes a partition, and seeks it back to an offset (kafkajs pause / resume / seek)', async () => {
+    await client.admin().createTopics({ topics: [{ topic: 'ctl', numPartitions: 1 }] });
+    await client.producer().send({ topic: 'ctl', messages: [0, 1, 2].map((value) => ({ value })) });
+    const consumer = client.consumer({ groupId: 'ctl', handleSignals: false, maxWaitTimeInMs: 100 });
+    await consumer.subscribe({ topics: ['ctl'] });
+    const got: unknown[] = [];
+    let arrived = () => {};
+    const next = (n: number) => new Promise<void>((r) => (arrived = () => got.length >= n && r()));
+    consumer.pause([{ topic: 'ctl' }]);
+    expect(consumer.paused()).toEqual([{ topic: 'ctl' }]);
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push(message.value);
+        arrived();
+      },
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(got).toEqual([]); // paused: nothing fetched
+    const three = next(3);
+    consumer.resume([{ topic: 'ctl' }]);
+    await three;
+    expect(got).toEqual([0, 1, 2]);
+    const again = next(5);
+    consumer.seek({ topic: 'ctl', partition: 0, offset: '1' });
+    await again;
+    expect(got).toEqual([0, 1, 2, 1, 2]);
+    expect(() => consumer.seek({ topic: 'ctl', partition: 0, offset: '-1' })).toThrow(/decimal string/);
+    await consumer.disconnect();
+    expect((await client.admin().describeGroup('ctl')).offsets[0].committedOffset).toBe('3');
+  });
+
   it('fails only the send whose record the server refused, and stores the others', async () => {
     const producer = client.producer({ lingerMs: 20 });
     const good = producer.send({ topic: 't', messages: [{ value: 'ok', partition: 1 }] });
