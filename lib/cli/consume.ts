@@ -12,6 +12,7 @@ import { clientFor, wholeNumber, withCommon, type CommonOptions } from './common
 
 interface ConsumeOptions extends CommonOptions {
   group?: string;
+  format?: string;
   partition?: number;
   offset?: string;
   fromBeginning?: boolean;
@@ -38,6 +39,7 @@ export function registerConsume(program: Command): void {
     .option('--from-beginning', 'a new group starts at the earliest record (default: only new records)')
     .option('-n, --max <n>', 'stop after this many records', wholeNumber('max', 1))
     .option('--follow', 'keep waiting for new records (default: stop at the high watermark)')
+    .option('-f, --format <fmt>', 'each record as this template (as kcat -f): %k key, %v value, %p partition, %o offset, %t timestamp (ms), %h headers, \\n, \\t')
     .option('--session-timeout-ms <ms>', 'session timeout of this member', wholeNumber('session timeout', 1))
     .action(async (topic: string, o: ConsumeOptions) => {
       if (o.offset !== undefined && o.partition === undefined) throw new InvalidArgumentError('--offset needs --partition (a group starts at its committed offsets)');
@@ -112,7 +114,22 @@ export function registerConsume(program: Command): void {
 }
 
 const line = (o: ConsumeOptions, topic: string, partition: number, m: KafkaMessage) =>
-  o.json ? JSON.stringify({ topic, partition, ...m, key: wire(m.key), value: wire(m.value) }) : show(m);
+  o.json ? JSON.stringify({ topic, partition, ...m, key: wire(m.key), value: wire(m.value) }) : o.format !== undefined ? formatted(o.format, partition, m) : show(m);
+
+/** A kcat-style template (no trailing newline: one record a line). */
+function formatted(fmt: string, partition: number, m: KafkaMessage): string {
+  const text = (v: unknown) => (v === null || v === undefined ? '' : show({ ...m, value: v }));
+  const fields: Record<string, () => string> = {
+    k: () => text(m.key),
+    v: () => text(m.value),
+    p: () => String(partition),
+    o: () => m.offset,
+    t: () => String(m.timestamp),
+    h: () => Object.entries(m.headers).map(([k, v]) => `${k}=${v}`).join(','),
+    '%': () => '%',
+  };
+  return fmt.replace(/%([kvpoth%])|\\([nt])/g, (_, f: string | undefined, esc: string | undefined) => (f ? fields[f]() : esc === 'n' ? '\n' : '\t'));
+}
 
 /** Reads one partition from an offset with no group: to the high watermark seen at the start, --max, or on with --follow. */
 async function peek(topic: string, partition: number, o: ConsumeOptions): Promise<void> {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerConsume } from './consume';
 import { registerGroups } from './groups';
 import { registerProduce } from './produce';
+import { registerScheduled } from './scheduled';
 import { registerTopics } from './topics';
 
 export function registerClientCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerClientCommands(program: Command): void {
   registerProduce(program);
   registerConsume(program);
   registerGroups(program);
+  registerScheduled(program);
 }

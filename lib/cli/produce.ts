@@ -1,6 +1,6 @@
 /** `ferry produce <topic>`: one record per line of stdin or --file (a progress bar for files). */
 import { SingleBar, Presets } from 'cli-progress';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as readline from 'node:readline';
 import type { Message } from '../client';
@@ -9,6 +9,9 @@ import { clientFor, printJson, wholeNumber, withCommon, type CommonOptions } fro
 interface ProduceOptions extends CommonOptions {
   file?: string;
   key?: string;
+  keySeparator?: string;
+  header: string[];
+  deliverAfter?: number;
   partition?: number;
   parseJson?: boolean;
   progress?: boolean;
@@ -22,7 +25,10 @@ export function registerProduce(program: Command): void {
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
     .option('-k, --key <key>', 'key of every record (default: none, spread over partitions)')
     .option('-p, --partition <n>', 'send every record to this partition', wholeNumber('partition'))
-    .option('--parse-json', 'each line is a JSON value (default: the line as a string)')
+    .option('-K, --key-separator <sep>', 'each line is <key><sep><value> (as kcat -K); lines without it have no key')
+    .option('-H, --header <name=value>', 'a header on every record (repeatable)', collectHeader, [])
+    .option('--deliver-after <ms>', 'delayed delivery: each record becomes visible this many milliseconds later', wholeNumber('deliver-after', 1))
+    .option('--parse-json', 'each line (the value part with -K) is a JSON value (default: the line as a string)')
     .option('--no-progress', 'no progress bar for --file')
     .action(async (topic: string, o: ProduceOptions) => {
       const producer = clientFor(o).producer({ lingerMs: 10 });
@@ -67,15 +73,7 @@ export function registerProduce(program: Command): void {
       for await (const line of lines) {
         lineNo++;
         if (failure) break;
-        let value: unknown = line;
-        if (o.parseJson) {
-          try {
-            value = JSON.parse(line);
-          } catch {
-            throw new Error(`line ${lineNo} is not JSON (drop --parse-json to send lines as strings)`);
-          }
-        }
-        chunk.push({ value, ...(o.key !== undefined && { key: o.key }), ...(o.partition !== undefined && { partition: o.partition }) });
+        chunk.push(messageOf(line, lineNo, o));
         if (chunk.length >= CHUNK) await flush();
       }
       await flush();
@@ -88,4 +86,39 @@ export function registerProduce(program: Command): void {
       if (o.json) printJson({ topic, records: sent, partitions });
       else console.error(`produced ${sent} record${sent === 1 ? '' : 's'} to ${topic}`);
     });
+}
+
+/** `-H name=value`, collected into [name, value] pairs. */
+function collectHeader(v: string, all: string[]): string[] {
+  if (!/^[^=]+=/.test(v)) throw new InvalidArgumentError(`--header takes name=value (got ${JSON.stringify(v)})`);
+  return [...all, v];
+}
+
+/** One input line → one message: key (from --key or the -K separator), value (a string, or JSON), headers, delay. */
+function messageOf(line: string, lineNo: number, o: ProduceOptions): Message {
+  let key: unknown = o.key;
+  let text = line;
+  if (o.keySeparator !== undefined) {
+    const at = line.indexOf(o.keySeparator);
+    if (at !== -1) {
+      key = line.slice(0, at);
+      text = line.slice(at + o.keySeparator.length);
+    }
+  }
+  let value: unknown = text;
+  if (o.parseJson) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new Error(`line ${lineNo} is not JSON (drop --parse-json to send lines as strings)`);
+    }
+  }
+  const headers = Object.fromEntries(o.header.map((h) => [h.slice(0, h.indexOf('=')), h.slice(h.indexOf('=') + 1)]));
+  return {
+    value,
+    ...(key !== undefined && { key }),
+    ...(o.partition !== undefined && { partition: o.partition }),
+    ...(o.header.length && { headers }),
+    ...(o.deliverAfter !== undefined && { deliverAfterMs: o.deliverAfter }),
+  };
 }

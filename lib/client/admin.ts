@@ -93,6 +93,22 @@ export class Admin {
     return this.transport.request({ method: 'GET', path: `/v1/groups/${encodeURIComponent(groupId)}`, idempotent: true });
   }
 
+  /** Delayed records of a topic not yet due, in due-time order. */
+  async listScheduled(topic: string, { limit }: { limit?: number } = {}): Promise<Array<{ partition: number; scheduledId: string; deliverAt: number }>> {
+    const res = await this.transport.request<{ scheduled: Array<{ partition: number; scheduledId: string; deliverAt: number }> }>({
+      method: 'GET',
+      path: `/v1/topics/${encodeURIComponent(topic)}/scheduled`,
+      query: { limit },
+      idempotent: true,
+    });
+    return res.scheduled;
+  }
+
+  /** Cancels a delayed record before it is due (`not_found` once it was delivered or cancelled). */
+  async cancelScheduled(topic: string, scheduledId: string): Promise<void> {
+    await this.transport.request({ method: 'DELETE', path: `/v1/topics/${encodeURIComponent(topic)}/scheduled/${encodeURIComponent(scheduledId)}`, idempotent: true });
+  }
+
   /** Deletes empty groups with their committed offsets (Kafka's DeleteGroups); a group with a live member is a 409 `conflict`. */
   async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string }>> {
     for (const g of groupIds) await this.transport.request({ method: 'DELETE', path: `/v1/groups/${encodeURIComponent(g)}`, idempotent: false });

@@ -125,4 +125,19 @@ describe('ferry CLI', () => {
     expect((await fails(['groups', 'describe', 'doomed'])).stderr).toMatch(/consumer group "doomed" does not exist/);
     expect((await fails(['groups', 'delete', 'doomed'])).stderr).toMatch(/does not exist/);
   });
+
+  it('produces keys (-K), headers (-H) and delayed records, prints records by template (-f), lists and cancels scheduled ones', async () => {
+    await ferry(['topics', 'create', 'fmt', '-p', '1']);
+    await ferry(['produce', 'fmt', '-K', ':', '-H', 'source=cli', '-H', 'v=2'], 'u1:hello\nno key here\nu2:a:b\n');
+    const { stdout } = await ferry(['consume', 'fmt', '--partition', '0', '-f', '%k|%v|%p:%o|%h']);
+    expect(stdout).toBe('u1|hello|0:0|source=cli,v=2\n|no key here|0:1|source=cli,v=2\nu2|a:b|0:2|source=cli,v=2\n');
+    const later = JSON.parse((await ferry(['produce', 'fmt', '--deliver-after', '600000', '--json'], 'soon\nsooner\n')).stdout);
+    expect(later.records).toBe(2);
+    const listed = JSON.parse((await ferry(['scheduled', 'list', 'fmt', '--json'])).stdout).scheduled;
+    expect(listed).toHaveLength(2);
+    expect(listed[0].deliverAt).toBeGreaterThan(Date.now() + 500_000);
+    expect((await ferry(['scheduled', 'cancel', 'fmt', listed[0].scheduledId])).stdout).toBe(`cancelled ${listed[0].scheduledId}\n`);
+    expect((await ferry(['scheduled', 'list', 'fmt'])).stdout).toMatch(/^SCHEDULED-ID\s+PARTITION\s+DELIVER-AT\n\S+\s+0\s+\d{4}-/);
+    expect((await fails(['produce', 'fmt', '-H', 'novalue'], 'x\n')).stderr).toMatch(/--header takes name=value/);
+  });
 });
