@@ -7,7 +7,7 @@ import { isFerryError } from '../protocol/errors';
 import { registerClientCommands } from '.';
 import { version } from '../../package.json';
 
-export const CLIENT_COMMANDS = ['topics', 'produce', 'consume', 'groups'];
+export const CLIENT_COMMANDS = ['topics', 'produce', 'consume', 'groups', 'scheduled'];
 
 export function main(argv: string[]): void {
   const program = new Command();
@@ -29,12 +29,21 @@ export function hint(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Prints the error as `ferry: <message>` (the server's message for server errors) and exits 1. */
-export function exitWithError(e: unknown): never {
+/**
+ * Prints the error as `ferry: <message>` (the server's message for server errors) and exits 1; with --json,
+ * as one JSON object on stderr: `{"error": {"kind", "message", "details"?, "hint"?}}`.
+ */
+export function exitWithError(e: unknown, json = process.argv.includes('--json')): never {
   // The message is the useful part; a stack only helps when debugging Ferry itself (FERRY_DEBUG=1).
   const shown = isFerryError(e) || (e instanceof Error && !process.env.FERRY_DEBUG) ? e.message : (e as Error).stack ?? String(e);
-  console.error(`ferry: ${shown}`);
   const tip = hint(e);
+  if (json) {
+    const kind = isFerryError(e) ? e.kind : 'cli';
+    const details = isFerryError(e) && Object.keys(e.details).length ? e.details : undefined;
+    console.error(JSON.stringify({ error: { kind, message: shown, ...(details && { details }), ...(tip && { hint: tip }) } }));
+    process.exit(1);
+  }
+  console.error(`ferry: ${shown}`);
   if (tip) console.error(`hint: ${tip}`);
   process.exit(1);
 }

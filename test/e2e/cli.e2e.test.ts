@@ -87,6 +87,9 @@ describe('ferry CLI', () => {
   it('prints the server message and exits non-zero on errors', async () => {
     const missing = await fails(['consume', 'nope', '--group', 'x']);
     expect(missing.stderr).toMatch(/ferry: topic "nope" does not exist/);
+    // With --json the error is JSON too, for scripts.
+    const asJson = await fails(['topics', 'describe', 'nope', '--json']);
+    expect(JSON.parse(asJson.stderr.trim())).toEqual({ error: { kind: 'not_found', message: 'topic "nope" does not exist', details: { topic: 'nope', status: 404 } } });
     const badSeek = await fails(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '999']);
     expect(badSeek.stderr).toMatch(/ferry: offset 999 is outside partition/);
     const unreachable = await fails(['topics', 'list', '--url', 'http://127.0.0.1:1']);
