@@ -13,6 +13,7 @@ import { startEmbedded } from '../lib/embedded';
 import { readFileSync } from 'node:fs';
 import { tokensFileSchema, type TokensFile } from '../lib/http/auth';
 import { parseConfig, type FerryConfig } from '../lib/config';
+import { tryItLines } from '../lib/dev-banner';
 import { openLocalHome } from '../lib/adapters/local/home';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { Log } from '../lib/core/log/log';
@@ -93,9 +94,8 @@ program
       }
       console.log('');
       console.log('Try it:');
-      console.log(`  curl -s -X POST ${ferry.url}/v1/topics -H 'content-type: application/json' -d '{"name":"orders","partitions":3}'`);
-      console.log(`  curl -s -X POST ${ferry.url}/v1/topics/orders/records -H 'content-type: application/json' -d '{"records":[{"key":"u1","value":{"id":1}}]}'`);
-      console.log(`  curl -s '${ferry.url}/v1/topics/orders/partitions/1/records?offset=0'   # "u1" lands on partition 1 of 3`);
+      const first = config?.topics[0];
+      for (const l of tryItLines({ url: ferry.url, tokens: Boolean(tokens), topic: first && { name: first.name, partitions: first.partitions } })) console.log(l);
       console.log('');
       console.log('Press Ctrl-C to stop.');
     }

@@ -16,9 +16,9 @@ describe('ferry CLI', () => {
   const ferry = (args: string[], input?: string) => {
     return runTracked(process.execPath, [BIN, ...args], { env: { ...process.env, FERRY_URL: server.url }, input, timeoutMs: 30_000 });
   };
-  const fails = async (args: string[]) => {
+  const fails = async (args: string[], input?: string) => {
     try {
-      await ferry(args);
+      await ferry(args, input);
     } catch (e) {
       return e as { code: number; stderr: string };
     }
