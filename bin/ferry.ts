@@ -110,6 +110,14 @@ program
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+    // Under `npx ferry dev` / `npm start`, npm does not pass SIGTERM on: it exits and leaves this process to
+    // init. A server whose npm parent went away stops too (a process manager's stop works through npx).
+    if (process.env.npm_command) {
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) void stop('parent npm process exited');
+      }, 500).unref();
+    }
   });
 
 /** Reads a JSON file given on the command line, then checks it with `parse` (which lists every problem). */
