@@ -1,22 +1,17 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { apiGatewayPath, V1_ROUTES, type Access as RouteAccess, type ServedBy } from '../protocol/routes';
 import { acknowledgeWildcardResources, policyOwner } from './nag';
 
 /** The API stage Ferry deploys (and grants scope to). */
 export const API_STAGE = '$default';
 
-/**
- * The HTTP API v1 routes (DESIGN.md §4) as one table: which function serves each route, and which grant
- * (produce / consume / admin) lets a caller invoke it. API Gateway routes and IAM grants are both derived
- * from this table, so they cannot drift apart.
- */
-
 /** A group of routes served by one Lambda function with its own least-privilege role. */
-export type RouteGroup = 'produce' | 'fetch' | 'admin' | 'groups';
+export type RouteGroup = ServedBy;
 
 /** Which topic grant includes a route (`cluster` routes are not about one topic). */
-export type Access = 'produce' | 'consume' | 'admin' | 'cluster-admin';
+export type Access = RouteAccess;
 
 export interface FerryRoute {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -26,32 +21,12 @@ export interface FerryRoute {
   readonly access: Access;
 }
 
-export const ROUTES: readonly FerryRoute[] = [
-  { method: 'POST', path: '/v1/topics/{t}/records', group: 'produce', access: 'produce' },
-  { method: 'POST', path: '/v1/producers', group: 'produce', access: 'produce' },
-
-  { method: 'GET', path: '/v1/topics/{t}/partitions/{p}/records', group: 'fetch', access: 'consume' },
-
-  { method: 'GET', path: '/v1/topics/{t}', group: 'admin', access: 'consume' },
-  { method: 'PATCH', path: '/v1/topics/{t}', group: 'admin', access: 'admin' },
-  { method: 'DELETE', path: '/v1/topics/{t}', group: 'admin', access: 'admin' },
-  { method: 'GET', path: '/v1/topics/{t}/scheduled', group: 'admin', access: 'admin' },
-  { method: 'DELETE', path: '/v1/topics/{t}/scheduled/{id}', group: 'admin', access: 'admin' },
-  { method: 'POST', path: '/v1/topics', group: 'admin', access: 'cluster-admin' },
-  { method: 'GET', path: '/v1/topics', group: 'admin', access: 'cluster-admin' },
-
-  { method: 'GET', path: '/v1/groups', group: 'groups', access: 'consume' },
-  { method: 'GET', path: '/v1/groups/{g}', group: 'groups', access: 'consume' },
-  { method: 'DELETE', path: '/v1/groups/{g}', group: 'groups', access: 'consume' },
-  { method: 'POST', path: '/v1/groups/{g}/members', group: 'groups', access: 'consume' },
-  { method: 'POST', path: '/v1/groups/{g}/members/{m}/heartbeat', group: 'groups', access: 'consume' },
-  { method: 'DELETE', path: '/v1/groups/{g}/members/{m}', group: 'groups', access: 'consume' },
-  { method: 'GET', path: '/v1/groups/{g}/offsets', group: 'groups', access: 'consume' },
-  { method: 'POST', path: '/v1/groups/{g}/offsets', group: 'groups', access: 'consume' },
-  // Served by the admin function: a seek to a timestamp reads the one batch holding the answer (an object
-  // read), and the groups function has no S3 rights.
-  { method: 'POST', path: '/v1/groups/{g}/seek', group: 'admin', access: 'consume' },
-];
+/**
+ * The HTTP API v1 routes in API Gateway's form, from the one route table (lib/protocol/routes.ts): which
+ * function serves each and which grant lets a caller invoke it. API Gateway routes and IAM grants are both
+ * derived from it, so they cannot drift apart from each other or from the server.
+ */
+export const ROUTES: readonly FerryRoute[] = V1_ROUTES.map((r) => ({ method: r.method, path: apiGatewayPath(r.path), group: r.servedBy, access: r.access }));
 
 /**
  * The execute-api resource path of a route for one topic: `{t}` becomes the topic name, `{g}` the group id

@@ -8,9 +8,10 @@ import { validateTopicName } from '../core/storage/keys';
 import type { Log } from '../core/log/log';
 import type { TokenAuth } from './auth';
 import { readJsonBody } from './body';
-import type { RouteDeps, RouteModule } from './routes/common';
+import { allowedMethods, routeKey, V1_ROUTES } from '../protocol/routes';
+import type { Handlers, RouteDeps, RouteModule } from './routes/common';
 import { groupRoutes } from './routes/groups';
-import { opsRoutes, type OpsOptions } from './routes/ops';
+import { OPS_PATHS, opsRoutes, type OpsOptions } from './routes/ops';
 import { topicRoutes } from './routes/topics';
 import { queryParams } from './wire';
 
@@ -24,8 +25,21 @@ export interface AppOptions {
   ops?: OpsOptions;
 }
 
-/** Every route module of API v1; a new feature adds its module here. */
+/** The handlers of API v1's route table (lib/protocol/routes.ts); a new route adds its row there, its handler here. */
 const MODULES: RouteModule[] = [topicRoutes, groupRoutes];
+
+/** Registers every row of the table with its handler; a row without one, or a handler without a row, is a bug. */
+function registerRoutes(app: Hono, deps: RouteDeps): void {
+  const handlers: Handlers = Object.assign({}, ...MODULES.map((m) => m.handlers(deps)));
+  for (const r of V1_ROUTES) {
+    const handler = handlers[routeKey(r)];
+    if (!handler) throw new Error(`internal: no handler for ${routeKey(r)}`);
+    app.on(r.method, r.path, handler);
+    delete handlers[routeKey(r)];
+  }
+  const extra = Object.keys(handlers);
+  if (extra.length) throw new Error(`internal: handlers for routes not in the table: ${extra.join(', ')}`);
+}
 
 /** Builds the app. `app.fetch(request)` answers any request. */
 export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Hono {
@@ -39,9 +53,9 @@ export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Ho
     topicParam: (c) => validateTopicName(c.req.param('topic')),
   };
   if (auth) app.use('*', auth.middleware());
-  const modules = ops ? [...MODULES, opsRoutes(ops)] : MODULES;
-  for (const m of modules) m.register(app, deps);
-  addFallbacks(app, modules);
+  registerRoutes(app, deps);
+  if (ops) opsRoutes(ops).register(app, deps);
+  addFallbacks(app, ops ? [...allowedMethods(), ...OPS_PATHS] : allowedMethods());
 
   app.onError((err, c) => {
     if (!isFerryError(err)) onUnexpectedError?.(err, c.req.routePath);
@@ -59,23 +73,21 @@ export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Ho
  */
 export function createFallbackApp(): Hono {
   const app = new Hono();
-  addFallbacks(app, MODULES);
+  addFallbacks(app, allowedMethods());
   app.onError((err) => errorResponse(err));
   return app;
 }
 
-function addFallbacks(app: Hono, modules: RouteModule[]): void {
+function addFallbacks(app: Hono, allowed: Array<[path: string, methods: string[]]>): void {
   // Known paths with a method they do not take: 405 with Allow.
-  for (const m of modules) {
-    for (const [path, methods] of m.allowed) {
-      app.all(path, (c) => {
-        // Only the fallback app gets here with a listed method: a route this deployment does not serve.
-        if (methods.includes(c.req.method)) throw new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
-        throw new FerryError('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${methods.join(', ')}`, {
-          allow: methods,
-        });
+  for (const [path, methods] of allowed) {
+    app.all(path, (c) => {
+      // Only the fallback app gets here with a listed method: a route this deployment does not serve.
+      if (methods.includes(c.req.method)) throw new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+      throw new FerryError('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${methods.join(', ')}`, {
+        allow: methods,
       });
-    }
+    });
   }
 
   app.notFound((c) => errorResponse(new FerryError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

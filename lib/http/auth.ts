@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { FerryError } from '../protocol/errors';
+import { matchRoute } from '../protocol/routes';
 
 export type Right = 'produce' | 'consume' | 'admin';
 
@@ -55,6 +56,11 @@ export function requirement(method: string, path: string): { right: Right | 'any
     }
   });
   if (seg.length === 1 && (seg[0] === 'metrics' || seg[0] === 'health')) return { right: 'metrics' };
+  // A route of the table: its right, on the topic its path names.
+  const matched = matchRoute(method, seg);
+  if (matched) return { right: matched.route.right, topic: matched.params.topic };
+  // No route matches (the answer will be 404 or 405): the right the path's neighbourhood would need, so a
+  // token without it learns nothing about the paths (403 before 404), as before the table existed.
   if (seg[0] !== 'v1') return { right: 'any' };
   if (seg[1] === 'producers') return { right: 'produce' };
   if (seg[1] === 'groups') return { right: 'consume' };

@@ -1,5 +1,6 @@
 /** What every route module gets, and the shape it has. */
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { RouteKey } from '../../protocol/routes';
 import type { Log } from '../../core/log/log';
 
 export interface RouteDeps {
@@ -14,10 +15,13 @@ export interface RouteDeps {
   topicParam(c: Context): string;
 }
 
+/** A route's handler, bound by its `METHOD path` key (lib/protocol/routes.ts). */
+export type Handler = (c: Context) => Response | Promise<Response>;
+export type Handlers = Partial<Record<RouteKey, Handler>>;
+
+/** Handlers for rows of the route table (V1_ROUTES); the app registers each row's and refuses extras. */
 export interface RouteModule {
-  /** Paths and the methods they take; any other method on them answers 405. */
-  allowed: Array<[path: string, methods: string[]]>;
-  register(app: Hono, deps: RouteDeps): void;
+  handlers(deps: RouteDeps): Handlers;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };

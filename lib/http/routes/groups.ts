@@ -6,7 +6,7 @@ import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
 import { parseWith } from '../schemas';
 import { parseIsoTime, parseOffset } from '../wire';
 import { TokenAuth } from '../auth';
-import { jsonText, type RouteModule } from './common';
+import { jsonText, type Handlers, type RouteDeps, type RouteModule } from './common';
 
 const memberJson = (v: MemberView) => ({ memberId: v.memberId, generation: v.generation, assignments: v.assignments });
 
@@ -49,59 +49,55 @@ function parseTimestamp(raw: number | string): number {
 }
 
 export const groupRoutes: RouteModule = {
-  allowed: [
-    ['/v1/groups', ['GET']],
-    ['/v1/groups/:group', ['GET', 'DELETE']],
-    ['/v1/groups/:group/members', ['POST']],
-    ['/v1/groups/:group/members/:member', ['DELETE']],
-    ['/v1/groups/:group/members/:member/heartbeat', ['POST']],
-    ['/v1/groups/:group/offsets', ['GET', 'POST']],
-    ['/v1/groups/:group/seek', ['POST']],
-  ],
-  register(app, { log, body, noQuery, query }) {
-    const group = (c: { req: { param(name: string): string } }) => validateGroupId(c.req.param('group'));
+  handlers: (deps) => ({ ...membershipHandlers(deps), ...offsetHandlers(deps) }),
+};
 
-    app.get('/v1/groups', async (c) => {
+/** List, describe and delete groups; join, heartbeat and leave. */
+function membershipHandlers({ log, body, noQuery }: RouteDeps): Handlers {
+  const group = (c: { req: { param(name: string): string } }) => validateGroupId(c.req.param('group'));
+  return {
+    'GET /v1/groups': async (c) => {
       noQuery(c);
       return c.json({ groups: await log.groups.list() });
-    });
-
-    app.get('/v1/groups/:group', async (c) => {
+    },
+    'GET /v1/groups/:group': async (c) => {
       const g = group(c);
       noQuery(c);
       return c.json(describeJson(await log.groups.describe(g)));
-    });
-
+    },
     // Kafka's DeleteGroups: only an empty group (409 while a member's session is live), with its offsets.
-    app.delete('/v1/groups/:group', async (c) => {
+    'DELETE /v1/groups/:group': async (c) => {
       const g = group(c);
       noQuery(c);
       await log.groups.delete(g);
       return c.body(null, 204);
-    });
-
-    app.post('/v1/groups/:group/members', async (c) => {
+    },
+    'POST /v1/groups/:group/members': async (c) => {
       const g = group(c);
       noQuery(c);
       const input = parseWith(joinSchema, await body(c));
       for (const t of input.topics) TokenAuth.check(c.get('grant' as never), 'consume', t);
       return c.json(memberJson(await log.groups.join(g, input)));
-    });
-
-    app.post('/v1/groups/:group/members/:member/heartbeat', async (c) => {
+    },
+    'POST /v1/groups/:group/members/:member/heartbeat': async (c) => {
       const g = group(c);
       noQuery(c);
-      return c.json(memberJson(await log.groups.heartbeat(g, c.req.param('member'))));
-    });
-
-    app.delete('/v1/groups/:group/members/:member', async (c) => {
+      return c.json(memberJson(await log.groups.heartbeat(g, c.req.param('member')!)));
+    },
+    'DELETE /v1/groups/:group/members/:member': async (c) => {
       const g = group(c);
       noQuery(c);
-      return c.json(memberJson(await log.groups.leave(g, c.req.param('member'))));
-    });
+      return c.json(memberJson(await log.groups.leave(g, c.req.param('member')!)));
+    },
+  };
+}
 
+/** Committed offsets (Kafka's OffsetFetch / OffsetCommit) and seek. */
+function offsetHandlers({ log, body, noQuery, query }: RouteDeps): Handlers {
+  const group = (c: { req: { param(name: string): string } }) => validateGroupId(c.req.param('group'));
+  return {
     // Kafka's OffsetFetch: committed offsets only (no object read, no lag) — what a consumer starts from.
-    app.get('/v1/groups/:group/offsets', async (c) => {
+    'GET /v1/groups/:group/offsets': async (c) => {
       const g = group(c);
       const { topic } = query(c, ['topic']);
       const grant = c.get('grant' as never);
@@ -110,9 +106,8 @@ export const groupRoutes: RouteModule = {
       const offsets = (await log.groups.fetchOffsets(g, topic)).filter((o) => TokenAuth.allows(grant, 'consume', o.topic));
       const json = offsets.map((o) => `{"topic":${JSON.stringify(o.topic)},"partition":${o.partition},"offset":"${o.offset}"}`).join(',');
       return jsonText(`{"groupId":${JSON.stringify(g)},"offsets":[${json}]}`);
-    });
-
-    app.post('/v1/groups/:group/offsets', async (c) => {
+    },
+    'POST /v1/groups/:group/offsets': async (c) => {
       const g = group(c);
       noQuery(c);
       const input = parseWith(commitSchema, await body(c));
@@ -120,9 +115,8 @@ export const groupRoutes: RouteModule = {
       const offsets = input.offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) }));
       const done = await log.groups.commit(g, { memberId: input.memberId, generation: input.generation, offsets });
       return c.json({ offsets: done.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })) });
-    });
-
-    app.post('/v1/groups/:group/seek', async (c) => {
+    },
+    'POST /v1/groups/:group/seek': async (c) => {
       const g = group(c);
       noQuery(c);
       const input = parseWith(seekSchema, await body(c));
@@ -138,6 +132,6 @@ export const groupRoutes: RouteModule = {
         generation: res.generation,
         offsets: res.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
       });
-    });
-  },
-};
+    },
+  };
+}

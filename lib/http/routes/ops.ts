@@ -5,7 +5,8 @@
  */
 import type { Hono } from 'hono';
 import type { HealthPart } from '../../ports/health';
-import type { RouteModule } from './common';
+import type { Method } from '../../protocol/routes';
+import type { RouteDeps } from './common';
 
 export interface OpsOptions {
   /** Checks each storage part (metadata, every object store). */
@@ -14,13 +15,15 @@ export interface OpsOptions {
   metrics(): Promise<string>;
 }
 
-export function opsRoutes(ops: OpsOptions): RouteModule {
+/** Not in the v1 table: the embedded server's own (no API Gateway route, no IAM grant; a token's `metrics` right). */
+export const OPS_PATHS: Array<[path: string, methods: Method[]]> = [
+  ['/health', ['GET']],
+  ['/metrics', ['GET']],
+];
+
+export function opsRoutes(ops: OpsOptions): { register(app: Hono, deps: RouteDeps): void } {
   return {
-    allowed: [
-      ['/health', ['GET']],
-      ['/metrics', ['GET']],
-    ],
-    register(app: Hono, deps) {
+    register(app, deps) {
       app.get('/health', async (c) => {
         deps.noQuery(c);
         const parts = await ops.health();

@@ -20,22 +20,17 @@ import {
   topicJson,
 } from '../wire';
 import { TokenAuth } from '../auth';
-import { jsonText, type RouteModule } from './common';
+import { jsonText, type Handlers, type RouteDeps, type RouteModule } from './common';
 import { fetchAnswerJson } from '../fetch-answer';
 
 export const topicRoutes: RouteModule = {
-  allowed: [
-    ['/v1/topics', ['GET', 'POST']],
-    ['/v1/topics/:topic', ['GET', 'PATCH', 'DELETE']],
-    ['/v1/topics/:topic/records', ['POST']],
-    ['/v1/topics/:topic/partitions/:partition/records', ['GET']],
-    ['/v1/topics/:topic/scheduled', ['GET']],
-    ['/v1/topics/:topic/scheduled/:id', ['DELETE']],
-    ['/v1/producers', ['POST']],
-  ],
-  register(app, { log, body, noQuery, topicParam, query }) {
-    const { limits } = log.ctx.settings;
-    app.post('/v1/topics', async (c) => {
+  handlers: (deps) => ({ ...topicAdminHandlers(deps), ...recordHandlers(deps), ...scheduleAndProducerHandlers(deps) }),
+};
+
+/** Create, list, describe, alter and delete topics. */
+function topicAdminHandlers({ log, body, noQuery, topicParam }: RouteDeps): Handlers {
+  return {
+    'POST /v1/topics': async (c) => {
       noQuery(c);
       const input = parseWith(createTopicSchema, await body(c));
       TokenAuth.check(c.get('grant' as never), 'admin', input.name);
@@ -46,38 +41,40 @@ export const topicRoutes: RouteModule = {
         highWatermark: 0n,
       }));
       return c.json(topicJson(topic, partitions), 201);
-    });
-
-    app.get('/v1/topics', async (c) => {
+    },
+    'GET /v1/topics': async (c) => {
       noQuery(c);
       const grant = c.get('grant' as never);
       const topics = (await log.topics.list()).filter((t) => TokenAuth.sees(grant, t.name));
       return c.json({ topics: topics.map((t) => topicJson(t)) });
-    });
-
-    app.get('/v1/topics/:topic', async (c) => {
+    },
+    'GET /v1/topics/:topic': async (c) => {
       const name = topicParam(c);
       noQuery(c);
       const topic = await log.topics.get(name, { fresh: true });
       return c.json(topicJson(topic, await log.topics.partitionStates(topic)));
-    });
-
-    app.patch('/v1/topics/:topic', async (c) => {
+    },
+    'PATCH /v1/topics/:topic': async (c) => {
       const name = topicParam(c);
       noQuery(c);
       const patch = parseWith(alterTopicSchema, await body(c));
       const topic = await log.topics.alter(name, patch);
       return c.json(topicJson(topic, await log.topics.partitionStates(topic)));
-    });
-
-    app.delete('/v1/topics/:topic', async (c) => {
+    },
+    'DELETE /v1/topics/:topic': async (c) => {
       const name = topicParam(c);
       noQuery(c);
       await log.topics.delete(name);
       return c.body(null, 204);
-    });
+    },
+  };
+}
 
-    app.post('/v1/topics/:topic/records', async (c) => {
+/** Produce and fetch. */
+function recordHandlers({ log, body, noQuery, topicParam, query }: RouteDeps): Handlers {
+  const { limits } = log.ctx.settings;
+  return {
+    'POST /v1/topics/:topic/records': async (c) => {
       const name = topicParam(c);
       noQuery(c);
       const parsed = parseWith(produceSchema(limits.maxRecordsPerRequest), await body(c));
@@ -110,34 +107,10 @@ export const topicRoutes: RouteModule = {
         )
         .join(',');
       return jsonText(`{"records":[${json}]}`);
-    });
-
-    app.get('/v1/topics/:topic/scheduled', async (c) => {
+    },
+    'GET /v1/topics/:topic/partitions/:partition/records': async (c) => {
       const name = topicParam(c);
-      const q = query(c, ['limit']);
-      const limit = parseCount(q.limit, 'limit', 1, 10_000, 1000);
-      const topic = await log.topics.get(name);
-      const scheduled = await log.scheduler.list(topic, limit);
-      return c.json({ scheduled });
-    });
-
-    app.delete('/v1/topics/:topic/scheduled/:id', async (c) => {
-      const name = topicParam(c);
-      noQuery(c);
-      const topic = await log.topics.get(name);
-      await log.scheduler.cancel(topic, c.req.param('id'));
-      return c.body(null, 204);
-    });
-
-    app.post('/v1/producers', async (c) => {
-      noQuery(c);
-      const input = parseWith(initProducerSchema, await body(c));
-      return c.json(await log.producers.init(input.id));
-    });
-
-    app.get('/v1/topics/:topic/partitions/:partition/records', async (c) => {
-      const name = topicParam(c);
-      const partition = parsePartition(c.req.param('partition'), limits.maxPartitions);
+      const partition = parsePartition(c.req.param('partition')!, limits.maxPartitions);
       const q = query(c, ['offset', 'maxRecords', 'maxBytes', 'waitMs']);
       const maxRecords = parseCount(q.maxRecords, 'maxRecords', 1, limits.maxFetchRecords, Math.min(1000, limits.maxFetchRecords));
       const maxBytes = parseCount(q.maxBytes, 'maxBytes', 1, limits.maxFetchBytes, Math.min(1024 * 1024, limits.maxFetchBytes));
@@ -145,9 +118,35 @@ export const topicRoutes: RouteModule = {
       const offset = q.offset === undefined ? undefined : parseOffset(q.offset);
       const res = await log.fetch(name, partition, offset, { maxRecords, maxBytes, waitMs });
       return jsonText(fetchAnswerJson(res, limits.maxResponseBytes));
-    });
-  },
-};
+    },
+  };
+}
+
+/** Delayed records not yet due, and idempotent producers. */
+function scheduleAndProducerHandlers({ log, body, noQuery, topicParam, query }: RouteDeps): Handlers {
+  return {
+    'GET /v1/topics/:topic/scheduled': async (c) => {
+      const name = topicParam(c);
+      const q = query(c, ['limit']);
+      const limit = parseCount(q.limit, 'limit', 1, 10_000, 1000);
+      const topic = await log.topics.get(name);
+      const scheduled = await log.scheduler.list(topic, limit);
+      return c.json({ scheduled });
+    },
+    'DELETE /v1/topics/:topic/scheduled/:id': async (c) => {
+      const name = topicParam(c);
+      noQuery(c);
+      const topic = await log.topics.get(name);
+      await log.scheduler.cancel(topic, c.req.param('id')!);
+      return c.body(null, 204);
+    },
+    'POST /v1/producers': async (c) => {
+      noQuery(c);
+      const input = parseWith(initProducerSchema, await body(c));
+      return c.json(await log.producers.init(input.id));
+    },
+  };
+}
 
 const RECORD_FIELDS = new Set(['key', 'value', 'headers', 'partition', 'timestamp', 'deliverAt', 'deliverAfterMs']);
 const MAX_TIMESTAMP = 8_640_000_000_000_000;
