@@ -4,7 +4,7 @@
  * that can do only what its routes need.
  */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -16,7 +16,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -27,130 +26,8 @@ import { ACCESS, type FunctionRole } from './permissions';
 import { API_STAGE, ROUTES, grantRoutes, type RouteGroup } from './routes';
 import { Topic } from './topic';
 import type { IFerryCluster, TopicOptions } from './topic-props';
-import { durationRule, integerRule, validateProps, type Rule } from './validation';
-
-/** What the object stores are made of. */
-export enum ObjectStoreType {
-  /** S3 Standard buckets: each already spans three or more AZs. */
-  STANDARD = 'standard',
-  /** S3 Express One Zone directory buckets, one per AZ in `availabilityZoneIds`: lower latency, single-AZ each. */
-  EXPRESS_ONE_ZONE = 'express-one-zone',
-}
-
-/** The entry file of each Ferry function, relative paths resolved from the current directory. */
-export interface FerryLambdaEntries {
-  /** @default lambda/api.ts */ readonly produce?: string;
-  /** @default lambda/api.ts */ readonly fetch?: string;
-  /** @default lambda/api.ts */ readonly admin?: string;
-  /** @default lambda/api.ts */ readonly groups?: string;
-  /** The catch-all route's function (export `fallback`). @default lambda/api.ts */ readonly fallback?: string;
-  /** @default lambda/maintenance.ts */ readonly maintenance?: string;
-  /** @default lambda/dispatcher.ts */ readonly dispatcher?: string;
-  /** @default lambda/topic-resource.ts */ readonly topicResource?: string;
-}
-
-export interface FerryProps {
-  /**
-   * Object stores (replica failure domains); a topic's replicationFactor can be at most this.
-   * @default 1, or the number of `availabilityZoneIds` for express stores
-   */
-  readonly objectStores?: number;
-  /** @default ObjectStoreType.STANDARD */
-  readonly objectStoreType?: ObjectStoreType;
-  /** For `EXPRESS_ONE_ZONE`: one distinct AZ ID (`use1-az4`) per store. */
-  readonly availabilityZoneIds?: string[];
-  /**
-   * Existing buckets to use as the object stores instead of creating them (for example buckets in other
-   * regions, one per failure domain). Ferry only adds grants to them.
-   * @default - Ferry creates the stores
-   */
-  readonly buckets?: s3.IBucket[];
-  /**
-   * What happens to the table and the buckets Ferry created when they leave the stack.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /** Where S3 server access logs of the created standard buckets go. @default - no server access logs */
-  readonly serverAccessLogsBucket?: s3.IBucket;
-  /** Retention of the functions' and the API's log groups. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
-  /** Steady-state requests per second and burst for the whole API stage. @default - API Gateway's account limits */
-  readonly throttle?: apigw.ThrottleSettings;
-  /** How often the maintenance job (retention, garbage collection, replica repair) runs. @default Duration.minutes(5) */
-  readonly maintenanceInterval?: Duration;
-  /** Override the functions' entry files (tests and custom builds). @default - the files in `lambda/` */
-  readonly lambdaEntries?: FerryLambdaEntries;
-}
-
-const MAX_OBJECT_STORES = 16;
-const AZ_ID = /^[a-z0-9]+-az[0-9]+$/;
-const ROOT = path.join(__dirname, '..', '..');
-const DEFAULT_ENTRIES: Required<FerryLambdaEntries> = {
-  produce: path.join(ROOT, 'lambda', 'api.ts'),
-  fetch: path.join(ROOT, 'lambda', 'api.ts'),
-  admin: path.join(ROOT, 'lambda', 'api.ts'),
-  groups: path.join(ROOT, 'lambda', 'api.ts'),
-  fallback: path.join(ROOT, 'lambda', 'api.ts'),
-  maintenance: path.join(ROOT, 'lambda', 'maintenance.ts'),
-  dispatcher: path.join(ROOT, 'lambda', 'dispatcher.ts'),
-  topicResource: path.join(ROOT, 'lambda', 'topic-resource.ts'),
-};
-
-/** Size and time limits per function. API routes stop at 30 s, API Gateway's integration limit. */
-const FUNCTION_SETTINGS: Record<FunctionRole, { memorySize: number; timeout: Duration; description: string }> = {
-  produce: { memorySize: 1024, timeout: Duration.seconds(30), description: 'Ferry: produce routes' },
-  fetch: { memorySize: 1024, timeout: Duration.seconds(30), description: 'Ferry: fetch route (long poll)' },
-  admin: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: topic admin routes' },
-  groups: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: consumer group routes' },
-  fallback: { memorySize: 256, timeout: Duration.seconds(10), description: 'Ferry: answers requests no route matches' },
-  maintenance: { memorySize: 1024, timeout: Duration.minutes(5), description: 'Ferry: retention, garbage collection, repair' },
-  dispatcher: { memorySize: 1024, timeout: Duration.minutes(5), description: 'Ferry: pushes records to consumers' },
-  topicResource: { memorySize: 512, timeout: Duration.minutes(2), description: 'Ferry: Custom::FerryTopic handler' },
-};
-
-const FERRY_RULES: Rule<FerryProps>[] = [
-  integerRule('objectStores', (p) => p.objectStores, 1, MAX_OBJECT_STORES),
-  (p) =>
-    p.buckets && (p.objectStores !== undefined || p.objectStoreType !== undefined || p.availabilityZoneIds)
-      ? 'buckets replaces objectStores, objectStoreType and availabilityZoneIds; give either buckets or those'
-      : undefined,
-  (p) =>
-    p.buckets && (p.buckets.length < 1 || p.buckets.length > MAX_OBJECT_STORES)
-      ? `buckets must hold from 1 to ${MAX_OBJECT_STORES} buckets; received ${p.buckets.length}`
-      : undefined,
-  (p) =>
-    p.objectStoreType !== ObjectStoreType.EXPRESS_ONE_ZONE && p.availabilityZoneIds
-      ? `availabilityZoneIds applies only to objectStoreType EXPRESS_ONE_ZONE; received objectStoreType ${p.objectStoreType ?? 'STANDARD (default)'}`
-      : undefined,
-  (p) => {
-    if (p.objectStoreType !== ObjectStoreType.EXPRESS_ONE_ZONE) return undefined;
-    const azs = p.availabilityZoneIds ?? [];
-    if (azs.length < 2) {
-      return `objectStoreType EXPRESS_ONE_ZONE needs availabilityZoneIds with at least 2 distinct AZ IDs (one AZ is one failure domain: use STANDARD); received ${JSON.stringify(azs)}`;
-    }
-    return undefined;
-  },
-  (p) => {
-    const azs = (p.availabilityZoneIds ?? []).filter((az) => !Token.isUnresolved(az));
-    const bad = azs.filter((az) => !AZ_ID.test(az));
-    return bad.length > 0
-      ? `availabilityZoneIds must be AZ IDs such as "use1-az4" (not AZ names such as "us-east-1a"); received ${JSON.stringify(bad)}`
-      : undefined;
-  },
-  (p) => {
-    const azs = (p.availabilityZoneIds ?? []).filter((az) => !Token.isUnresolved(az));
-    return new Set(azs).size !== azs.length ? `availabilityZoneIds must be distinct; received ${JSON.stringify(azs)}` : undefined;
-  },
-  (p) =>
-    p.availabilityZoneIds && p.objectStores !== undefined && p.objectStores !== p.availabilityZoneIds.length
-      ? `objectStores must equal the number of availabilityZoneIds (${p.availabilityZoneIds.length}); received ${p.objectStores}`
-      : undefined,
-  (p) =>
-    p.removalPolicy === RemovalPolicy.SNAPSHOT
-      ? `removalPolicy must be RETAIN or DESTROY; received ${p.removalPolicy}`
-      : undefined,
-  durationRule('maintenanceInterval', (p) => p.maintenanceInterval, Duration.minutes(1), Duration.days(1)),
-];
+import { validateProps } from './validation';
+import { DEFAULT_ENTRIES, FERRY_RULES, FUNCTION_SETTINGS, ObjectStoreType, ROOT, type FerryLambdaEntries, type FerryProps } from './ferry-props';
 
 /**
  * A Ferry cluster.
@@ -206,85 +83,13 @@ export class Ferry extends Construct implements IFerryCluster {
     for (const group of ['produce', 'fetch', 'admin', 'groups'] as const) functions[group] = this.createFunction(group);
     this.apiFunctions = functions;
 
-    this.api = new apigw.HttpApi(this, 'Api', {
-      description: 'Ferry HTTP API v1',
-      createDefaultStage: false,
-      defaultAuthorizer: new HttpIamAuthorizer(),
-    });
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
-      retention: this.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stage = new apigw.HttpStage(this, 'Stage', {
-      httpApi: this.api,
-      stageName: API_STAGE,
-      autoDeploy: true,
-      throttle: props.throttle,
-      accessLogSettings: {
-        destination: new apigw.LogGroupLogDestination(accessLogs),
-        // Who called what and how it ended; never bodies, headers or credentials.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            time: '$context.requestTimeEpoch',
-            caller: '$context.identity.userArn',
-            sourceIp: '$context.identity.sourceIp',
-            route: '$context.routeKey',
-            path: '$context.path',
-            status: '$context.status',
-            latencyMs: '$context.responseLatency',
-            responseLength: '$context.responseLength',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
-    });
+    [this.api, this.stage] = this.createApi(props);
     this.url = this.stage.url;
 
-    const integrations = {} as Record<RouteGroup, HttpLambdaIntegration>;
-    for (const group of Object.keys(functions) as RouteGroup[]) {
-      // One invoke permission per function (for this API), not one per route.
-      integrations[group] = new HttpLambdaIntegration(`${pascal(group)}Integration`, functions[group], {
-        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
-        scopePermissionToRoute: false,
-      });
-    }
-    for (const route of ROUTES) {
-      this.api.addRoutes({
-        path: route.path,
-        methods: [apigw.HttpMethod[route.method]],
-        integration: integrations[route.group],
-      });
-    }
-    // Whatever no route matches gets Ferry's 404 / 405 (with Allow), not API Gateway's {"message":"Not Found"}.
-    new apigw.HttpRoute(this, 'FallbackRoute', {
-      httpApi: this.api,
-      routeKey: apigw.HttpRouteKey.DEFAULT,
-      integration: new HttpLambdaIntegration('FallbackIntegration', this.createFunction('fallback', 'fallback'), {
-        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
-        scopePermissionToRoute: false,
-      }),
-      authorizer: new HttpIamAuthorizer(),
-    });
+    this.addRoutes(functions);
 
     this.maintenanceFunction = this.createFunction('maintenance');
-    new events.Rule(this, 'MaintenanceSchedule', {
-      description: 'Ferry: runs retention, garbage collection and replica repair',
-      schedule: events.Schedule.rate(this.maintenanceInterval),
-      targets: [new targets.LambdaFunction(this.maintenanceFunction, { retryAttempts: 0 })],
-    });
-    // Reads never move due delayed records (the fetch role is read-only): a one-minute timer does, watching
-    // each minute for up to 55 s and ending at once when nothing falls due (lambda/maintenance.ts).
-    new events.Rule(this, 'DelayTimerSchedule', {
-      description: 'Ferry: moves delayed records when they fall due',
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [
-        new targets.LambdaFunction(this.maintenanceFunction, {
-          retryAttempts: 0,
-          event: events.RuleTargetInput.fromObject({ job: 'delayed' }),
-        }),
-      ],
-    });
+    this.schedule(this.maintenanceFunction);
   }
 
   /** Duration (ms) of the maintenance passes; as long as the interval: it falls behind. Maximum. */
@@ -379,6 +184,95 @@ export class Ferry extends Construct implements IFerryCluster {
     return this.dispatcher;
   }
 
+
+  /** The HTTP API (IAM on every route) and its one stage, with access logs that never hold bodies or credentials. */
+  private createApi(props: FerryProps): [apigw.HttpApi, apigw.HttpStage] {
+    const api = new apigw.HttpApi(this, 'Api', {
+      description: 'Ferry HTTP API v1',
+      createDefaultStage: false,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: this.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = new apigw.HttpStage(this, 'Stage', {
+      httpApi: api,
+      stageName: API_STAGE,
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        // Who called what and how it ended; never bodies, headers or credentials.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTimeEpoch',
+            caller: '$context.identity.userArn',
+            sourceIp: '$context.identity.sourceIp',
+            route: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    return [api, stage];
+  }
+
+  /** One API Gateway route per row of the route table, to the function serving it; Ferry's 404/405 for the rest. */
+  private addRoutes(functions: Record<RouteGroup, nodejs.NodejsFunction>): void {
+    const integrations = {} as Record<RouteGroup, HttpLambdaIntegration>;
+    for (const group of Object.keys(functions) as RouteGroup[]) {
+      // One invoke permission per function (for this API), not one per route.
+      integrations[group] = new HttpLambdaIntegration(`${pascal(group)}Integration`, functions[group], {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+        scopePermissionToRoute: false,
+      });
+    }
+    for (const route of ROUTES) {
+      this.api.addRoutes({
+        path: route.path,
+        methods: [apigw.HttpMethod[route.method]],
+        integration: integrations[route.group],
+      });
+    }
+    // Whatever no route matches gets Ferry's 404 / 405 (with Allow), not API Gateway's {"message":"Not Found"}.
+    new apigw.HttpRoute(this, 'FallbackRoute', {
+      httpApi: this.api,
+      routeKey: apigw.HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration('FallbackIntegration', this.createFunction('fallback', 'fallback'), {
+        payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+        scopePermissionToRoute: false,
+      }),
+      authorizer: new HttpIamAuthorizer(),
+    });
+
+  }
+
+  /** Maintenance every `maintenanceInterval`, and the one-minute delay timer (lambda/maintenance.ts). */
+  private schedule(maintenance: nodejs.NodejsFunction): void {
+    new events.Rule(this, 'MaintenanceSchedule', {
+      description: 'Ferry: runs retention, garbage collection and replica repair',
+      schedule: events.Schedule.rate(this.maintenanceInterval),
+      targets: [new targets.LambdaFunction(maintenance, { retryAttempts: 0 })],
+    });
+    // Reads never move due delayed records (the fetch role is read-only): a one-minute timer does, watching
+    // each minute for up to 55 s and ending at once when nothing falls due (lambda/maintenance.ts).
+    new events.Rule(this, 'DelayTimerSchedule', {
+      description: 'Ferry: moves delayed records when they fall due',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(maintenance, {
+          retryAttempts: 0,
+          event: events.RuleTargetInput.fromObject({ job: 'delayed' }),
+        }),
+      ],
+    });
+  }
   private createStores(props: FerryProps, removalPolicy: RemovalPolicy): ObjectStore[] {
     if (props.buckets) return props.buckets.map(bucketStore);
     if (props.objectStoreType === ObjectStoreType.EXPRESS_ONE_ZONE) {
