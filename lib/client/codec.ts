@@ -1,4 +1,5 @@
 /** Keys and values between the user's types and the wire (DESIGN §4): bytes ⇄ `{"base64": ...}`. */
+import type { FetchedRecord } from '../protocol/v1';
 import type { KafkaMessage, Message } from './types';
 
 export interface WireRecord {
@@ -51,13 +52,8 @@ export function encodeMessage(m: Message, index: number): WireRecord {
   return out;
 }
 
-export interface WireFetched {
-  offset: string;
-  timestamp: number;
-  key: unknown;
-  value: unknown;
-  headers: Record<string, string>;
-}
+/** One record of a fetch answer, as it travels. */
+export type WireFetched = FetchedRecord;
 
 export function decodeMessage(r: WireFetched): KafkaMessage {
   return { offset: r.offset, timestamp: r.timestamp, key: fromWire(r.key), value: fromWire(r.value), headers: r.headers ?? {} };

@@ -67,53 +67,7 @@ export interface EachBatchPayload {
   isStale(): boolean;
 }
 
-export interface TopicPartitions {
-  topic: string;
-  partitions: number[];
-}
-
-export interface TopicInfo {
-  name: string;
-  topicId: string;
-  partitionCount: number;
-  replicationFactor: number;
-  retentionMs: number;
-  retentionBytes: number;
-  maxRecordBytes: number;
-  createdAt: string;
-  partitions?: Array<{ partition: number; logStartOffset: string; highWatermark: string }>;
-}
-
-/** `GET /v1/groups/{g}/offsets`: committed offsets only (Kafka's OffsetFetch). */
-export interface CommittedOffsets {
-  groupId: string;
-  offsets: Array<{ topic: string; partition: number; offset: string }>;
-}
-
-export interface GroupInfo {
-  groupId: string;
-  generation: number;
-  state: 'stable' | 'empty';
-  members: Array<{
-    memberId: string;
-    topics: string[];
-    sessionTimeoutMs: number;
-    joinedAt: string;
-    lastHeartbeat: string;
-    assignments: TopicPartitions[];
-  }>;
-  offsets: Array<{
-    topic: string;
-    partition: number;
-    committedOffset: string | null;
-    logStartOffset: string;
-    highWatermark: string;
-    lag: string;
-    lagSeconds: number;
-    owner: string | null;
-  }>;
-  totalLag: string;
-  maxLagSeconds: number;
-}
+/** The wire answers the client hands back as they are (lib/protocol/v1.ts). */
+export type { CommittedOffsets, GroupInfo, TopicInfo, TopicPartitions } from '../protocol/v1';
 
 export type SeekTo = 'earliest' | 'latest' | { offset: string | number | bigint } | { timestamp: number | string | Date };

@@ -9,6 +9,7 @@ import type { Log } from '../core/log/log';
 import type { TokenAuth } from './auth';
 import { readJsonBody } from './body';
 import { allowedMethods, routeKey, V1_ROUTES } from '../protocol/routes';
+import type { ErrorBody } from '../protocol/v1';
 import type { Handlers, RouteDeps, RouteModule } from './routes/common';
 import { groupRoutes } from './routes/groups';
 import { OPS_PATHS, opsRoutes, type OpsOptions } from './routes/ops';
@@ -115,7 +116,8 @@ export function errorResponse(err: unknown): Response {
   if (e.kind === 'unavailable' || e.kind === 'throttled') headers['retry-after'] = '1';
   if (e.kind === 'method_not_allowed' && Array.isArray(e.details.allow)) headers.allow = e.details.allow.join(', ');
   if (e.kind === 'unauthorized') headers['www-authenticate'] = 'Bearer realm="ferry"';
-  return new Response(JSON.stringify({ error: e.kind, message: e.message, details: e.details }), {
+  const body: ErrorBody = { error: e.kind, message: e.message, details: e.details };
+  return new Response(JSON.stringify(body), {
     status: e.status,
     headers,
   });

@@ -2,6 +2,7 @@
  * Wire formats of HTTP API v1 (DESIGN.md §4): keys and values as JSON or `{"base64": "..."}`, offsets as
  * decimal strings, strict numbers in query strings.
  */
+import type { TopicInfo } from '../protocol/v1';
 import { invalid } from '../protocol/errors';
 import type { FetchedRecord, Headers, Payload, PartitionState, TopicConfig } from '../core/model';
 import type { Limits } from '../core/settings';
@@ -68,7 +69,7 @@ export function fetchedRecordJson(r: FetchedRecord): string {
   );
 }
 
-export function topicJson(t: TopicConfig, partitions?: PartitionState[]) {
+export function topicJson(t: TopicConfig, partitions?: PartitionState[]): TopicInfo {
   return {
     name: t.name,
     topicId: t.topicId,

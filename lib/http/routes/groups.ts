@@ -1,6 +1,7 @@
 /** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, committed offsets, describe, list, seek. */
 import { invalid } from '../../protocol/errors';
 import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups/types';
+import type { GroupInfo, MemberAnswer } from '../../protocol/v1';
 import { validateGroupId } from '../../core/storage/keys';
 import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
 import { parseWith } from '../schemas';
@@ -8,9 +9,9 @@ import { parseIsoTime, parseOffset } from '../wire';
 import { TokenAuth } from '../auth';
 import { jsonText, type Handlers, type RouteDeps, type RouteModule } from './common';
 
-const memberJson = (v: MemberView) => ({ memberId: v.memberId, generation: v.generation, assignments: v.assignments });
+const memberJson = (v: MemberView): MemberAnswer => ({ memberId: v.memberId, generation: v.generation, assignments: v.assignments });
 
-function describeJson(d: GroupDescription) {
+function describeJson(d: GroupDescription): GroupInfo {
   return {
     groupId: d.groupId,
     generation: d.generation,
