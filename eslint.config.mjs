@@ -54,7 +54,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict(
         'lib/core talks to ports only (lib/ports, lib/protocol): no adapter, http, client, CLI, CDK, SDK, server, file system or SQLite.',
-        ['**/adapters/**', '**/adapters', '**/http/**', '**/client/**', '**/cli/**', '**/constructs/**', '../embedded', '../../embedded', '../config', '../../config', '**/lambda/**', '**/dev-log'],
+        [
+          '**/adapters/**',
+          '**/adapters',
+          '**/http/**',
+          '**/client/**',
+          '**/cli/**',
+          '**/constructs/**',
+          '../embedded',
+          '../../embedded',
+          '../config',
+          '../../config',
+          '**/lambda/**',
+          '**/dev-log',
+        ],
         sdk,
         servers,
         disk,
@@ -70,7 +83,15 @@ export default tseslint.config(
   // The wire contract depends on nothing: client, http and constructs share it.
   {
     files: ['lib/protocol/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict('lib/protocol is the v1 wire contract: it imports nothing outside itself.', ['../*', '../**'], sdk, servers, disk) },
+    rules: {
+      'no-restricted-imports': restrict(
+        'lib/protocol is the v1 wire contract: it imports nothing outside itself.',
+        ['../*', '../**'],
+        sdk,
+        servers,
+        disk,
+      ),
+    },
   },
   // The client runs in services, Lambdas and browsers: the wire contract and itself, nothing heavy.
   {
@@ -78,7 +99,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict(
         'lib/client imports only lib/protocol and its own files (no core, adapter, server, CDK, SDK, file system or SQLite).',
-        ['../core/**', '../adapters/**', '../http/**', '../cli/**', '../constructs/**', '../ports/**', '../embedded', '../config', '../../*'],
+        [
+          '../core/**',
+          '../adapters/**',
+          '../http/**',
+          '../cli/**',
+          '../constructs/**',
+          '../ports/**',
+          '../embedded',
+          '../config',
+          '../../*',
+        ],
         sdk,
         servers,
         disk,
@@ -88,17 +119,36 @@ export default tseslint.config(
   // The two homes never import each other (shared code sits beside them: lib/adapters/system.ts).
   {
     files: ['lib/adapters/local/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict('the local home never imports the AWS home.', ['../aws/*', '../aws', '**/adapters/aws/**', '@aws-sdk/*']) },
+    rules: {
+      'no-restricted-imports': restrict('the local home never imports the AWS home.', [
+        '../aws/*',
+        '../aws',
+        '**/adapters/aws/**',
+        '@aws-sdk/*',
+      ]),
+    },
   },
   {
     files: ['lib/adapters/aws/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict('the AWS home never imports the local home, the file system or SQLite.', ['../local/*', '../local', '**/adapters/local/**'], disk) },
+    rules: {
+      'no-restricted-imports': restrict(
+        'the AWS home never imports the local home, the file system or SQLite.',
+        ['../local/*', '../local', '**/adapters/local/**'],
+        disk,
+      ),
+    },
   },
   // Ports are interfaces (and the small pure helpers of their contract).
   {
     files: ['lib/ports/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict('lib/ports declares contracts: no implementations.', ['**/adapters/**', '**/http/**', '**/client/**', '**/constructs/**', '**/cli/**'], sdk, servers, disk),
+      'no-restricted-imports': restrict(
+        'lib/ports declares contracts: no implementations.',
+        ['**/adapters/**', '**/http/**', '**/client/**', '**/constructs/**', '**/cli/**'],
+        sdk,
+        servers,
+        disk,
+      ),
     },
   },
   // Lambda entries stay thin: glue from an event to lib/, nothing else.

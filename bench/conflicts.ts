@@ -55,19 +55,32 @@ async function main() {
       }
     },
   };
-  const ctx = (m: any) => ({ meta: m, stores: [store], clock: systemClock, ids: randomIds, settings: makeSettings({ commitAttempts: 20, topicCacheMs: 0 }) });
+  const ctx = (m: any) => ({
+    meta: m,
+    stores: [store],
+    clock: systemClock,
+    ids: randomIds,
+    settings: makeSettings({ commitAttempts: 20, topicCacheMs: 0 }),
+  });
   await new Log(ctx(meta)).topics.create({ name: 'busy', partitions: 12 });
   const producers = Array.from({ length: 16 }, () => new Log(ctx(wrapped)));
-  let ok = 0, failed = 0;
+  let ok = 0,
+    failed = 0;
   const t0 = Date.now();
-  await Promise.all(producers.map(async (log, i) => {
-    for (let n = 0; n < 30; n++) {
-      try {
-        await log.produce('busy', [{ key: null, value: { encoding: 'json', bytes: Buffer.from(`"${i}-${n}"`) }, headers: {}, partition: (i * 7 + n) % 12 }]);
-        ok++;
-      } catch { failed++; }
-    }
-  }));
+  await Promise.all(
+    producers.map(async (log, i) => {
+      for (let n = 0; n < 30; n++) {
+        try {
+          await log.produce('busy', [
+            { key: null, value: { encoding: 'json', bytes: Buffer.from(`"${i}-${n}"`) }, headers: {}, partition: (i * 7 + n) % 12 },
+          ]);
+          ok++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
   const ms = Date.now() - t0;
   const gConf0 = { ...conflicts };
   // 4 members, each commits its partitions 10 times and heartbeats
@@ -75,19 +88,43 @@ async function main() {
   const views: any[] = [];
   for (const m of members) views.push(await m.groups.join('g', { topics: ['busy'] }));
   const cur = await Promise.all(views.map((v, i) => members[i].groups.heartbeat('g', v.memberId)));
-  let cOk = 0, cFail = 0;
+  let cOk = 0,
+    cFail = 0;
   const g0 = Date.now();
-  await Promise.all(cur.map(async (v: any, i: number) => {
-    for (let n = 1; n <= 10; n++) {
-      await Promise.all([
-        ...v.assignments[0].partitions.map((p: number) => members[i].groups.commit('g', { memberId: v.memberId, generation: v.generation, offsets: [{ topic: 'busy', partition: p, offset: BigInt(n) }] }).then(() => cOk++, () => cFail++)),
-        members[i].groups.heartbeat('g', v.memberId).catch(() => cFail++),
-      ]);
-    }
-  }));
+  await Promise.all(
+    cur.map(async (v: any, i: number) => {
+      for (let n = 1; n <= 10; n++) {
+        await Promise.all([
+          ...v.assignments[0].partitions.map((p: number) =>
+            members[i].groups
+              .commit('g', {
+                memberId: v.memberId,
+                generation: v.generation,
+                offsets: [{ topic: 'busy', partition: p, offset: BigInt(n) }],
+              })
+              .then(
+                () => cOk++,
+                () => cFail++,
+              ),
+          ),
+          members[i].groups.heartbeat('g', v.memberId).catch(() => cFail++),
+        ]);
+      }
+    }),
+  );
   const gms = Date.now() - g0;
-  const groupConf = Object.fromEntries(Object.entries(conflicts).map(([k, v]) => [k, v - (gConf0[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
-  console.log(JSON.stringify({ retryInAdapter, produce: { ok, failed, ms, commitsPerS: Math.round((ok / ms) * 1000), conflicts: gConf0 }, groups: { commitsOk: cOk, failed: cFail, ms: gms, conflicts: groupConf } }));
+  const groupConf = Object.fromEntries(
+    Object.entries(conflicts)
+      .map(([k, v]) => [k, v - (gConf0[k] ?? 0)])
+      .filter(([, v]) => (v as number) > 0),
+  );
+  console.log(
+    JSON.stringify({
+      retryInAdapter,
+      produce: { ok, failed, ms, commitsPerS: Math.round((ok / ms) * 1000), conflicts: gConf0 },
+      groups: { commitsOk: cOk, failed: cFail, ms: gms, conflicts: groupConf },
+    }),
+  );
   await meta.close();
 }
 void main();

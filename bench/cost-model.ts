@@ -52,8 +52,17 @@ export interface CallCounts {
 }
 
 export const zeroCounts = (): CallCounts => ({
-  s3Put: 0, s3Get: 0, s3List: 0, s3Delete: 0, bytesUploaded: 0, bytesRetrieved: 0,
-  readUnits: 0, writeUnits: 0, metaWrites: 0, metaTransactions: 0, metaReads: 0,
+  s3Put: 0,
+  s3Get: 0,
+  s3List: 0,
+  s3Delete: 0,
+  bytesUploaded: 0,
+  bytesRetrieved: 0,
+  readUnits: 0,
+  writeUnits: 0,
+  metaWrites: 0,
+  metaTransactions: 0,
+  metaReads: 0,
 });
 
 export function addCounts(a: CallCounts, b: CallCounts, factor = 1): CallCounts {
@@ -119,15 +128,21 @@ export function price(w: Workload, a: Assumptions = DEFAULT_ASSUMPTIONS): CostEs
   const storedGbMonth = gb(a.records * w.storedBytesPerRecord) * (a.retentionHours / (24 * 30));
   const requests = produceRequests + fetches + commits;
   const gbSeconds =
-    (a.lambdaMemoryGb *
-      (produceRequests * a.lambdaMs.produce + fetches * a.lambdaMs.fetch + commits * a.lambdaMs.commit)) /
-    1000;
+    (a.lambdaMemoryGb * (produceRequests * a.lambdaMs.produce + fetches * a.lambdaMs.fetch + commits * a.lambdaMs.commit)) / 1000;
   const lines: CostLine[] = [
     { item: `S3 PUT (${a.objectStore})`, quantity: all.s3Put, dollars: (all.s3Put / 1000) * s3.putPer1k },
     { item: 'S3 GET', quantity: all.s3Get, dollars: (all.s3Get / 1000) * s3.getPer1k },
     { item: 'S3 LIST', quantity: all.s3List, dollars: (all.s3List / 1000) * s3.listPer1k },
-    { item: 'S3 upload / retrieval per GB', quantity: gb(all.bytesUploaded + all.bytesRetrieved), dollars: gb(all.bytesUploaded) * s3.uploadPerGb + gb(all.bytesRetrieved) * s3.retrievePerGb },
-    { item: `S3 storage (GB-month, ${a.retentionHours} h retention)`, quantity: storedGbMonth * a.replicationFactor, dollars: storedGbMonth * a.replicationFactor * s3.gbMonth },
+    {
+      item: 'S3 upload / retrieval per GB',
+      quantity: gb(all.bytesUploaded + all.bytesRetrieved),
+      dollars: gb(all.bytesUploaded) * s3.uploadPerGb + gb(all.bytesRetrieved) * s3.retrievePerGb,
+    },
+    {
+      item: `S3 storage (GB-month, ${a.retentionHours} h retention)`,
+      quantity: storedGbMonth * a.replicationFactor,
+      dollars: storedGbMonth * a.replicationFactor * s3.gbMonth,
+    },
     { item: 'DynamoDB write units', quantity: all.writeUnits, dollars: (all.writeUnits / 1e6) * ddb.perMillionWriteUnits },
     { item: 'DynamoDB read units', quantity: all.readUnits, dollars: (all.readUnits / 1e6) * ddb.perMillionReadUnits },
     { item: 'API Gateway HTTP requests', quantity: requests, dollars: (requests / 1e6) * PRICES.apiGatewayHttp.perMillionRequests },

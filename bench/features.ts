@@ -21,7 +21,14 @@ function post(url: string, body: unknown): Promise<any> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const r = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -39,7 +46,10 @@ async function push(dir: string) {
   const handler = path.join(dir, 'noop.cjs');
   await writeFile(handler, 'let n = 0; exports.handler = async (e) => { n += e.records.length; globalThis.__delivered = n; };');
   const config = parseConfig({
-    topics: [{ name: 'fast', partitions: 6 }, { name: 'slow', partitions: 6 }],
+    topics: [
+      { name: 'fast', partitions: 6 },
+      { name: 'slow', partitions: 6 },
+    ],
     consumers: [
       { topic: 'fast', name: 'noop', handler, batchSize: 1000 },
       { topic: 'slow', name: 'limited', handler, batchSize: 100, maxRecordsPerSecond: 500 },
@@ -50,7 +60,9 @@ async function push(dir: string) {
   const loader = await startEmbedded({ dataDir: path.join(dir, 'push'), port: 0, maintenanceIntervalMs: 0 });
   await post(`${loader.url}/v1/topics`, { name: 'fast', partitions: 6 });
   for (let i = 0; i < total; i += 1000) {
-    await post(`${loader.url}/v1/topics/fast/records`, { records: Array.from({ length: 1000 }, (_, j) => ({ key: `k${i + j}`, value: i + j })) });
+    await post(`${loader.url}/v1/topics/fast/records`, {
+      records: Array.from({ length: 1000 }, (_, j) => ({ key: `k${i + j}`, value: i + j })),
+    });
   }
   await loader.close();
   const ferry = await startEmbedded({ dataDir: path.join(dir, 'push'), port: 0, config, configDir: dir, maintenanceIntervalMs: 0 });
@@ -64,7 +76,9 @@ async function push(dir: string) {
   const pushRate = Math.round(total / ((Date.now() - started) / 1000));
   // rate limit: 500 rec/s configured, 10 s observed
   for (let i = 0; i < 8000; i += 1000) {
-    await post(`${ferry.url}/v1/topics/slow/records`, { records: Array.from({ length: 1000 }, (_, j) => ({ key: `k${i + j}`, value: j })) });
+    await post(`${ferry.url}/v1/topics/slow/records`, {
+      records: Array.from({ length: 1000 }, (_, j) => ({ key: `k${i + j}`, value: j })),
+    });
   }
   const limited = ferry.consumers!.dispatchers[1];
   const count = async () => (await limited.states()).reduce((n, s) => n + Number(s.offset), 0);
@@ -79,7 +93,12 @@ async function push(dir: string) {
 }
 
 async function replication(dir: string) {
-  const ferry = await startEmbedded({ dataDir: path.join(dir, 'repl'), storeDirs: [path.join(dir, 'a'), path.join(dir, 'b')], port: 0, maintenanceIntervalMs: 0 });
+  const ferry = await startEmbedded({
+    dataDir: path.join(dir, 'repl'),
+    storeDirs: [path.join(dir, 'a'), path.join(dir, 'b')],
+    port: 0,
+    maintenanceIntervalMs: 0,
+  });
   const out: Record<string, number> = {};
   for (const rf of [1, 2]) {
     const topic = `r${rf}`;
@@ -91,7 +110,14 @@ async function replication(dir: string) {
       let n = 0;
       const start = Date.now();
       const end = start + 3000;
-      await Promise.all(Array.from({ length: 8 }, async () => { while (Date.now() < end) { await post(`${ferry.url}/v1/topics/${topic}/records`, body); n += 100; } }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (Date.now() < end) {
+            await post(`${ferry.url}/v1/topics/${topic}/records`, body);
+            n += 100;
+          }
+        }),
+      );
       trials.push(Math.round(n / ((Date.now() - start) / 1000)));
     }
     out[`R=${rf}`] = pct(trials, 0.5);
@@ -135,14 +161,22 @@ async function gc(dir: string) {
   await log.topics.create({ name: 'gc', partitions: 12, retentionMs: 60_000 });
   const objects = 2000;
   for (let i = 0; i < objects; i++) {
-    await log.produce('gc', Array.from({ length: 12 }, (_, p) => ({ key: null, value: jsonToPayload(i), headers: {}, partition: p })));
+    await log.produce(
+      'gc',
+      Array.from({ length: 12 }, (_, p) => ({ key: null, value: jsonToPayload(i), headers: {}, partition: p })),
+    );
   }
   now += 60_000 + home.ctx.settings.orphanGraceMs + 1000;
   const started = Date.now();
   const report = await new Maintenance(log).run();
   const seconds = (Date.now() - started) / 1000;
   await home.close();
-  return { objects: report.objectsDeleted, entries: report.entriesDeleted, seconds, objectsPerSecond: Math.round(report.objectsDeleted / seconds) };
+  return {
+    objects: report.objectsDeleted,
+    entries: report.entriesDeleted,
+    seconds,
+    objectsPerSecond: Math.round(report.objectsDeleted / seconds),
+  };
 }
 
 async function main() {

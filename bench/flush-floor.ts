@@ -30,7 +30,9 @@ async function main() {
         xs.push(d);
       }
       const p = percentiles(h);
-      console.log(`${name.padEnd(48)} median ${median(xs).toFixed(2)} ms  p99 ${p.p99.toFixed(2)} ms  (${(1000 / median(xs)).toFixed(0)}/s)`);
+      console.log(
+        `${name.padEnd(48)} median ${median(xs).toFixed(2)} ms  p99 ${p.p99.toFixed(2)} ms  (${(1000 / median(xs)).toFixed(0)}/s)`,
+      );
     };
     const fd = openSync(path.join(dir, 'raw.bin'), 'a');
     await time(`write + fdatasync (${bytes} B)`, () => {
@@ -39,12 +41,19 @@ async function main() {
     });
     closeSync(fd);
     const store = await new FsObjectStore('s0', path.join(dir, 'store')).open();
-    await time(`FsObjectStore.putIfAbsent (${bytes} B)`, (i) => store.putIfAbsent(`topics/t/${String(i).padStart(8, '0')}.seg`, body).then(() => undefined));
+    await time(`FsObjectStore.putIfAbsent (${bytes} B)`, (i) =>
+      store.putIfAbsent(`topics/t/${String(i).padStart(8, '0')}.seg`, body).then(() => undefined),
+    );
     const meta = new SqliteMetadataStore(path.join(dir, 'meta.sqlite'));
     await time('SqliteMetadataStore.write (12 heads + 12 entries)', async (i) => {
       const ops = Array.from({ length: 12 }, (_, p) => [
         { op: 'put' as const, pk: `p#t#${p}`, sk: 'head', data: { nextOffset: String(i + 1), logStartOffset: '0' } },
-        { op: 'put' as const, pk: `p#t#${p}`, sk: `i#${String(i).padStart(20, '0')}`, data: { objectKey: 'topics/t/x.seg', count: 8, byteStart: 0, byteLength: 8000, replicas: ['s0'] } },
+        {
+          op: 'put' as const,
+          pk: `p#t#${p}`,
+          sk: `i#${String(i).padStart(20, '0')}`,
+          data: { objectKey: 'topics/t/x.seg', count: 8, byteStart: 0, byteLength: 8000, replicas: ['s0'] },
+        },
       ]).flat();
       await meta.write(ops);
     });

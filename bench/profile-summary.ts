@@ -31,7 +31,11 @@ const self = new Map<number, number>();
 p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
 const total = p.endTime - p.startTime;
 
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'node_modules/').replace(/.*\/(lib|bin)\//, '$1/') || '(native)';
+const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/.*\/node_modules\//, 'node_modules/')
+    .replace(/.*\/(lib|bin)\//, '$1/') || '(native)';
 const fnKey = (n: Node) => `${n.callFrame.functionName || '(anonymous)'}  ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const groupOf = (n: Node) => {
   const u = short(n.callFrame.url);

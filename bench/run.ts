@@ -19,7 +19,15 @@ import { ALTERNATIVES, DEFAULT_ASSUMPTIONS, PRICES, price, type Assumptions, typ
 import { countOneRequest, countWorkload } from './lib/cost-count';
 import { ensureRedisInstalled, startFerry, startRedis, type FerryProcess, type RedisProcess } from './lib/servers';
 import { FerrySystem, RedisSystem, type Cell, type System } from './lib/systems';
-import { diskCeilingTrial, fill, fixedRateTrial, produceTrial, readTrial, type FixedRateTrial, type ThroughputTrial } from './lib/workloads';
+import {
+  diskCeilingTrial,
+  fill,
+  fixedRateTrial,
+  produceTrial,
+  readTrial,
+  type FixedRateTrial,
+  type ThroughputTrial,
+} from './lib/workloads';
 import { fmt1, fmtInt, fmtRatio, fmtSpread, mdTable, median, Payloads, summarize, type Summary } from './lib/util';
 
 // ---- configuration --------------------------------------------------------------------------------------
@@ -110,13 +118,25 @@ interface Results {
   git: string;
   ferryConsumeMode: string;
   produce: ProduceResult[];
-  consume: { records: number; wholeRead: { ferry: ThroughputTrial[]; redis: ThroughputTrial[] }; groupPoll: { ferry: ThroughputTrial[]; redis: ThroughputTrial[] } } | null;
+  consume: {
+    records: number;
+    wholeRead: { ferry: ThroughputTrial[]; redis: ThroughputTrial[] };
+    groupPoll: { ferry: ThroughputTrial[]; redis: ThroughputTrial[] };
+  } | null;
   e2e: Array<{ rate: number; batch: number; ferry: FixedRateTrial[]; redis: FixedRateTrial[] }>;
   memory: { ferryPeakBytes: number; ferryRssAfterSection: Record<string, number>; redisPeakBytes: number };
   cost: {
     assumptions: Assumptions;
     prices: typeof PRICES;
-    rows: Array<{ label: string; batch: number; replicationFactor: number; objectStore: string; total: number; lines: Array<{ item: string; quantity: number; dollars: number }>; workload: Workload }>;
+    rows: Array<{
+      label: string;
+      batch: number;
+      replicationFactor: number;
+      objectStore: string;
+      total: number;
+      lines: Array<{ item: string; quantity: number; dollars: number }>;
+      workload: Workload;
+    }>;
     perRequest: Array<{ partitions: number; replicationFactor: number; counts: CallCounts }>;
     adapters: string;
   } | null;
@@ -127,7 +147,14 @@ interface Results {
 
 const tty = process.stderr.isTTY;
 const bars = new MultiBar(
-  { format: ' {bar} {percentage}% | {section} | {step}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: 30, noTTYOutput: false },
+  {
+    format: ' {bar} {percentage}% | {section} | {step}',
+    hideCursor: true,
+    clearOnComplete: false,
+    stopOnComplete: false,
+    barsize: 30,
+    noTTYOutput: false,
+  },
   Presets.shades_classic,
 );
 let totalSteps = 0;
@@ -243,7 +270,9 @@ async function main() {
         results.produce.push(r);
         await redisSys.drop(topic, PARTITIONS);
         for (const s of systems) await s.close();
-        note(`  ${name}: Ferry ${fmtInt(median(r.ferry.map((x) => x.recordsPerSec)))} rec/s, Redis ${fmtInt(median(r.redis.map((x) => x.recordsPerSec)))} rec/s`);
+        note(
+          `  ${name}: Ferry ${fmtInt(median(r.ferry.map((x) => x.recordsPerSec)))} rec/s, Redis ${fmtInt(median(r.redis.map((x) => x.recordsPerSec)))} rec/s`,
+        );
       }
       results.memory.ferryRssAfterSection.produce = ferry.memory().rss;
     }
@@ -262,11 +291,15 @@ async function main() {
       for (let t = 0; t < CONFIG.trials; t++) {
         for (const s of t % 2 ? [redisSys, ferrySys] : [ferrySys, redisSys]) {
           step('consume', `whole-topic read · ${s.name} · trial ${t + 1}`);
-          results.consume.wholeRead[s.name].push(await readTrial(s, topic, PARTITIONS, recordBytes(KIB), n, { commit: false, tag: `w${t}` }));
+          results.consume.wholeRead[s.name].push(
+            await readTrial(s, topic, PARTITIONS, recordBytes(KIB), n, { commit: false, tag: `w${t}` }),
+          );
           await s.close();
           stepDone();
           step('consume', `group poll · ${s.name} · trial ${t + 1}`);
-          results.consume.groupPoll[s.name].push(await readTrial(s, topic, PARTITIONS, recordBytes(KIB), n, { commit: true, tag: `g${t}` }));
+          results.consume.groupPoll[s.name].push(
+            await readTrial(s, topic, PARTITIONS, recordBytes(KIB), n, { commit: true, tag: `g${t}` }),
+          );
           await s.close();
           stepDone();
         }
@@ -349,20 +382,40 @@ async function costModel(payloads: Payloads): Promise<NonNullable<Results['cost'
     counted.set(`${v.batch}/${v.r}`, w);
     const a = { ...DEFAULT_ASSUMPTIONS, replicationFactor: v.r, objectStore: v.store };
     const e = price(w, a);
-    rows.push({ label: `batch ${v.batch}, R = ${v.r}, S3 Standard`, batch: v.batch, replicationFactor: v.r, objectStore: v.store, total: e.total, lines: e.lines, workload: w });
+    rows.push({
+      label: `batch ${v.batch}, R = ${v.r}, S3 Standard`,
+      batch: v.batch,
+      replicationFactor: v.r,
+      objectStore: v.store,
+      total: e.total,
+      lines: e.lines,
+      workload: w,
+    });
     stepDone();
   }
   {
     const w = counted.get('1000/1')!;
     const a = { ...DEFAULT_ASSUMPTIONS, objectStore: 's3ExpressOneZone' as const };
     const e = price(w, a);
-    rows.push({ label: 'batch 1000, R = 1, S3 Express One Zone', batch: 1000, replicationFactor: 1, objectStore: a.objectStore, total: e.total, lines: e.lines, workload: w });
+    rows.push({
+      label: 'batch 1000, R = 1, S3 Express One Zone',
+      batch: 1000,
+      replicationFactor: 1,
+      objectStore: a.objectStore,
+      total: e.total,
+      lines: e.lines,
+      workload: w,
+    });
   }
   step('cost model', 'S3 PUTs per produce request for 1 / 12 / 100 partitions');
   const perRequest: NonNullable<Results['cost']>['perRequest'] = [];
   for (const r of [1, 2]) {
     for (const partitions of [1, 12, 100]) {
-      perRequest.push({ partitions, replicationFactor: r, counts: await countOneRequest({ batch: 1000, partitions, replicationFactor: r, payloads }) });
+      perRequest.push({
+        partitions,
+        replicationFactor: r,
+        counts: await countOneRequest({ batch: 1000, partitions, replicationFactor: r, payloads }),
+      });
     }
   }
   stepDone();
@@ -371,7 +424,8 @@ async function costModel(payloads: Payloads): Promise<NonNullable<Results['cost'
     prices: PRICES,
     rows,
     perRequest,
-    adapters: 'local adapters (SQLite :memory:, FsObjectStore on tmpfs) behind counting wrappers: the core makes the same port calls as on the AWS adapters',
+    adapters:
+      'local adapters (SQLite :memory:, FsObjectStore on tmpfs) behind counting wrappers: the core makes the same port calls as on the AWS adapters',
   };
 }
 
@@ -412,7 +466,19 @@ function report(r: Results): string {
     const ceilingOf = (c: Cell) => r.produce.find((p) => p.ceiling && p.cell.size === c.size && p.cell.batch === c.batch)?.ceiling;
     out.push(
       mdTable(
-        ['value', 'batch', 'producers', 'Ferry rec/s', 'Ferry MB/s', 'Ferry p50 / p99 / p99.9 ms', 'Redis rec/s', 'Redis p50 / p99 / p99.9 ms', 'Ferry / Redis', 'disk ceiling rec/s', 'Ferry / ceiling'],
+        [
+          'value',
+          'batch',
+          'producers',
+          'Ferry rec/s',
+          'Ferry MB/s',
+          'Ferry p50 / p99 / p99.9 ms',
+          'Redis rec/s',
+          'Redis p50 / p99 / p99.9 ms',
+          'Ferry / Redis',
+          'disk ceiling rec/s',
+          'Ferry / ceiling',
+        ],
         r.produce.map((p) => {
           const f = rate(p.ferry);
           const red = rate(p.redis);
@@ -439,7 +505,9 @@ function report(r: Results): string {
 
   if (r.consume) {
     const c = r.consume;
-    out.push(`### Consume (${fmtInt(c.records)} records of 1 KiB over ${PARTITIONS} partitions, one reader per partition, 1 000 records per read)`);
+    out.push(
+      `### Consume (${fmtInt(c.records)} records of 1 KiB over ${PARTITIONS} partitions, one reader per partition, 1 000 records per read)`,
+    );
     out.push('');
     const groupNote =
       r.ferryConsumeMode === 'group'
@@ -449,8 +517,18 @@ function report(r: Results): string {
       mdTable(
         ['workload', 'Ferry rec/s', 'Redis rec/s', 'Ferry / Redis'],
         [
-          ['whole-topic read (Redis: XREADGROUP … NOACK)', fmtSpread(rate(c.wholeRead.ferry)), fmtSpread(rate(c.wholeRead.redis)), ratioSpread(pairedRatio(rate(c.wholeRead.ferry).trials, rate(c.wholeRead.redis).trials))],
-          [`group poll (Redis: XREADGROUP + XACK; ${groupNote})`, fmtSpread(rate(c.groupPoll.ferry)), fmtSpread(rate(c.groupPoll.redis)), ratioSpread(pairedRatio(rate(c.groupPoll.ferry).trials, rate(c.groupPoll.redis).trials))],
+          [
+            'whole-topic read (Redis: XREADGROUP … NOACK)',
+            fmtSpread(rate(c.wholeRead.ferry)),
+            fmtSpread(rate(c.wholeRead.redis)),
+            ratioSpread(pairedRatio(rate(c.wholeRead.ferry).trials, rate(c.wholeRead.redis).trials)),
+          ],
+          [
+            `group poll (Redis: XREADGROUP + XACK; ${groupNote})`,
+            fmtSpread(rate(c.groupPoll.ferry)),
+            fmtSpread(rate(c.groupPoll.redis)),
+            ratioSpread(pairedRatio(rate(c.groupPoll.ferry).trials, rate(c.groupPoll.redis).trials)),
+          ],
         ],
       ),
     );
@@ -476,19 +554,36 @@ function report(r: Results): string {
         ]);
       }
     }
-    out.push(mdTable(['rate', 'system', 'produce p50 / p99 / p99.9', 'end-to-end p50 / p99 / p99.9', 'e2e p99 range', 'offered rec/s', 'delivered / sent'], rows));
+    out.push(
+      mdTable(
+        [
+          'rate',
+          'system',
+          'produce p50 / p99 / p99.9',
+          'end-to-end p50 / p99 / p99.9',
+          'e2e p99 range',
+          'offered rec/s',
+          'delivered / sent',
+        ],
+        rows,
+      ),
+    );
     out.push('');
     out.push(
       r.ferryConsumeMode === 'group'
-        ? 'Ferry\'s consumer is a group member long-polling each partition (`waitMs=500`) and committing after each fetch; Redis\'s is one `XREADGROUP BLOCK` over the 12 streams with `XACK`.'
-        : 'Ferry\'s consumer long-polls each partition (`waitMs=500`; no group routes yet, so no commits); Redis\'s is one `XREADGROUP BLOCK` over the 12 streams with `XACK`.',
+        ? "Ferry's consumer is a group member long-polling each partition (`waitMs=500`) and committing after each fetch; Redis's is one `XREADGROUP BLOCK` over the 12 streams with `XACK`."
+        : "Ferry's consumer long-polls each partition (`waitMs=500`; no group routes yet, so no commits); Redis's is one `XREADGROUP BLOCK` over the 12 streams with `XACK`.",
     );
     out.push('');
   }
 
   out.push(
     `### Memory\n\nFerry server peak RSS (VmHWM): **${mb(r.memory.ferryPeakBytes)}** over the whole run ` +
-      `(after each section: ${Object.entries(r.memory.ferryRssAfterSection).map(([k, v]) => `${k} ${mb(v)}`).join(', ') || '–'}); ` +
+      `(after each section: ${
+        Object.entries(r.memory.ferryRssAfterSection)
+          .map(([k, v]) => `${k} ${mb(v)}`)
+          .join(', ') || '–'
+      }); ` +
       `Redis peak RSS: ${mb(r.memory.redisPeakBytes)} (Redis keeps every record in memory; streams are deleted between cells).`,
   );
   out.push('');
@@ -496,7 +591,9 @@ function report(r: Results): string {
   if (r.cost) {
     const c = r.cost;
     const a = c.assumptions;
-    out.push(`### Cloud cost model (list prices ${c.prices.region}, ${c.prices.asOf}; dollars per 10⁹ records of 1 KiB a month, one consumer group)`);
+    out.push(
+      `### Cloud cost model (list prices ${c.prices.region}, ${c.prices.asOf}; dollars per 10⁹ records of 1 KiB a month, one consumer group)`,
+    );
     out.push('');
     out.push(
       `Assumptions: ${PARTITIONS} partitions per produce request (batch 1: one), each request its own invocation (no coalescing); one group fetching 1 000 records ` +
@@ -506,18 +603,19 @@ function report(r: Results): string {
         `Counted on: ${c.adapters}.`,
     );
     out.push('');
-    const line = (row: (typeof c.rows)[number], prefix: string) => row.lines.filter((l) => l.item.startsWith(prefix)).reduce((s, l) => s + l.dollars, 0);
+    const line = (row: (typeof c.rows)[number], prefix: string) =>
+      row.lines.filter((l) => l.item.startsWith(prefix)).reduce((s, l) => s + l.dollars, 0);
     out.push(
       mdTable(
         ['configuration', 'total $', 'S3 $', 'DynamoDB $', 'API GW + Lambda $', 'S3 PUTs', 'DynamoDB WCU', 'produce requests'],
         c.rows.map((row) => [
           row.label,
           `**${row.total.toFixed(2)}**`,
-          (line(row, 'S3')).toFixed(2),
-          (line(row, 'DynamoDB')).toFixed(2),
+          line(row, 'S3').toFixed(2),
+          line(row, 'DynamoDB').toFixed(2),
           (line(row, 'API') + line(row, 'Lambda')).toFixed(2),
-          (row.lines.find((l) => l.item.startsWith('S3 PUT'))!.quantity).toExponential(2),
-          (row.lines.find((l) => l.item === 'DynamoDB write units')!.quantity).toExponential(2),
+          row.lines.find((l) => l.item.startsWith('S3 PUT'))!.quantity.toExponential(2),
+          row.lines.find((l) => l.item === 'DynamoDB write units')!.quantity.toExponential(2),
           ((1e9 / row.workload.produce.records) * row.workload.produce.requests).toExponential(2),
         ]),
       ),
@@ -530,7 +628,13 @@ function report(r: Results): string {
     out.push(
       mdTable(
         ['partitions touched', 'R', 'S3 PUTs', 'metadata writes (transactions)', 'DynamoDB WCU'],
-        c.perRequest.map((p) => [String(p.partitions), String(p.replicationFactor), String(p.counts.s3Put), `${p.counts.metaWrites} (${p.counts.metaTransactions})`, String(p.counts.writeUnits)]),
+        c.perRequest.map((p) => [
+          String(p.partitions),
+          String(p.replicationFactor),
+          String(p.counts.s3Put),
+          `${p.counts.metaWrites} (${p.counts.metaTransactions})`,
+          String(p.counts.writeUnits),
+        ]),
       ),
     );
     out.push('');
@@ -546,7 +650,8 @@ function report(r: Results): string {
 function targets(r: Results): string[][] {
   const rows: string[][] = [];
   const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
-  const cell = (size: number, batch: number, producers: number) => r.produce.find((p) => p.cell.size === size && p.cell.batch === batch && p.cell.producers === producers);
+  const cell = (size: number, batch: number, producers: number) =>
+    r.produce.find((p) => p.cell.size === size && p.cell.batch === batch && p.cell.producers === producers);
   const b100 = cell(KIB, 100, 8);
   if (b100) {
     const x = pairedRatio(rate(b100.ferry).trials, rate(b100.redis).trials);
@@ -557,29 +662,46 @@ function targets(r: Results): string[][] {
   if (b1000.length && ceil) {
     const best = b1000.reduce((a, b) => (rate(a.ferry).median >= rate(b.ferry).median ? a : b));
     const x = rate(best.ferry).median / rate(ceil).median;
-    rows.push([`produce batch 1 000 ≥ 60 % of the disk ceiling (best: ${best.cell.producers} producers)`, `${(x * 100).toFixed(0)} %`, yes(x >= 0.6)]);
+    rows.push([
+      `produce batch 1 000 ≥ 60 % of the disk ceiling (best: ${best.cell.producers} producers)`,
+      `${(x * 100).toFixed(0)} %`,
+      yes(x >= 0.6),
+    ]);
   }
   const e1000 = r.e2e.find((e) => e.rate === 1000);
   if (e1000) {
     const fp = median(e1000.ferry.map((x) => x.produce.p99));
     const rp = median(e1000.redis.map((x) => x.produce.p99));
-    rows.push(['produce p99 at 1 000 rec/s, batch 1 ≤ 1.5× Redis', `${ms(fp)} ms vs ${ms(rp)} ms = ${fmtRatio(fp / rp)}`, yes(fp / rp <= 1.5)]);
+    rows.push([
+      'produce p99 at 1 000 rec/s, batch 1 ≤ 1.5× Redis',
+      `${ms(fp)} ms vs ${ms(rp)} ms = ${fmtRatio(fp / rp)}`,
+      yes(fp / rp <= 1.5),
+    ]);
     const e = median(e1000.ferry.map((x) => x.endToEnd.p99));
     rows.push(['end-to-end p99 ≤ 20 ms at 1 000 rec/s', `${ms(e)} ms`, yes(e <= 20)]);
   }
   if (r.consume && r.produce.length) {
     const bestProduce = Math.max(...r.produce.filter((p) => p.cell.size === KIB).map((p) => rate(p.ferry).median));
     const read = rate(r.consume.wholeRead.ferry).median;
-    rows.push(['whole-topic read ≥ 5× the produce rate (best 1 KiB produce)', `${fmtInt(read)} vs ${fmtInt(bestProduce)} rec/s = ${fmtRatio(read / bestProduce)}`, yes(read / bestProduce >= 5)]);
+    rows.push([
+      'whole-topic read ≥ 5× the produce rate (best 1 KiB produce)',
+      `${fmtInt(read)} vs ${fmtInt(bestProduce)} rec/s = ${fmtRatio(read / bestProduce)}`,
+      yes(read / bestProduce >= 5),
+    ]);
   }
   if (Number.isFinite(r.memory.ferryPeakBytes)) {
     rows.push(['peak server RSS ≤ 200 MB', `${(r.memory.ferryPeakBytes / 1e6).toFixed(0)} MB`, yes(r.memory.ferryPeakBytes <= 200e6)]);
   }
   if (r.cost) {
     const row = r.cost.rows.find((x) => x.batch === 1000 && x.replicationFactor === 1 && x.objectStore === 's3Standard');
-    if (row) rows.push(['cloud ≤ $15 per 10⁹ records at batch 1 000 (R = 1, S3 Standard)', `$${row.total.toFixed(2)}`, yes(row.total <= 15)]);
+    if (row)
+      rows.push(['cloud ≤ $15 per 10⁹ records at batch 1 000 (R = 1, S3 Standard)', `$${row.total.toFixed(2)}`, yes(row.total <= 15)]);
     const bad = r.cost.perRequest.filter((p) => p.counts.s3Put !== p.replicationFactor);
-    rows.push(['S3 PUTs per produce request = R for 1 / 12 / 100 partitions', r.cost.perRequest.map((p) => `${p.partitions}p R${p.replicationFactor}: ${p.counts.s3Put}`).join(', '), yes(bad.length === 0)]);
+    rows.push([
+      'S3 PUTs per produce request = R for 1 / 12 / 100 partitions',
+      r.cost.perRequest.map((p) => `${p.partitions}p R${p.replicationFactor}: ${p.counts.s3Put}`).join(', '),
+      yes(bad.length === 0),
+    ]);
   }
   return rows;
 }
@@ -619,7 +741,9 @@ function saveProfiles(dir: string, resultsDir: string): string[] {
       const to = path.join(resultsDir, `ferry-server-${f}`);
       copyFileSync(path.join(dir, f), to);
       saved.push(to);
-      note(`CPU profile of the Ferry server: ${path.relative(process.cwd(), to)} (npx tsx bench/profile-summary.ts ${path.relative(process.cwd(), to)})`);
+      note(
+        `CPU profile of the Ferry server: ${path.relative(process.cwd(), to)} (npx tsx bench/profile-summary.ts ${path.relative(process.cwd(), to)})`,
+      );
     }
     return saved;
   } catch {

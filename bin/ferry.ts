@@ -40,85 +40,118 @@ program
   .option('--port <port>', 'port to listen on (0 picks a free one)', port, 8080)
   .option('--host <host>', 'address to bind (keep 127.0.0.1 unless you add tokens)', '127.0.0.1')
   .option('--data <dir>', 'data directory (metadata, and the object store unless --store is given)', './.ferry')
-  .option('--store <dir>', 'an object store directory (a replica failure domain); repeat for more', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option(
+    '--store <dir>',
+    'an object store directory (a replica failure domain); repeat for more',
+    (v: string, prev: string[]) => [...prev, v],
+    [] as string[],
+  )
   .option('--tokens <file>', 'JSON file of bearer tokens with per-topic produce / consume / admin rights')
-  .option('--backend <backend>', 'local (files + SQLite) or aws (S3 + DynamoDB named by FERRY_TABLE / FERRY_BUCKETS and AWS_* variables)', 'local')
+  .option(
+    '--backend <backend>',
+    'local (files + SQLite) or aws (S3 + DynamoDB named by FERRY_TABLE / FERRY_BUCKETS and AWS_* variables)',
+    'local',
+  )
   .option('--config <file>', 'ferry.config.json: topics to create and push consumers (handler modules, webhooks) to run')
   .option('--log-format <format>', 'text, or json: one JSON object a line with the fields of the Lambda logs', 'text')
-  .action(async (opts: { port: number; host: string; data: string; store: string[]; tokens?: string; config?: string; backend: string; logFormat: string }) => {
-    if (opts.backend !== 'local' && opts.backend !== 'aws') throw new Error(`--backend must be local or aws (got ${opts.backend})`);
-    if (opts.logFormat !== 'text' && opts.logFormat !== 'json') throw new Error(`--log-format must be text or json (got ${opts.logFormat})`);
-    const log = devLog(opts.logFormat as LogFormat);
-    const json = opts.logFormat === 'json';
-    const tokens = opts.tokens ? readTokens(opts.tokens) : undefined;
-    const config = opts.config ? readConfig(opts.config) : undefined;
-    if (!tokens && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
-      console.warn(`warning: listening on ${opts.host} without --tokens: anyone who can reach it can read and write`);
-    }
-    // With emulator endpoints set, the table and buckets are created if missing; a real account is never changed.
-    const home =
-      opts.backend === 'aws'
-        ? await openAwsHome(process.env, { create: Boolean(process.env.AWS_ENDPOINT_URL_DYNAMODB) })
-        : undefined;
-    const ferry = await startEmbedded({
-      home,
-      tokens,
-      config,
-      configDir: opts.config ? path.dirname(path.resolve(opts.config)) : undefined,
-      dataDir: opts.data,
-      storeDirs: opts.store,
-      host: opts.host,
-      port: opts.port,
-      onUnexpectedError: (e, route) => log.error('unexpected error', { route, error: errorFields(e) }),
-      onWarning: (message, fields) => log.error(message, fields),
-      onConsumerEvent: ({ kind, ...event }) =>
-        log.error(kind === 'retry' ? `consumer ${event.consumer}: delivery failed, retrying` : `consumer ${event.consumer}: records dead-lettered`, event),
-    });
-    if (json) {
-      log.info('Ferry is running', { url: ferry.url, backend: opts.backend, ...(opts.backend === 'local' ? { data: path.resolve(opts.data) } : {}) });
-    } else {
-      printBanner();
-    }
-    function printBanner(): void {
-      const stores = opts.store.length ? opts.store.map((s) => path.resolve(s)).join(', ') : path.resolve(opts.data, 'store');
-      console.log(`Ferry is running at ${ferry.url}`);
-      if (opts.backend === 'aws') {
-        console.log(`  table:   ${process.env.FERRY_TABLE}`);
-        console.log(`  buckets: ${process.env.FERRY_BUCKETS}`);
+  .action(
+    async (opts: {
+      port: number;
+      host: string;
+      data: string;
+      store: string[];
+      tokens?: string;
+      config?: string;
+      backend: string;
+      logFormat: string;
+    }) => {
+      if (opts.backend !== 'local' && opts.backend !== 'aws') throw new Error(`--backend must be local or aws (got ${opts.backend})`);
+      if (opts.logFormat !== 'text' && opts.logFormat !== 'json')
+        throw new Error(`--log-format must be text or json (got ${opts.logFormat})`);
+      const log = devLog(opts.logFormat as LogFormat);
+      const json = opts.logFormat === 'json';
+      const tokens = opts.tokens ? readTokens(opts.tokens) : undefined;
+      const config = opts.config ? readConfig(opts.config) : undefined;
+      if (!tokens && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
+        console.warn(`warning: listening on ${opts.host} without --tokens: anyone who can reach it can read and write`);
+      }
+      // With emulator endpoints set, the table and buckets are created if missing; a real account is never changed.
+      const home =
+        opts.backend === 'aws' ? await openAwsHome(process.env, { create: Boolean(process.env.AWS_ENDPOINT_URL_DYNAMODB) }) : undefined;
+      const ferry = await startEmbedded({
+        home,
+        tokens,
+        config,
+        configDir: opts.config ? path.dirname(path.resolve(opts.config)) : undefined,
+        dataDir: opts.data,
+        storeDirs: opts.store,
+        host: opts.host,
+        port: opts.port,
+        onUnexpectedError: (e, route) => log.error('unexpected error', { route, error: errorFields(e) }),
+        onWarning: (message, fields) => log.error(message, fields),
+        onConsumerEvent: ({ kind, ...event }) =>
+          log.error(
+            kind === 'retry'
+              ? `consumer ${event.consumer}: delivery failed, retrying`
+              : `consumer ${event.consumer}: records dead-lettered`,
+            event,
+          ),
+      });
+      if (json) {
+        log.info('Ferry is running', {
+          url: ferry.url,
+          backend: opts.backend,
+          ...(opts.backend === 'local' ? { data: path.resolve(opts.data) } : {}),
+        });
       } else {
-        console.log(`  data:   ${path.resolve(opts.data)}`);
-        console.log(`  stores: ${stores}`);
+        printBanner();
       }
-      for (const c of config?.consumers ?? []) {
-        console.log(`  consumer: ${c.topic} → ${c.name} (${c.handler}), dead letters to ${c.deadLetterTopic}`);
+      function printBanner(): void {
+        const stores = opts.store.length ? opts.store.map((s) => path.resolve(s)).join(', ') : path.resolve(opts.data, 'store');
+        console.log(`Ferry is running at ${ferry.url}`);
+        if (opts.backend === 'aws') {
+          console.log(`  table:   ${process.env.FERRY_TABLE}`);
+          console.log(`  buckets: ${process.env.FERRY_BUCKETS}`);
+        } else {
+          console.log(`  data:   ${path.resolve(opts.data)}`);
+          console.log(`  stores: ${stores}`);
+        }
+        for (const c of config?.consumers ?? []) {
+          console.log(`  consumer: ${c.topic} → ${c.name} (${c.handler}), dead letters to ${c.deadLetterTopic}`);
+        }
+        console.log('');
+        console.log('Try it:');
+        const first = config?.topics[0];
+        for (const l of tryItLines({
+          url: ferry.url,
+          tokens: Boolean(tokens),
+          topic: first && { name: first.name, partitions: first.partitions },
+        }))
+          console.log(l);
+        console.log('');
+        console.log('Press Ctrl-C to stop.');
       }
-      console.log('');
-      console.log('Try it:');
-      const first = config?.topics[0];
-      for (const l of tryItLines({ url: ferry.url, tokens: Boolean(tokens), topic: first && { name: first.name, partitions: first.partitions } })) console.log(l);
-      console.log('');
-      console.log('Press Ctrl-C to stop.');
-    }
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(json ? 'stopping' : `\n${signal}: stopping…`, json ? { signal } : {});
-      await ferry.close();
-      log.info('Ferry stopped.');
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    // Under `npx ferry dev` / `npm start`, npm does not pass SIGTERM on: it exits and leaves this process to
-    // init. A server whose npm parent went away stops too (a process manager's stop works through npx).
-    if (process.env.npm_command) {
-      const parent = process.ppid;
-      setInterval(() => {
-        if (process.ppid !== parent) void stop('parent npm process exited');
-      }, 500).unref();
-    }
-  });
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info(json ? 'stopping' : `\n${signal}: stopping…`, json ? { signal } : {});
+        await ferry.close();
+        log.info('Ferry stopped.');
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      // Under `npx ferry dev` / `npm start`, npm does not pass SIGTERM on: it exits and leaves this process to
+      // init. A server whose npm parent went away stops too (a process manager's stop works through npx).
+      if (process.env.npm_command) {
+        const parent = process.ppid;
+        setInterval(() => {
+          if (process.ppid !== parent) void stop('parent npm process exited');
+        }, 500).unref();
+      }
+    },
+  );
 
 /** Reads a JSON file given on the command line, then checks it with `parse` (which lists every problem). */
 function readJsonFile<T>(file: string, what: string, parse: (raw: unknown) => T): T {
@@ -145,7 +178,12 @@ program
   .command('repair')
   .description('restore missing or damaged segment copies in every object store (run with the server stopped)')
   .option('--data <dir>', 'data directory', './.ferry')
-  .option('--store <dir>', 'an object store directory; give the same list as to ferry dev', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option(
+    '--store <dir>',
+    'an object store directory; give the same list as to ferry dev',
+    (v: string, prev: string[]) => [...prev, v],
+    [] as string[],
+  )
   .action(async (opts: { data: string; store: string[] }) => {
     const home = await openLocalHome({ dataDir: opts.data, storeDirs: opts.store });
     try {
@@ -156,7 +194,9 @@ program
       const lost: string[] = [];
       for (const [i, topic] of topics.entries()) {
         const n = await maintenance.repair(topic, (l) =>
-          lost.push(`${topic.name} partition ${l.partition}, offsets ${l.baseOffset}..${l.baseOffset + BigInt(l.count) - 1n} (${l.objectKey})`),
+          lost.push(
+            `${topic.name} partition ${l.partition}, offsets ${l.baseOffset}..${l.baseOffset + BigInt(l.count) - 1n} (${l.objectKey})`,
+          ),
         );
         repaired += n;
         console.log(`[${i + 1}/${topics.length}] ${topic.name}: ${n} cop${n === 1 ? 'y' : 'ies'} restored`);

@@ -24,7 +24,10 @@ const metrics = new EmfMetrics({ Table: process.env.FERRY_TABLE ?? '' });
 /** One home per container: a warm instance reuses its clients. */
 let log: Promise<Log> | undefined;
 
-export async function handler(event: { job?: string } | undefined, context: Context): Promise<MaintenanceReport | { delayedMoved: number }> {
+export async function handler(
+  event: { job?: string } | undefined,
+  context: Context,
+): Promise<MaintenanceReport | { delayedMoved: number }> {
   logger.addContext(context);
   try {
     const current = await (log ??= openAwsHome(process.env, { metrics }).then((home) => new Log(home.ctx))).catch((e) => {
@@ -32,7 +35,10 @@ export async function handler(event: { job?: string } | undefined, context: Cont
       throw e;
     });
     if (event?.job === 'delayed') {
-      const windowMs = Math.max(0, Math.min(Number(process.env.FERRY_DELAY_WINDOW_MS ?? 55_000), context.getRemainingTimeInMillis() - 5_000));
+      const windowMs = Math.max(
+        0,
+        Math.min(Number(process.env.FERRY_DELAY_WINDOW_MS ?? 55_000), context.getRemainingTimeInMillis() - 5_000),
+      );
       const delayedMoved = await runDelayTimer(current, { windowMs });
       logger.info('delay timer done', { delayedMoved });
       return { delayedMoved };

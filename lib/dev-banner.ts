@@ -25,6 +25,8 @@ export function tryItLines({ url, tokens, topic }: TryItOptions): string[] {
   if (tokens) lines.push('  export FERRY_TOKEN=<a token from your --tokens file with admin, produce and consume rights>');
   if (!topic) lines.push(`  curl -s -X POST ${url}/v1/topics${auth}${json} -d '{"name":"${name}","partitions":${partitions}}'`);
   lines.push(`  curl -s -X POST ${url}/v1/topics/${name}/records${auth}${json} -d '{"records":[{"key":"${key}","value":{"id":1}}]}'`);
-  lines.push(`  curl -s${auth} '${url}/v1/topics/${name}/partitions/${partition}/records?offset=0'   # "${key}" lands on partition ${partition} of ${partitions}`);
+  lines.push(
+    `  curl -s${auth} '${url}/v1/topics/${name}/partitions/${partition}/records?offset=0'   # "${key}" lands on partition ${partition} of ${partitions}`,
+  );
   return lines;
 }

@@ -35,7 +35,11 @@ export function devLog(
     const { error, ...rest } = fields;
     const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
     const why =
-      error === undefined ? '' : typeof error === 'object' && error ? ` — ${String((error as { stack?: unknown; message?: unknown }).stack ?? (error as { message?: unknown }).message)}` : ` — ${String(error)}`;
+      error === undefined
+        ? ''
+        : typeof error === 'object' && error
+          ? ` — ${String((error as { stack?: unknown; message?: unknown }).stack ?? (error as { message?: unknown }).message)}`
+          : ` — ${String(error)}`;
     return `${message}${extra.length ? ` (${extra.join(', ')})` : ''}${why}`;
   };
   return {

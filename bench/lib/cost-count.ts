@@ -162,7 +162,10 @@ export async function countWorkload(opts: {
     const spread = Math.min(opts.batch, opts.partitionsPerRequest);
     for (let i = 0; i < requests; i++) {
       // Batch 1 walks the partitions round-robin; larger batches start at a rotating partition.
-      await log.produce('cost', records(opts.payloads, opts.batch, spread, i, opts.size ?? 1024).map((r) => ({ ...r, partition: (r.partition! + i) % partitions })));
+      await log.produce(
+        'cost',
+        records(opts.payloads, opts.batch, spread, i, opts.size ?? 1024).map((r) => ({ ...r, partition: (r.partition! + i) % partitions })),
+      );
       if (opts.onProgress && i % 200 === 0) opts.onProgress((0.8 * i) / requests);
     }
     const produced = counter.take();

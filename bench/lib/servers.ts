@@ -101,7 +101,8 @@ export function ensureRedisInstalled(log: (s: string) => void): string {
   log('redis-server is missing: installing it with apt-get (Debian package redis-server)…');
   // policy-rc.d is not touched: no init system runs services in this container, and we stop only our own.
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', 'redis-server'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', 'redis-server'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
   let r = install();
   if (r.status !== 0) {
     log('apt-get install failed; running apt-get update and trying again…');
@@ -126,15 +127,24 @@ export interface RedisProcess {
 export async function startRedis(bin: string, dataDir: string): Promise<RedisProcess> {
   const port = await freePort();
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--protected-mode', 'yes',
-    '--dir', dataDir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'always',
-    '--save', '',
-    '--daemonize', 'no',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dataDir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
   ];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

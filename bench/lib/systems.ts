@@ -33,7 +33,11 @@ export interface System {
   /** One sender per producer, each with its own connection, cycling through a few prebuilt batches. */
   producers(topic: string, cell: Cell): Promise<SendBatch[]>;
   /** Sends one request of ready records (used by the fixed-rate workload). */
-  sender(topic: string, partitions: number, connections: number): Promise<(records: Array<{ key: string; value: string }>) => Promise<void>>;
+  sender(
+    topic: string,
+    partitions: number,
+    connections: number,
+  ): Promise<(records: Array<{ key: string; value: string }>) => Promise<void>>;
   /** Reads the whole topic once; `commit` acknowledges each read like a group consumer (XACK / offset commit). */
   readAll(topic: string, partitions: number, opts: { commit: boolean; tag: string }): Promise<number>;
   /** A consumer following the topic from its current end, handing record values to `onRecords`. */
@@ -94,7 +98,9 @@ export class FerrySystem implements System {
     return Array.from({ length: cell.producers }, () => {
       const c = this.client(1);
       const bodies = Array.from({ length: PREBUILT }, () =>
-        JSON.stringify({ records: Array.from({ length: cell.batch }, () => ({ key: randomKey(), value: this.payloads.value(cell.size) })) }),
+        JSON.stringify({
+          records: Array.from({ length: cell.batch }, () => ({ key: randomKey(), value: this.payloads.value(cell.size) })),
+        }),
       );
       let i = 0;
       return async () => {
@@ -125,14 +131,16 @@ export class FerrySystem implements System {
       { topics: [topic], sessionTimeoutMs: 60_000 },
     );
     // Heartbeats keep the membership alive while the workload runs (unref'd: never holds the process open).
-    const beat = setInterval(() => void c.request('POST', `/v1/groups/${group}/members/${m.memberId}/heartbeat`, '{}').catch(() => undefined), 2000);
+    const beat = setInterval(
+      () => void c.request('POST', `/v1/groups/${group}/members/${m.memberId}/heartbeat`, '{}').catch(() => undefined),
+      2000,
+    );
     beat.unref();
     this.heartbeats.push(beat);
     const mine = m.assignments.find((a) => a.topic === topic)?.partitions ?? [];
-    const state = await c.json<{ offsets?: Array<{ topic: string; partition: number; committedOffset: string | null; logStartOffset: string }> }>(
-      'GET',
-      `/v1/groups/${group}`,
-    );
+    const state = await c.json<{
+      offsets?: Array<{ topic: string; partition: number; committedOffset: string | null; logStartOffset: string }>;
+    }>('GET', `/v1/groups/${group}`);
     const starts = new Map<number, bigint>();
     for (const o of state.offsets ?? []) if (o.topic === topic) starts.set(o.partition, BigInt(o.committedOffset ?? o.logStartOffset));
     const commit = async (partition: number, offset: string) => {
@@ -175,25 +183,29 @@ export class FerrySystem implements System {
     let stopped = false;
     let received = 0;
     let failure: unknown;
-    const loops = g.partitions.map(async (p) => {
-      // Start at the current end (the topic is new, so 0 unless the group says otherwise).
-      let offset = (g.starts.get(p) ?? 0n).toString();
-      while (!stopped) {
-        const r = await c.json<{ records: Array<{ value: string }>; nextOffset: string }>(
-          'GET',
-          `/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&maxRecords=1000&waitMs=500`,
-        );
-        if (r.records.length) {
-          onRecords(r.records.map((x) => x.value));
-          received += r.records.length;
-          offset = r.nextOffset;
-          if (g.commit) await g.commit(p, offset);
+    const loops = g.partitions
+      .map(async (p) => {
+        // Start at the current end (the topic is new, so 0 unless the group says otherwise).
+        let offset = (g.starts.get(p) ?? 0n).toString();
+        while (!stopped) {
+          const r = await c.json<{ records: Array<{ value: string }>; nextOffset: string }>(
+            'GET',
+            `/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&maxRecords=1000&waitMs=500`,
+          );
+          if (r.records.length) {
+            onRecords(r.records.map((x) => x.value));
+            received += r.records.length;
+            offset = r.nextOffset;
+            if (g.commit) await g.commit(p, offset);
+          }
         }
-      }
-    }).map((loop) => loop.catch((e) => {
-      failure ??= e;
-      stopped = true;
-    }));
+      })
+      .map((loop) =>
+        loop.catch((e) => {
+          failure ??= e;
+          stopped = true;
+        }),
+      );
     return {
       get received() {
         return received;
@@ -305,9 +317,18 @@ export class RedisSystem implements System {
     let received = 0;
     const loop = (async () => {
       while (!stopped) {
-        const res = (await (c as any).xreadgroup('GROUP', group, 'c', 'COUNT', 1000, 'BLOCK', 500, 'STREAMS', ...streams, ...streams.map(() => '>'))) as
-          | Array<[string, Array<[string, string[]]>]>
-          | null;
+        const res = (await (c as any).xreadgroup(
+          'GROUP',
+          group,
+          'c',
+          'COUNT',
+          1000,
+          'BLOCK',
+          500,
+          'STREAMS',
+          ...streams,
+          ...streams.map(() => '>'),
+        )) as Array<[string, Array<[string, string[]]>]> | null;
         if (!res) continue;
         const pipe = c.pipeline();
         for (const [stream, entries] of res) {

@@ -63,7 +63,9 @@ export function recordMs(h: hdr.Histogram, ms: number): void {
 export class Payloads {
   private readonly pool: string;
   constructor(poolBytes = 4 * 1024 * 1024) {
-    this.pool = randomBytes(Math.ceil((poolBytes * 3) / 4)).toString('base64').replace(/[+/=]/g, 'x');
+    this.pool = randomBytes(Math.ceil((poolBytes * 3) / 4))
+      .toString('base64')
+      .replace(/[+/=]/g, 'x');
   }
   value(length: number): string {
     const start = Math.floor(Math.random() * (this.pool.length - length));

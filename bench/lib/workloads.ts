@@ -97,7 +97,14 @@ export async function fill(system: System, topic: string, partitions: number, si
 }
 
 /** Reads the whole topic once; records/s. */
-export async function readTrial(system: System, topic: string, partitions: number, recordBytes: number, expected: number, opts: { commit: boolean; tag: string }): Promise<ThroughputTrial> {
+export async function readTrial(
+  system: System,
+  topic: string,
+  partitions: number,
+  recordBytes: number,
+  expected: number,
+  opts: { commit: boolean; tag: string },
+): Promise<ThroughputTrial> {
   const t0 = nowMs();
   const n = await system.readAll(topic, partitions, opts);
   const seconds = (nowMs() - t0) / 1000;
@@ -124,7 +131,16 @@ export interface FixedRateTrial {
 export async function fixedRateTrial(
   system: System,
   topic: string,
-  opts: { rate: number; batch: number; size: number; partitions: number; durationMs: number; connections: number; payloads: Payloads; tag: string },
+  opts: {
+    rate: number;
+    batch: number;
+    size: number;
+    partitions: number;
+    durationMs: number;
+    connections: number;
+    payloads: Payloads;
+    tag: string;
+  },
   onProgress?: (fraction: number) => void,
 ): Promise<FixedRateTrial> {
   const produceH = newHistogram();
@@ -163,13 +179,15 @@ export async function fixedRateTrial(
     const value = stamp + pad.slice(stamp.length);
     const records = Array.from({ length: opts.batch }, () => ({ key: randomKey(), value }));
     inFlight++;
-    const p: Promise<void> = send(records).then(
-      () => recordMs(produceH, nowMs() - due),
-      () => void failures++,
-    ).finally(() => {
-      inFlight--;
-      pending.delete(p);
-    });
+    const p: Promise<void> = send(records)
+      .then(
+        () => recordMs(produceH, nowMs() - due),
+        () => void failures++,
+      )
+      .finally(() => {
+        inFlight--;
+        pending.delete(p);
+      });
     pending.add(p);
     if (onProgress && i % 100 === 0) onProgress(i / requests);
   }

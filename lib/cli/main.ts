@@ -35,7 +35,7 @@ export function hint(e: unknown): string | undefined {
  */
 export function exitWithError(e: unknown, json = process.argv.includes('--json')): never {
   // The message is the useful part; a stack only helps when debugging Ferry itself (FERRY_DEBUG=1).
-  const shown = isFerryError(e) || (e instanceof Error && !process.env.FERRY_DEBUG) ? e.message : (e as Error).stack ?? String(e);
+  const shown = isFerryError(e) || (e instanceof Error && !process.env.FERRY_DEBUG) ? e.message : ((e as Error).stack ?? String(e));
   const tip = hint(e);
   if (json) {
     const kind = isFerryError(e) ? e.kind : 'cli';

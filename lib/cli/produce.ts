@@ -27,7 +27,11 @@ export function registerProduce(program: Command): void {
     .option('-p, --partition <n>', 'send every record to this partition', wholeNumber('partition'))
     .option('-K, --key-separator <sep>', 'each line is <key><sep><value> (as kcat -K); lines without it have no key')
     .option('-H, --header <name=value>', 'a header on every record (repeatable)', collectHeader, [])
-    .option('--deliver-after <ms>', 'delayed delivery: each record becomes visible this many milliseconds later', wholeNumber('deliver-after', 1))
+    .option(
+      '--deliver-after <ms>',
+      'delayed delivery: each record becomes visible this many milliseconds later',
+      wholeNumber('deliver-after', 1),
+    )
     .option('--parse-json', 'each line (the value part with -K) is a JSON value (default: the line as a string)')
     .option('--no-progress', 'no progress bar for --file')
     .action(async (topic: string, o: ProduceOptions) => {
@@ -41,9 +45,10 @@ export function registerProduce(program: Command): void {
           )
         : 0;
       const input = o.file ? createReadStream(o.file) : process.stdin;
-      const bar = o.file && o.progress !== false && process.stderr.isTTY !== false && !o.json
-        ? new SingleBar({ format: 'producing [{bar}] {percentage}% | {records} records', stream: process.stderr }, Presets.shades_classic)
-        : undefined;
+      const bar =
+        o.file && o.progress !== false && process.stderr.isTTY !== false && !o.json
+          ? new SingleBar({ format: 'producing [{bar}] {percentage}% | {records} records', stream: process.stderr }, Presets.shades_classic)
+          : undefined;
       bar?.start(size, 0, { records: 0 });
       const lines = readline.createInterface({ input, crlfDelay: Infinity });
       const byPartition = new Map<number, number>();

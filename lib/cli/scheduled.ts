@@ -11,7 +11,10 @@ export function registerScheduled(program: Command): void {
       const list = await clientFor(o).admin().listScheduled(topic, { limit: o.limit });
       if (o.json) return printJson({ scheduled: list });
       if (!list.length) return console.error(`nothing scheduled on ${topic}`);
-      printTable(['SCHEDULED-ID', 'PARTITION', 'DELIVER-AT'], list.map((s) => [s.scheduledId, s.partition, new Date(s.deliverAt).toISOString()]));
+      printTable(
+        ['SCHEDULED-ID', 'PARTITION', 'DELIVER-AT'],
+        list.map((s) => [s.scheduledId, s.partition, new Date(s.deliverAt).toISOString()]),
+      );
     });
 
   withCommon(scheduled.command('cancel <topic> <scheduledId>').description('cancel a delayed record before it is due')).action(

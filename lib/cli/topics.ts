@@ -18,13 +18,20 @@ const retention = (name: string) => (v: string) => {
 
 function describeHuman(t: TopicInfo): void {
   console.log(`topic ${t.name}  (id ${t.topicId})`);
-  console.log(`  partitions ${t.partitionCount}, replicationFactor ${t.replicationFactor}, retentionMs ${t.retentionMs}, retentionBytes ${t.retentionBytes}, maxRecordBytes ${t.maxRecordBytes}`);
+  console.log(
+    `  partitions ${t.partitionCount}, replicationFactor ${t.replicationFactor}, retentionMs ${t.retentionMs}, retentionBytes ${t.retentionBytes}, maxRecordBytes ${t.maxRecordBytes}`,
+  );
   console.log(`  created ${t.createdAt}`);
   if (t.partitions) {
     console.log('');
     printTable(
       ['PARTITION', 'LOG-START', 'HIGH-WATERMARK', 'RECORDS'],
-      t.partitions.map((p) => [p.partition, p.logStartOffset, p.highWatermark, (BigInt(p.highWatermark) - BigInt(p.logStartOffset)).toString()]),
+      t.partitions.map((p) => [
+        p.partition,
+        p.logStartOffset,
+        p.highWatermark,
+        (BigInt(p.highWatermark) - BigInt(p.logStartOffset)).toString(),
+      ]),
     );
   }
 }
@@ -54,14 +61,19 @@ export function registerTopics(program: Command): void {
   withCommon(topics.command('list').description('list topics')).action(async (o: CommonOptions) => {
     const list = await clientFor(o).admin().listTopicInfos();
     if (o.json) return printJson({ topics: list });
-    printTable(['TOPIC', 'PARTITIONS', 'REPLICATION', 'RETENTION-MS', 'CREATED'], list.map((t) => [t.name, t.partitionCount, t.replicationFactor, t.retentionMs, t.createdAt]));
+    printTable(
+      ['TOPIC', 'PARTITIONS', 'REPLICATION', 'RETENTION-MS', 'CREATED'],
+      list.map((t) => [t.name, t.partitionCount, t.replicationFactor, t.retentionMs, t.createdAt]),
+    );
   });
 
-  withCommon(topics.command('describe <name>').description('a topic and its partitions (log start, high watermark)')).action(async (name: string, o: CommonOptions) => {
-    const t = await clientFor(o).admin().describeTopic(name);
-    if (o.json) printJson(t);
-    else describeHuman(t);
-  });
+  withCommon(topics.command('describe <name>').description('a topic and its partitions (log start, high watermark)')).action(
+    async (name: string, o: CommonOptions) => {
+      const t = await clientFor(o).admin().describeTopic(name);
+      if (o.json) printJson(t);
+      else describeHuman(t);
+    },
+  );
 
   withCommon(topics.command('alter <name>').description('add partitions or change retention'))
     .option('-p, --partitions <n>', 'new number of partitions (can only grow)', wholeNumber('partitions', 1))
@@ -69,16 +81,26 @@ export function registerTopics(program: Command): void {
     .option('--retention-bytes <n>', 'bytes per partition (-1: no limit)', retention('retention bytes'))
     .option('--max-record-bytes <n>', 'largest record', wholeNumber('max record bytes', 1))
     .action(async (name: string, o: TopicOptions) => {
-      const patch = { partitions: o.partitions, retentionMs: o.retentionMs, retentionBytes: o.retentionBytes, maxRecordBytes: o.maxRecordBytes };
-      if (Object.values(patch).every((v) => v === undefined)) throw new Error('nothing to change: give --partitions, --retention-ms, --retention-bytes or --max-record-bytes');
+      const patch = {
+        partitions: o.partitions,
+        retentionMs: o.retentionMs,
+        retentionBytes: o.retentionBytes,
+        maxRecordBytes: o.maxRecordBytes,
+      };
+      if (Object.values(patch).every((v) => v === undefined))
+        throw new Error('nothing to change: give --partitions, --retention-ms, --retention-bytes or --max-record-bytes');
       const t = await clientFor(o).admin().alterTopic(name, patch);
       if (o.json) printJson(t);
       else describeHuman(t);
     });
 
-  withCommon(topics.command('delete <name>').description('delete a topic and its records')).action(async (name: string, o: CommonOptions) => {
-    await clientFor(o).admin().deleteTopics({ topics: [name] });
-    if (o.json) printJson({ deleted: name });
-    else console.log(`deleted topic ${name}`);
-  });
+  withCommon(topics.command('delete <name>').description('delete a topic and its records')).action(
+    async (name: string, o: CommonOptions) => {
+      await clientFor(o)
+        .admin()
+        .deleteTopics({ topics: [name] });
+      if (o.json) printJson({ deleted: name });
+      else console.log(`deleted topic ${name}`);
+    },
+  );
 }

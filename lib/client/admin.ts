@@ -50,7 +50,12 @@ export class Admin {
 
   createTopic(t: TopicSpec): Promise<TopicInfo> {
     const { topic, numPartitions, ...rest } = t;
-    return this.transport.request({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: numPartitions, ...rest }, idempotent: false });
+    return this.transport.request({
+      method: 'POST',
+      path: '/v1/topics',
+      body: { name: topic, partitions: numPartitions, ...rest },
+      idempotent: false,
+    });
   }
 
   async listTopics(): Promise<string[]> {
@@ -69,7 +74,12 @@ export class Admin {
   /** kafkajs' shape: `[{partition, offset: highWatermark, high, low}]`. */
   async fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; offset: string; high: string; low: string }>> {
     const t = await this.describeTopic(topic);
-    return (t.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.highWatermark, high: p.highWatermark, low: p.logStartOffset }));
+    return (t.partitions ?? []).map((p) => ({
+      partition: p.partition,
+      offset: p.highWatermark,
+      high: p.highWatermark,
+      low: p.logStartOffset,
+    }));
   }
 
   alterTopic(topic: string, patch: TopicPatch): Promise<TopicInfo> {
@@ -81,7 +91,8 @@ export class Admin {
   }
 
   async deleteTopics({ topics }: { topics: string[] }): Promise<void> {
-    for (const t of topics) await this.transport.request({ method: 'DELETE', path: `/v1/topics/${encodeURIComponent(t)}`, idempotent: false });
+    for (const t of topics)
+      await this.transport.request({ method: 'DELETE', path: `/v1/topics/${encodeURIComponent(t)}`, idempotent: false });
   }
 
   async listGroups(): Promise<{ groups: Array<{ groupId: string; generation: number; members: number; state: string }> }> {
@@ -94,7 +105,10 @@ export class Admin {
   }
 
   /** Delayed records of a topic not yet due, in due-time order. */
-  async listScheduled(topic: string, { limit }: { limit?: number } = {}): Promise<Array<{ partition: number; scheduledId: string; deliverAt: number }>> {
+  async listScheduled(
+    topic: string,
+    { limit }: { limit?: number } = {},
+  ): Promise<Array<{ partition: number; scheduledId: string; deliverAt: number }>> {
     const res = await this.transport.request<{ scheduled: Array<{ partition: number; scheduledId: string; deliverAt: number }> }>({
       method: 'GET',
       path: `/v1/topics/${encodeURIComponent(topic)}/scheduled`,
@@ -106,12 +120,17 @@ export class Admin {
 
   /** Cancels a delayed record before it is due (`not_found` once it was delivered or cancelled). */
   async cancelScheduled(topic: string, scheduledId: string): Promise<void> {
-    await this.transport.request({ method: 'DELETE', path: `/v1/topics/${encodeURIComponent(topic)}/scheduled/${encodeURIComponent(scheduledId)}`, idempotent: true });
+    await this.transport.request({
+      method: 'DELETE',
+      path: `/v1/topics/${encodeURIComponent(topic)}/scheduled/${encodeURIComponent(scheduledId)}`,
+      idempotent: true,
+    });
   }
 
   /** Deletes empty groups with their committed offsets (Kafka's DeleteGroups); a group with a live member is a 409 `conflict`. */
   async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string }>> {
-    for (const g of groupIds) await this.transport.request({ method: 'DELETE', path: `/v1/groups/${encodeURIComponent(g)}`, idempotent: false });
+    for (const g of groupIds)
+      await this.transport.request({ method: 'DELETE', path: `/v1/groups/${encodeURIComponent(g)}`, idempotent: false });
     return groupIds.map((groupId) => ({ groupId }));
   }
 
@@ -123,7 +142,13 @@ export class Admin {
    * Committed offsets, kafkajs' shape, from OffsetFetch (`GET /v1/groups/{g}/offsets`). With `topics`, every
    * partition of each is listed, `-1` where nothing is committed yet; without, the partitions that have a commit.
    */
-  async fetchOffsets({ groupId, topics }: { groupId: string; topics?: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>> {
+  async fetchOffsets({
+    groupId,
+    topics,
+  }: {
+    groupId: string;
+    topics?: string[];
+  }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>> {
     const path = `/v1/groups/${encodeURIComponent(groupId)}/offsets`;
     if (!topics) {
       const { offsets } = await this.transport.request<CommittedOffsets>({ method: 'GET', path, idempotent: true });
@@ -141,7 +166,10 @@ export class Admin {
           this.transport.request<TopicInfo>({ method: 'GET', path: `/v1/topics/${encodeURIComponent(topic)}`, idempotent: true }),
         ]);
         const committed = new Map(offsets.map((o) => [o.partition, o.offset]));
-        return { topic, partitions: (info.partitions ?? []).map(({ partition }) => ({ partition, offset: committed.get(partition) ?? '-1' })) };
+        return {
+          topic,
+          partitions: (info.partitions ?? []).map(({ partition }) => ({ partition, offset: committed.get(partition) ?? '-1' })),
+        };
       }),
     );
   }
@@ -150,7 +178,12 @@ export class Admin {
    * Moves a group's committed offsets (all partitions of the topic unless `partition` is given). A timestamp
    * lands on the first record at or after it. Running members are fenced and resume from the new offsets.
    */
-  async seek(input: { groupId: string; topic: string; partition?: number; to: SeekTo }): Promise<{ generation: number; offsets: Array<{ topic: string; partition: number; offset: string }> }> {
+  async seek(input: {
+    groupId: string;
+    topic: string;
+    partition?: number;
+    to: SeekTo;
+  }): Promise<{ generation: number; offsets: Array<{ topic: string; partition: number; offset: string }> }> {
     const to =
       typeof input.to === 'string'
         ? input.to
@@ -169,7 +202,15 @@ export class Admin {
     await this.seek({ groupId, topic, to: earliest ? 'earliest' : 'latest' });
   }
 
-  async setOffsets({ groupId, topic, partitions }: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void> {
+  async setOffsets({
+    groupId,
+    topic,
+    partitions,
+  }: {
+    groupId: string;
+    topic: string;
+    partitions: Array<{ partition: number; offset: string }>;
+  }): Promise<void> {
     for (const p of partitions) await this.seek({ groupId, topic, partition: p.partition, to: { offset: p.offset } });
   }
 }

@@ -36,7 +36,9 @@ export function encodeMessage(m: Message, index: number): WireRecord {
   if (m.value === undefined) throw new TypeError(`messages[${index}] has no value (null is a value; undefined is not)`);
   const unknown = Object.keys(m).filter((k) => !MESSAGE_FIELDS.has(k));
   if (unknown.length) {
-    throw new TypeError(`messages[${index}] has unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a message takes ${[...MESSAGE_FIELDS].join(', ')}`);
+    throw new TypeError(
+      `messages[${index}] has unknown field(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a message takes ${[...MESSAGE_FIELDS].join(', ')}`,
+    );
   }
   const out: WireRecord = { value: toWire(m.value) };
   if (m.key !== undefined && m.key !== null) out.key = toWire(m.key);

@@ -42,7 +42,10 @@ export class PartitionControls {
       const topic = k.slice(0, at);
       if (!this.pausedTopics.has(topic)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(k.slice(at + 1))]);
     }
-    return [...[...this.pausedTopics].map((topic) => ({ topic })), ...[...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }))];
+    return [
+      ...[...this.pausedTopics].map((topic) => ({ topic })),
+      ...[...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) })),
+    ];
   }
 
   isPaused(topic: string, partition: number): boolean {

@@ -37,5 +37,10 @@ export async function readPartition(transport: Transport, topic: string, partiti
     waitMs: o.waitMs,
     signal: o.signal,
   });
-  return { messages: res.records.map(decodeMessage), nextOffset: res.nextOffset, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset };
+  return {
+    messages: res.records.map(decodeMessage),
+    nextOffset: res.nextOffset,
+    highWatermark: res.highWatermark,
+    logStartOffset: res.logStartOffset,
+  };
 }

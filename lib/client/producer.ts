@@ -172,7 +172,11 @@ export class Producer {
     if (this.idempotent && !plain && slots.some((s) => isDelayed(s.record))) {
       // The server schedules delayed records outside the idempotent sequence: send them on their own, retried
       // only when the request never left (a lost answer may otherwise schedule a record twice).
-      await this.sendRequest(topic, slots.filter((s) => isDelayed(s.record)), true);
+      await this.sendRequest(
+        topic,
+        slots.filter((s) => isDelayed(s.record)),
+        true,
+      );
       slots = slots.filter((s) => !isDelayed(s.record) && !s.op.failed);
     }
     while (slots.length) {
@@ -182,7 +186,9 @@ export class Producer {
           const { id, epoch } = await this.producerIdentity();
           producer = { id, epoch, sequence: this.sequences.get(topic) ?? 0 };
         }
-        const res = await this.transport.request<{ records: Array<{ partition: number; offset?: string; scheduledId?: string; deliverAt?: number }> }>({
+        const res = await this.transport.request<{
+          records: Array<{ partition: number; offset?: string; scheduledId?: string; deliverAt?: number }>;
+        }>({
           method: 'POST',
           path: `/v1/topics/${encodeURIComponent(topic)}/records`,
           body: { records: slots.map((s) => s.record), ...(producer && { producer }) },

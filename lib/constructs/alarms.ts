@@ -41,7 +41,13 @@ export class FerryAlarms extends Construct {
   constructor(scope: Construct, id: string, props: FerryAlarmsProps) {
     super(scope, id);
     const five = Duration.minutes(5);
-    const add = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string, missing = cloudwatch.TreatMissingData.NOT_BREACHING) => {
+    const add = (
+      name: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      missing = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) => {
       const alarm = new cloudwatch.Alarm(this, name, {
         metric,
         threshold,
@@ -56,20 +62,45 @@ export class FerryAlarms extends Construct {
       return alarm;
     };
     for (const t of props.topics ?? []) {
-      add(`ProduceErrors-${t.node.id}`, t.metricProduceErrors(undefined, { period: five }), props.produceErrorThreshold ?? 1, `produce errors on topic ${t.topicName}`);
+      add(
+        `ProduceErrors-${t.node.id}`,
+        t.metricProduceErrors(undefined, { period: five }),
+        props.produceErrorThreshold ?? 1,
+        `produce errors on topic ${t.topicName}`,
+      );
     }
     for (const g of props.groups ?? []) {
-      add(`GroupLag-${g.topic.node.id}-${g.group}`, g.topic.metricGroupLagSeconds(g.group, { period: five }), g.maxLagSeconds, `group ${g.group} is behind on ${g.topic.topicName}`);
+      add(
+        `GroupLag-${g.topic.node.id}-${g.group}`,
+        g.topic.metricGroupLagSeconds(g.group, { period: five }),
+        g.maxLagSeconds,
+        `group ${g.group} is behind on ${g.topic.topicName}`,
+      );
     }
     for (const c of props.consumers ?? []) {
-      add(`ConsumerLag-${c.topic.node.id}-${c.consumer}`, c.topic.metricConsumerLagSeconds(c.consumer, { period: five }), c.maxLagSeconds ?? 300, `push consumer ${c.consumer} is behind on ${c.topic.topicName}`);
-      add(`DeadLettered-${c.topic.node.id}-${c.consumer}`, c.topic.metricDeadLettered(c.consumer, { period: five }), 1, `push consumer ${c.consumer} dead-lettered records of ${c.topic.topicName}`);
+      add(
+        `ConsumerLag-${c.topic.node.id}-${c.consumer}`,
+        c.topic.metricConsumerLagSeconds(c.consumer, { period: five }),
+        c.maxLagSeconds ?? 300,
+        `push consumer ${c.consumer} is behind on ${c.topic.topicName}`,
+      );
+      add(
+        `DeadLettered-${c.topic.node.id}-${c.consumer}`,
+        c.topic.metricDeadLettered(c.consumer, { period: five }),
+        1,
+        `push consumer ${c.consumer} dead-lettered records of ${c.topic.topicName}`,
+      );
     }
     const interval = props.maintenanceInterval;
     // A pass as long as its interval falls behind; no pass at all for three intervals means it stopped.
     add(
       'MaintenanceBehind',
-      ferryMetric('MaintenanceDuration', props.tableName, {}, { period: Duration.minutes(Math.max(5, Math.ceil(interval.toMinutes() * 3))) }),
+      ferryMetric(
+        'MaintenanceDuration',
+        props.tableName,
+        {},
+        { period: Duration.minutes(Math.max(5, Math.ceil(interval.toMinutes() * 3))) },
+      ),
       interval.toMilliseconds(),
       'maintenance passes take as long as their interval (retention and garbage collection fall behind), or none ran',
       cloudwatch.TreatMissingData.BREACHING,

@@ -33,22 +33,48 @@ export class FerryDashboard extends Construct {
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
     for (const t of props.topics) {
       this.dashboard.addWidgets(
-        graph(`${t.topicName}: records`, [t.metricRecordsProduced(p), t.metricRecordsFetched(p)], [t.metricBytesProduced(p), t.metricBytesFetched(p)]),
-        graph(`${t.topicName}: errors and contention`, [t.metricProduceErrors(undefined, p), t.metricFetchErrors(undefined, p), t.metricCommitFailures(p)], [t.metricCommitConflicts(p), t.metricReplicaFallbacks(p)]),
-        graph(`${t.topicName}: storage`, [t.metricBytesRetained()], [t.metricObjectsRetained(), t.metricObjectsCollected(), t.metricDelayedPending()]),
+        graph(
+          `${t.topicName}: records`,
+          [t.metricRecordsProduced(p), t.metricRecordsFetched(p)],
+          [t.metricBytesProduced(p), t.metricBytesFetched(p)],
+        ),
+        graph(
+          `${t.topicName}: errors and contention`,
+          [t.metricProduceErrors(undefined, p), t.metricFetchErrors(undefined, p), t.metricCommitFailures(p)],
+          [t.metricCommitConflicts(p), t.metricReplicaFallbacks(p)],
+        ),
+        graph(
+          `${t.topicName}: storage`,
+          [t.metricBytesRetained()],
+          [t.metricObjectsRetained(), t.metricObjectsCollected(), t.metricDelayedPending()],
+        ),
       );
     }
     const groups = props.groups ?? [];
     if (groups.length) {
       this.dashboard.addWidgets(
-        graph('group lag (seconds)', groups.map((g) => g.topic.metricGroupLagSeconds(g.group, p))),
-        graph('group lag (records)', groups.map((g) => g.topic.metricGroupLagRecords(g.group, p))),
+        graph(
+          'group lag (seconds)',
+          groups.map((g) => g.topic.metricGroupLagSeconds(g.group, p)),
+        ),
+        graph(
+          'group lag (records)',
+          groups.map((g) => g.topic.metricGroupLagRecords(g.group, p)),
+        ),
       );
     }
     for (const c of props.consumers ?? []) {
       this.dashboard.addWidgets(
-        graph(`${c.consumer} on ${c.topic.topicName}: lag`, [c.topic.metricConsumerLagSeconds(c.consumer, p)], [c.topic.metricConsumerLagRecords(c.consumer, p)]),
-        graph(`${c.consumer}: invocations`, [c.topic.metricInvocations(c.consumer, p), c.topic.metricHandlerFailures(c.consumer, p)], [c.topic.metricDeadLettered(c.consumer, p), c.topic.metricThrottles(c.consumer, p)]),
+        graph(
+          `${c.consumer} on ${c.topic.topicName}: lag`,
+          [c.topic.metricConsumerLagSeconds(c.consumer, p)],
+          [c.topic.metricConsumerLagRecords(c.consumer, p)],
+        ),
+        graph(
+          `${c.consumer}: invocations`,
+          [c.topic.metricInvocations(c.consumer, p), c.topic.metricHandlerFailures(c.consumer, p)],
+          [c.topic.metricDeadLettered(c.consumer, p), c.topic.metricThrottles(c.consumer, p)],
+        ),
       );
     }
     this.dashboard.addWidgets(graph('maintenance pass (ms)', [props.ferry.metricMaintenanceDuration()]));

@@ -123,9 +123,6 @@ export const FERRY_RULES: Rule<FerryProps>[] = [
     p.availabilityZoneIds && p.objectStores !== undefined && p.objectStores !== p.availabilityZoneIds.length
       ? `objectStores must equal the number of availabilityZoneIds (${p.availabilityZoneIds.length}); received ${p.objectStores}`
       : undefined,
-  (p) =>
-    p.removalPolicy === RemovalPolicy.SNAPSHOT
-      ? `removalPolicy must be RETAIN or DESTROY; received ${p.removalPolicy}`
-      : undefined,
+  (p) => (p.removalPolicy === RemovalPolicy.SNAPSHOT ? `removalPolicy must be RETAIN or DESTROY; received ${p.removalPolicy}` : undefined),
   durationRule('maintenanceInterval', (p) => p.maintenanceInterval, Duration.minutes(1), Duration.days(1)),
 ];

@@ -27,7 +27,15 @@ import { API_STAGE, ROUTES, grantRoutes, type RouteGroup } from './routes';
 import { Topic } from './topic';
 import type { IFerryCluster, TopicOptions } from './topic-props';
 import { validateProps } from './validation';
-import { DEFAULT_ENTRIES, FERRY_RULES, FUNCTION_SETTINGS, ObjectStoreType, ROOT, type FerryLambdaEntries, type FerryProps } from './ferry-props';
+import {
+  DEFAULT_ENTRIES,
+  FERRY_RULES,
+  FUNCTION_SETTINGS,
+  ObjectStoreType,
+  ROOT,
+  type FerryLambdaEntries,
+  type FerryProps,
+} from './ferry-props';
 
 /**
  * A Ferry cluster.
@@ -184,7 +192,6 @@ export class Ferry extends Construct implements IFerryCluster {
     return this.dispatcher;
   }
 
-
   /** The HTTP API (IAM on every route) and its one stage, with access logs that never hold bodies or credentials. */
   private createApi(props: FerryProps): [apigw.HttpApi, apigw.HttpStage] {
     const api = new apigw.HttpApi(this, 'Api', {
@@ -250,7 +257,6 @@ export class Ferry extends Construct implements IFerryCluster {
       }),
       authorizer: new HttpIamAuthorizer(),
     });
-
   }
 
   /** Maintenance every `maintenanceInterval`, and the one-minute delay timer (lambda/maintenance.ts). */
@@ -276,9 +282,7 @@ export class Ferry extends Construct implements IFerryCluster {
   private createStores(props: FerryProps, removalPolicy: RemovalPolicy): ObjectStore[] {
     if (props.buckets) return props.buckets.map(bucketStore);
     if (props.objectStoreType === ObjectStoreType.EXPRESS_ONE_ZONE) {
-      return (props.availabilityZoneIds ?? []).map((az, i) =>
-        expressStore(this, `Store${i}`, { availabilityZoneId: az, removalPolicy }),
-      );
+      return (props.availabilityZoneIds ?? []).map((az, i) => expressStore(this, `Store${i}`, { availabilityZoneId: az, removalPolicy }));
     }
     return Array.from({ length: props.objectStores ?? 1 }, (_, i) => {
       const store = standardStore(this, `Store${i}`, { removalPolicy, serverAccessLogsBucket: props.serverAccessLogsBucket });
@@ -333,7 +337,8 @@ export class Ferry extends Construct implements IFerryCluster {
     });
 
     const access = ACCESS[role];
-    if (access.table.length > 0) iam.Grant.addToPrincipal({ grantee: fnRole, actions: [...access.table], resourceArns: [this.table.tableArn] });
+    if (access.table.length > 0)
+      iam.Grant.addToPrincipal({ grantee: fnRole, actions: [...access.table], resourceArns: [this.table.tableArn] });
     for (const store of this.objectStores) store.grant(fnRole, access);
 
     Validations.of(fn).acknowledge({

@@ -18,7 +18,12 @@ const UNITS: Record<MetricDefinition['unit'], cloudwatch.Unit> = {
  * One metric. `dimensions` must name every dimension of the metric, except its roll-up dimensions (an error
  * metric without `Kind` counts errors of every kind).
  */
-export function ferryMetric(name: MetricName, tableName: string | undefined, dimensions: Record<string, string>, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+export function ferryMetric(
+  name: MetricName,
+  tableName: string | undefined,
+  dimensions: Record<string, string>,
+  props?: cloudwatch.MetricOptions,
+): cloudwatch.Metric {
   const def: MetricDefinition = METRICS[name];
   const missing = def.dimensions.filter((d) => !(d in dimensions) && !def.rollup?.includes(d));
   if (missing.length) throw new Error(`metric ${name} needs the dimension(s) ${missing.join(', ')}`);

@@ -95,7 +95,11 @@ export interface ExpressStoreOptions {
  * `ReadOnly` sessions for roles that only read. A `ReadWrite` session may also delete, so on express stores
  * the produce role's "cannot delete" holds only in Ferry's code, not in IAM.
  */
-export function expressStore(scope: Construct, id: string, options: ExpressStoreOptions): ObjectStore & { bucket: s3express.CfnDirectoryBucket } {
+export function expressStore(
+  scope: Construct,
+  id: string,
+  options: ExpressStoreOptions,
+): ObjectStore & { bucket: s3express.CfnDirectoryBucket } {
   const bucket = new s3express.CfnDirectoryBucket(scope, id, {
     dataRedundancy: 'SingleAvailabilityZone',
     locationName: options.availabilityZoneId,

@@ -26,7 +26,12 @@ export interface FerryRoute {
  * function serves each and which grant lets a caller invoke it. API Gateway routes and IAM grants are both
  * derived from it, so they cannot drift apart from each other or from the server.
  */
-export const ROUTES: readonly FerryRoute[] = V1_ROUTES.map((r) => ({ method: r.method, path: apiGatewayPath(r.path), group: r.servedBy, access: r.access }));
+export const ROUTES: readonly FerryRoute[] = V1_ROUTES.map((r) => ({
+  method: r.method,
+  path: apiGatewayPath(r.path),
+  group: r.servedBy,
+  access: r.access,
+}));
 
 /**
  * The execute-api resource path of a route for one topic: `{t}` becomes the topic name, `{g}` the group id
@@ -35,7 +40,10 @@ export const ROUTES: readonly FerryRoute[] = V1_ROUTES.map((r) => ({ method: r.m
  * name can never widen the pattern beyond what it says.
  */
 export function resourcePath(route: FerryRoute, topicName: string, groupId = '*'): string {
-  return route.path.replace('{t}', topicName).replace('{g}', groupId).replace(/\{[a-z]+\}/g, '*');
+  return route.path
+    .replace('{t}', topicName)
+    .replace('{g}', groupId)
+    .replace(/\{[a-z]+\}/g, '*');
 }
 
 /** Group routes name a group, not a topic (the topics are in the request body): grants scope them by group id. */

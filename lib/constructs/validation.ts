@@ -42,12 +42,7 @@ export function integerRule<P>(name: string, get: (p: P) => number | undefined, 
 }
 
 /** A Duration given as `name` must lie in [min, max] (compared in milliseconds). */
-export function durationRule<P>(
-  name: string,
-  get: (p: P) => Duration | undefined,
-  min: Duration,
-  max: Duration,
-): Rule<P> {
+export function durationRule<P>(name: string, get: (p: P) => Duration | undefined, min: Duration, max: Duration): Rule<P> {
   return (p) => {
     const d = get(p);
     if (d === undefined || d.isUnresolved()) return undefined;

@@ -40,7 +40,11 @@ export const settingsSchema = z.strictObject({
   /** How often a long-poll re-reads the head for commits made by other processes. */
   longPollIntervalMs: int(1, 60_000).default(200),
   /** Default retention of a new topic (7 days, as Kafka). -1 keeps records forever. */
-  defaultRetentionMs: z.number().int().min(-1).default(7 * 24 * 3600 * 1000),
+  defaultRetentionMs: z
+    .number()
+    .int()
+    .min(-1)
+    .default(7 * 24 * 3600 * 1000),
   /** How long a cached topic config may be used before it is read again (0: never cache). */
   topicCacheMs: int(0, 3_600_000).default(1_000),
   /**

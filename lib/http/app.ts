@@ -100,7 +100,8 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Produce and fetch errors by kind; the topic only when it exists (no label for every name a client tries). */
 function countError(log: Log, method: string, route: string, topic: string | undefined, err: unknown): void {
-  const name = method === 'POST' && route === PRODUCE_ROUTE ? 'ProduceErrors' : method === 'GET' && route === FETCH_ROUTE ? 'FetchErrors' : undefined;
+  const name =
+    method === 'POST' && route === PRODUCE_ROUTE ? 'ProduceErrors' : method === 'GET' && route === FETCH_ROUTE ? 'FetchErrors' : undefined;
   if (!name) return;
   const kind = isFerryError(err) ? err.kind : 'unavailable';
   const known = topic !== undefined && TOPIC_NAME.test(topic) && kind !== 'not_found' && kind !== 'invalid';
@@ -109,9 +110,7 @@ function countError(log: Log, method: string, route: string, topic: string | und
 
 /** The one error shape: `{error: kind, message, details}`, status from the kind table. */
 export function errorResponse(err: unknown): Response {
-  const e = isFerryError(err)
-    ? err
-    : new FerryError('unavailable', 'the server hit an unexpected error; try again', {});
+  const e = isFerryError(err) ? err : new FerryError('unavailable', 'the server hit an unexpected error; try again', {});
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (e.kind === 'unavailable' || e.kind === 'throttled') headers['retry-after'] = '1';
   if (e.kind === 'method_not_allowed' && Array.isArray(e.details.allow)) headers.allow = e.details.allow.join(', ');

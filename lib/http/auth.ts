@@ -48,13 +48,16 @@ const matches = (patterns: string[], topic: string | undefined) =>
 
 /** What a request needs: a right, on a topic when the path names one (undefined: on any topic). */
 export function requirement(method: string, path: string): { right: Right | 'any' | 'metrics'; topic?: string } {
-  const seg = path.split('/').filter(Boolean).map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
+  const seg = path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
   if (seg.length === 1 && (seg[0] === 'metrics' || seg[0] === 'health')) return { right: 'metrics' };
   // A route of the table: its right, on the topic its path names.
   const matched = matchRoute(method, seg);

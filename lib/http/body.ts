@@ -44,11 +44,9 @@ export async function readJsonBody(req: Request, maxBytes: number, maxDepth: num
 }
 
 function tooLarge(maxBytes: number, size?: number): FerryError {
-  return new FerryError(
-    'too_large',
-    `the request body is larger than the limit of ${maxBytes} bytes${size ? ` (${size} bytes)` : ''}`,
-    { maxRequestBytes: maxBytes },
-  );
+  return new FerryError('too_large', `the request body is larger than the limit of ${maxBytes} bytes${size ? ` (${size} bytes)` : ''}`, {
+    maxRequestBytes: maxBytes,
+  });
 }
 
 async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
@@ -100,10 +98,9 @@ export function checkNumbers(text: string): void {
     const underflow = n === 0 && /[1-9]/.test(literal.split(/[eE]/)[0]);
     if (!Number.isFinite(n) || !exactInteger || underflow) {
       const shown = literal.length > 40 ? `${literal.slice(0, 40)}…` : literal;
-      throw invalid(
-        `the number ${shown} cannot be stored exactly (JSON numbers are 64-bit floating point here); send it as a string`,
-        { position: m.index },
-      );
+      throw invalid(`the number ${shown} cannot be stored exactly (JSON numbers are 64-bit floating point here); send it as a string`, {
+        position: m.index,
+      });
     }
   }
 }

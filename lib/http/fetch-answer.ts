@@ -15,7 +15,8 @@ const ENVELOPE_BYTES = 1024;
 
 export function fetchAnswerJson(res: FetchResult, maxBytes: number): string {
   const parts = res.records.map(fetchedRecordJson);
-  const tail = (next: bigint) => `],"nextOffset":"${next}","highWatermark":"${res.highWatermark}","logStartOffset":"${res.logStartOffset}"}`;
+  const tail = (next: bigint) =>
+    `],"nextOffset":"${next}","highWatermark":"${res.highWatermark}","logStartOffset":"${res.logStartOffset}"}`;
   const overhead = ENVELOPE_BYTES + jsonStringBytes(`{"records":[${tail(res.nextOffset)}`);
   // Valid JSON at most doubles when escaped: below half the cap nothing needs measuring.
   let raw = overhead;

@@ -57,22 +57,14 @@ const buildProduceSchema = (maxRecords: number) =>
   });
 
 function describe(issue: z.core.$ZodIssue): string {
-  const path = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
+  const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
   const message =
-    issue.code === 'invalid_type' && issue.expected === 'nonoptional'
-      ? 'is required'
-      : issue.message.replace(/^Invalid input: /, '');
+    issue.code === 'invalid_type' && issue.expected === 'nonoptional' ? 'is required' : issue.message.replace(/^Invalid input: /, '');
   return path ? `${path}: ${message}` : message;
 }
 
 /** Parses with a schema; on failure a 400 listing every problem (and `index` when one record is at fault). */
-export function parseWith<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  context: { prefix?: string; index?: number } = {},
-): z.infer<T> {
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, context: { prefix?: string; index?: number } = {}): z.infer<T> {
   const res = schema.safeParse(value);
   if (res.success) return res.data;
   const problems = res.error.issues.map((i) => {

@@ -155,7 +155,12 @@ export function parseIsoTime(text: string): number {
  * `deliverAt` (epoch ms or an ISO-8601 date-time with a zone) or `deliverAfterMs` (relative to `now`) → epoch ms.
  * The core judges whether the time is acceptable.
  */
-export function parseDeliverAt(at: number | string | undefined, afterMs: number | undefined, now: number, where: string): number | undefined {
+export function parseDeliverAt(
+  at: number | string | undefined,
+  afterMs: number | undefined,
+  now: number,
+  where: string,
+): number | undefined {
   if (at !== undefined && afterMs !== undefined) throw invalid(`${where}: give deliverAt or deliverAfterMs, not both`);
   if (afterMs !== undefined) return now + afterMs;
   if (at === undefined) return undefined;
@@ -165,7 +170,9 @@ export function parseDeliverAt(at: number | string | undefined, afterMs: number 
   }
   const ms = parseIsoTime(at);
   if (Number.isNaN(ms)) {
-    throw invalid(`${where}.deliverAt ${JSON.stringify(at.slice(0, 40))} is not a time: use epoch milliseconds or ISO-8601 like 2030-01-01T00:00:00Z`);
+    throw invalid(
+      `${where}.deliverAt ${JSON.stringify(at.slice(0, 40))} is not a time: use epoch milliseconds or ISO-8601 like 2030-01-01T00:00:00Z`,
+    );
   }
   return ms;
 }

@@ -57,6 +57,4 @@ export type WriteOp =
   /** A condition only: nothing is written. */
   | { op: 'check'; pk: string; sk: string; expect: Expect };
 
-export type WriteResult =
-  | { ok: true }
-  | { ok: false; failedIndex: number; current: Item | undefined };
+export type WriteResult = { ok: true } | { ok: false; failedIndex: number; current: Item | undefined };

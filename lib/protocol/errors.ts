@@ -53,5 +53,4 @@ export function isFerryError(e: unknown): e is FerryError {
 }
 
 export const invalid = (message: string, details: ErrorDetails = {}) => new FerryError('invalid', message, details);
-export const notFound = (message: string, details: ErrorDetails = {}) =>
-  new FerryError('not_found', message, details);
+export const notFound = (message: string, details: ErrorDetails = {}) => new FerryError('not_found', message, details);

@@ -26,7 +26,13 @@ export interface RouteSpec {
   readonly access: Access;
 }
 
-const route = (method: Method, path: string, right: TokenRight, servedBy: ServedBy, access: Access): RouteSpec => ({ method, path, right, servedBy, access });
+const route = (method: Method, path: string, right: TokenRight, servedBy: ServedBy, access: Access): RouteSpec => ({
+  method,
+  path,
+  right,
+  servedBy,
+  access,
+});
 
 export const V1_ROUTES: readonly RouteSpec[] = [
   route('POST', '/v1/topics/:topic/records', 'produce', 'produce', 'produce'),
@@ -74,7 +80,8 @@ export function matchRoute(method: string, segments: readonly string[]): { route
     const pattern = r.path.split('/').filter(Boolean);
     if (pattern.length !== segments.length) continue;
     const params: Record<string, string> = {};
-    if (pattern.every((p, i) => (p.startsWith(':') ? ((params[p.slice(1)] = segments[i]), true) : p === segments[i]))) return { route: r, params };
+    if (pattern.every((p, i) => (p.startsWith(':') ? ((params[p.slice(1)] = segments[i]), true) : p === segments[i])))
+      return { route: r, params };
   }
   return undefined;
 }

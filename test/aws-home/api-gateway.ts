@@ -80,11 +80,19 @@ function decode(s: string): string {
 
 /** Percent-decoded, but `%2F` and `%25` kept, so the path keeps its segments. */
 export function decodedPath(path: string): string {
-  return path.split(/(%2[fF]|%25)/).map((piece, i) => (i % 2 ? piece : decode(piece))).join('');
+  return path
+    .split(/(%2[fF]|%25)/)
+    .map((piece, i) => (i % 2 ? piece : decode(piece)))
+    .join('');
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
-  send(res, status, { 'content-type': 'application/json', 'apigw-requestid': Math.random().toString(36).slice(2), ...headers }, JSON.stringify(body));
+  send(
+    res,
+    status,
+    { 'content-type': 'application/json', 'apigw-requestid': Math.random().toString(36).slice(2), ...headers },
+    JSON.stringify(body),
+  );
 
 export async function startApiGateway(options: GatewayOptions) {
   const matchers = options.routes.map(compile).sort((a, b) => {
@@ -125,9 +133,14 @@ export async function startApiGateway(options: GatewayOptions) {
     }
 
     const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'host') headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined && k !== 'host') headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     const host = String(req.headers['x-forwarded-host'] ?? `${options.apiId}.execute-api.${REGION}.amazonaws.com`);
-    const request = new Request(`https://${host}${url.pathname}${url.search}`, { method, headers, body: body.length ? new Uint8Array(body) : undefined });
+    const request = new Request(`https://${host}${url.pathname}${url.search}`, {
+      method,
+      headers,
+      body: body.length ? new Uint8Array(body) : undefined,
+    });
     const event = await toApiGatewayEvent(request, {
       routeKey: found.route.routeKey,
       pathParameters: Object.keys(found.params).length ? found.params : undefined,
@@ -155,18 +168,22 @@ export async function startApiGateway(options: GatewayOptions) {
     for (const [k, v] of Object.entries(result.headers ?? {})) out[k.toLowerCase()] = String(v);
     if (result.cookies?.length) out['set-cookie'] = result.cookies;
     const status = result.statusCode ?? 200;
-    const bytes = result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body);
+    const bytes =
+      result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body);
     send(res, status, out, bytes);
   };
 
-  const server = await listen(async (req, res) => {
-    stats.requests++;
-    const end = res.end.bind(res);
-    res.end = ((...args: Parameters<typeof end>) => {
-      stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] ?? 0) + 1;
-      return end(...args);
-    }) as typeof res.end;
-    await handle(req, res);
-  }, (e) => console.error('api gateway', e));
+  const server = await listen(
+    async (req, res) => {
+      stats.requests++;
+      const end = res.end.bind(res);
+      res.end = ((...args: Parameters<typeof end>) => {
+        stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] ?? 0) + 1;
+        return end(...args);
+      }) as typeof res.end;
+      await handle(req, res);
+    },
+    (e) => console.error('api gateway', e),
+  );
   return { url: server.url, stats, close: server.close };
 }

@@ -109,7 +109,12 @@ describe('AWS home under concurrency (16 producer instances, 4 group members, ma
     const produceId = aws.fn('Produce').logicalId;
     const commits = after.invocations[produceId].invocations - (before.invocations[produceId]?.invocations ?? 0);
     const summary = {
-      requestsThroughHarness: { api: after.apiRequests, dynamodb: after.dynamoRequests, s3: after.s3Requests, lambdaApi: after.lambdaApiRequests },
+      requestsThroughHarness: {
+        api: after.apiRequests,
+        dynamodb: after.dynamoRequests,
+        s3: after.s3Requests,
+        lambdaApi: after.lambdaApiRequests,
+      },
       denials: after.denials,
       transactionConflicts: after.transactionConflicts - before.transactionConflicts,
       writeConflicts: after.writeConflicts - before.writeConflicts,

@@ -16,9 +16,15 @@ describe('S3ObjectStore on an S3 Express directory bucket (no StartAfter)', () =
   beforeAll(async () => {
     aws = await startAwsHarness({ directoryBuckets: ['FerryStore0'] });
     bucket = aws.model.buckets[0].name;
-    client = new S3Client({ endpoint: aws.endpoints.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ADMIN_KEY, secretAccessKey: 'x' } });
+    client = new S3Client({
+      endpoint: aws.endpoints.s3,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: ADMIN_KEY, secretAccessKey: 'x' },
+    });
     const store = new S3ObjectStore({ name: 's0', bucket, client, directoryBucket: true });
-    for (let i = 0; i < keys.length; i += 20) await Promise.all(keys.slice(i, i + 20).map((k) => store.putIfAbsent(k, new Uint8Array([1]))));
+    for (let i = 0; i < keys.length; i += 20)
+      await Promise.all(keys.slice(i, i + 20).map((k) => store.putIfAbsent(k, new Uint8Array([1]))));
   }, 120_000);
   afterAll(async () => {
     client?.destroy();
@@ -49,6 +55,8 @@ describe('S3ObjectStore on an S3 Express directory bucket (no StartAfter)', () =
 
   it('is what the proxy enforces: StartAfter on this bucket is refused as S3 Express refuses it', async () => {
     const plain = new S3ObjectStore({ name: 's0', bucket, client, directoryBucket: false });
-    await expect(plain.list('topics/t1/', { startAfter: keys[10], limit: 10 })).rejects.toThrow(/StartAfter is not supported|InvalidArgument/);
+    await expect(plain.list('topics/t1/', { startAfter: keys[10], limit: 10 })).rejects.toThrow(
+      /StartAfter is not supported|InvalidArgument/,
+    );
   });
 });

@@ -43,7 +43,12 @@ export interface DynamoStats {
 const JSON_TYPE = 'application/x-amz-json-1.0';
 const tableArn = (t: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${t}`;
 const SINGLE_WRITES: Record<string, string> = { PutItem: 'Item', UpdateItem: 'Key', DeleteItem: 'Key' };
-const TXN_ACTIONS: Record<string, string> = { Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem', ConditionCheck: 'dynamodb:ConditionCheckItem' };
+const TXN_ACTIONS: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+};
 
 /** The IAM checks a DynamoDB request needs. */
 function checksFor(op: string, body: any): Check[] {
@@ -75,65 +80,82 @@ export async function startDynamoProxy(options: DynamoProxyOptions) {
     `${table}\u0000${(keySchema.get(table) ?? Object.keys(attrs).sort()).map((k) => JSON.stringify(attrs[k])).join('\u0000')}`;
 
   const error = (res: Parameters<typeof send>[0], type: string, fields: Record<string, unknown>) =>
-    send(res, 400, { 'content-type': JSON_TYPE, 'x-amzn-requestid': randomUUID() }, JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, ...fields }));
+    send(
+      res,
+      400,
+      { 'content-type': JSON_TYPE, 'x-amzn-requestid': randomUUID() },
+      JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, ...fields }),
+    );
 
-  const proxy = await listen(async (req, res) => {
-    const raw = await readBody(req);
-    const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    const body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
-    stats.requests++;
-    stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
-    const principal = principals.fromHeaders(req.headers);
-    if (!principal) return error(res, 'UnrecognizedClientException', { message: 'The security token included in the request is invalid.' });
-    const denial = principals.authorize(principal, checksFor(op, body));
-    if (denial) {
-      stats.denials++;
-      // AccessDeniedException keeps the coral namespace on DynamoDB.
-      return send(res, 400, { 'content-type': JSON_TYPE, 'x-amzn-requestid': randomUUID() }, JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: denial.message }));
-    }
+  const proxy = await listen(
+    async (req, res) => {
+      const raw = await readBody(req);
+      const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      const body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+      stats.requests++;
+      stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
+      const principal = principals.fromHeaders(req.headers);
+      if (!principal)
+        return error(res, 'UnrecognizedClientException', { message: 'The security token included in the request is invalid.' });
+      const denial = principals.authorize(principal, checksFor(op, body));
+      if (denial) {
+        stats.denials++;
+        // AccessDeniedException keeps the coral namespace on DynamoDB.
+        return send(
+          res,
+          400,
+          { 'content-type': JSON_TYPE, 'x-amzn-requestid': randomUUID() },
+          JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: denial.message }),
+        );
+      }
 
-    let ids: string[] = [];
-    let token = '';
-    if (op === 'TransactWriteItems') {
-      token = body.ClientRequestToken ?? randomUUID();
-      ids = (body.TransactItems as any[]).map((item) => {
-        const part = item[Object.keys(item)[0]];
-        return itemId(part.TableName, part.Key ?? part.Item);
-      });
-      const holders = ids.map((id) => locked.get(id));
-      if (holders.some((h) => h === token)) return error(res, 'TransactionInProgressException', { message: 'Transaction is in progress' });
-      if (holders.some((h) => h !== undefined)) {
-        stats.transactionConflicts++;
-        const reasons = holders.map((h) => (h === undefined ? { Code: 'None' } : { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }));
-        return error(res, 'TransactionCanceledException', {
-          Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-          CancellationReasons: reasons,
+      let ids: string[] = [];
+      let token = '';
+      if (op === 'TransactWriteItems') {
+        token = body.ClientRequestToken ?? randomUUID();
+        ids = (body.TransactItems as any[]).map((item) => {
+          const part = item[Object.keys(item)[0]];
+          return itemId(part.TableName, part.Key ?? part.Item);
         });
+        const holders = ids.map((id) => locked.get(id));
+        if (holders.some((h) => h === token))
+          return error(res, 'TransactionInProgressException', { message: 'Transaction is in progress' });
+        if (holders.some((h) => h !== undefined)) {
+          stats.transactionConflicts++;
+          const reasons = holders.map((h) =>
+            h === undefined ? { Code: 'None' } : { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' },
+          );
+          return error(res, 'TransactionCanceledException', {
+            Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+            CancellationReasons: reasons,
+          });
+        }
+        for (const id of ids) locked.set(id, token);
+      } else if (op in SINGLE_WRITES) {
+        if (locked.has(itemId(body.TableName, body[SINGLE_WRITES[op]]))) {
+          stats.writeConflicts++;
+          return error(res, 'TransactionConflictException', { message: 'Transaction is ongoing for the item' });
+        }
       }
-      for (const id of ids) locked.set(id, token);
-    } else if (op in SINGLE_WRITES) {
-      if (locked.has(itemId(body.TableName, body[SINGLE_WRITES[op]]))) {
-        stats.writeConflicts++;
-        return error(res, 'TransactionConflictException', { message: 'Transaction is ongoing for the item' });
-      }
-    }
 
-    const release = () => {
-      for (const id of ids) if (locked.get(id) === token) locked.delete(id);
-    };
-    const window = ids.length ? new Promise((r) => setTimeout(r, lockMs)).then(release) : Promise.resolve();
-    try {
-      const headers = { ...req.headers, authorization: withEmulatorKey(req.headers.authorization, options.emulatorKey) };
-      const answer = await forward(options.target, req, headers, raw);
-      await window;
-      if (ids.length) {
-        stats.transactions++;
-        if (answer.status === 400 && answer.body.includes('TransactionConflict')) stats.transactionConflicts++;
+      const release = () => {
+        for (const id of ids) if (locked.get(id) === token) locked.delete(id);
+      };
+      const window = ids.length ? new Promise((r) => setTimeout(r, lockMs)).then(release) : Promise.resolve();
+      try {
+        const headers = { ...req.headers, authorization: withEmulatorKey(req.headers.authorization, options.emulatorKey) };
+        const answer = await forward(options.target, req, headers, raw);
+        await window;
+        if (ids.length) {
+          stats.transactions++;
+          if (answer.status === 400 && answer.body.includes('TransactionConflict')) stats.transactionConflicts++;
+        }
+        send(res, answer.status, answer.headers, answer.body);
+      } finally {
+        release();
       }
-      send(res, answer.status, answer.headers, answer.body);
-    } finally {
-      release();
-    }
-  }, (e) => console.error('dynamodb proxy', e));
+    },
+    (e) => console.error('dynamodb proxy', e),
+  );
   return { url: proxy.url, stats, close: proxy.close };
 }

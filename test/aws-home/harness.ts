@@ -97,7 +97,10 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
   for (const t of model.tables) {
     await ensureTable(dynamo, t.name);
     const schema = template.Resources[t.logicalId].Properties.KeySchema as Array<{ AttributeName: string }>;
-    keySchema.set(t.name, schema.map((k) => k.AttributeName));
+    keySchema.set(
+      t.name,
+      schema.map((k) => k.AttributeName),
+    );
   }
   for (const b of model.buckets) await s3.send(new CreateBucketCommand({ Bucket: b.name }));
   dynamo.destroy();
@@ -109,8 +112,16 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
     principals.add({ accessKeyId: f.logicalId, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${f.name}`, statements: f.statements });
   }
 
-  const dynamoProxy = await startDynamoProxy({ target: process.env.AWS_ENDPOINT_URL_DYNAMODB!, principals, keySchema, emulatorKey, transactionMs: options.transactionMs });
-  const directory = new Set(model.buckets.filter((b) => b.directory || options.directoryBuckets?.some((id) => b.logicalId.startsWith(id))).map((b) => b.name));
+  const dynamoProxy = await startDynamoProxy({
+    target: process.env.AWS_ENDPOINT_URL_DYNAMODB!,
+    principals,
+    keySchema,
+    emulatorKey,
+    transactionMs: options.transactionMs,
+  });
+  const directory = new Set(
+    model.buckets.filter((b) => b.directory || options.directoryBuckets?.some((id) => b.logicalId.startsWith(id))).map((b) => b.name),
+  );
   const s3Proxy = await startS3Proxy({ target: process.env.AWS_ENDPOINT_URL_S3!, principals, emulatorKey, directoryBuckets: directory });
 
   const pools = new Map<string, FunctionPool>();
@@ -124,7 +135,9 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
 
   const logFile = path.join(work, 'functions.log');
   for (const f of model.functions.values()) {
-    const extra = Object.entries(options.env ?? {}).filter(([prefix]) => f.logicalId.startsWith(prefix)).map(([, e]) => e);
+    const extra = Object.entries(options.env ?? {})
+      .filter(([prefix]) => f.logicalId.startsWith(prefix))
+      .map(([, e]) => e);
     pools.set(
       f.logicalId,
       new FunctionPool(
@@ -217,7 +230,8 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
 /** CloudFormation hands custom resources every scalar property as a string. */
 function asCloudFormationStrings(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(asCloudFormationStrings);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationStrings(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationStrings(v)]));
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
 }
 

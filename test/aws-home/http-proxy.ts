@@ -22,7 +22,13 @@ export function forward(target: string, req: IncomingMessage, headers: Record<st
   const url = new URL(target);
   return new Promise((resolve, reject) => {
     const out = request(
-      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: { ...headers, host: url.host, 'content-length': String(body.length) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...headers, host: url.host, 'content-length': String(body.length) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -35,14 +41,24 @@ export function forward(target: string, req: IncomingMessage, headers: Record<st
   });
 }
 
-export function send(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, body: Buffer | string): void {
-  const clean = Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && !['content-length', 'transfer-encoding', 'connection'].includes(k)));
+export function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: Buffer | string,
+): void {
+  const clean = Object.fromEntries(
+    Object.entries(headers).filter(([k, v]) => v !== undefined && !['content-length', 'transfer-encoding', 'connection'].includes(k)),
+  );
   res.writeHead(status, { ...clean, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
 
 /** Listens on 127.0.0.1 at a free port; resolves with the base URL. */
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>, onError: (e: unknown) => void): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  onError: (e: unknown) => void,
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     handler(req, res).catch((e: unknown) => {
       onError(e);

@@ -19,8 +19,7 @@ import type { FunctionModel } from './stack-model';
 export const PAYLOAD_LIMIT = 6 * 1024 * 1024;
 
 export type InvokeResult =
-  | { ok: true; payload: string }
-  | { ok: false; status: number; errorType: string; errorMessage: string; functionError: boolean };
+  { ok: true; payload: string } | { ok: false; status: number; errorType: string; errorMessage: string; functionError: boolean };
 
 export interface PoolStats {
   invocations: number;
@@ -53,7 +52,13 @@ export class FunctionPool {
     if (this.closed) throw new Error(`harness: ${this.fn.logicalId} is closed`);
     this.stats.invocations++;
     if (Buffer.byteLength(event) > PAYLOAD_LIMIT) {
-      return this.fail({ ok: false, status: 413, errorType: 'RequestEntityTooLargeException', errorMessage: `Request must be smaller than ${PAYLOAD_LIMIT} bytes for the InvokeFunction operation`, functionError: false });
+      return this.fail({
+        ok: false,
+        status: 413,
+        errorType: 'RequestEntityTooLargeException',
+        errorMessage: `Request must be smaller than ${PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+        functionError: false,
+      });
     }
     const instance = this.instances.find((i) => !i.busy) ?? this.start();
     instance.busy = true;
@@ -62,7 +67,13 @@ export class FunctionPool {
       await instance.ready;
       const result = await this.run(instance, event);
       if (result.ok && Buffer.byteLength(result.payload) > PAYLOAD_LIMIT) {
-        return this.fail({ ok: false, status: 200, errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).`, functionError: true });
+        return this.fail({
+          ok: false,
+          status: 200,
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).`,
+          functionError: true,
+        });
       }
       return result.ok ? result : this.fail(result);
     } finally {
@@ -81,7 +92,13 @@ export class FunctionPool {
       const timer = setTimeout(() => {
         // Lambda ends the sandbox of a timed-out invocation: module state goes with it.
         this.remove(instance);
-        resolve({ ok: false, status: 200, errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${(this.fn.timeoutMs / 1000).toFixed(2)} seconds`, functionError: true });
+        resolve({
+          ok: false,
+          status: 200,
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `Task timed out after ${(this.fn.timeoutMs / 1000).toFixed(2)} seconds`,
+          functionError: true,
+        });
       }, this.fn.timeoutMs);
       instance.pending = {
         id,
@@ -91,7 +108,14 @@ export class FunctionPool {
           resolve(r);
         },
       };
-      instance.child.send({ type: 'invoke', id, event, requestId: randomUUID(), functionArn: this.fn.arn, deadline: Date.now() + this.fn.timeoutMs });
+      instance.child.send({
+        type: 'invoke',
+        id,
+        event,
+        requestId: randomUUID(),
+        functionArn: this.fn.arn,
+        deadline: Date.now() + this.fn.timeoutMs,
+      });
     });
   }
 
@@ -120,7 +144,13 @@ export class FunctionPool {
     child.on('exit', (code, signal) => {
       markReady();
       this.remove(instance);
-      instance.pending?.resolve({ ok: false, status: 200, errorType: 'Runtime.ExitError', errorMessage: `RequestId: x Error: Runtime exited with error: ${signal ?? `exit status ${code}`}`, functionError: true });
+      instance.pending?.resolve({
+        ok: false,
+        status: 200,
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: x Error: Runtime exited with error: ${signal ?? `exit status ${code}`}`,
+        functionError: true,
+      });
     });
     this.instances.push(instance);
     return instance;

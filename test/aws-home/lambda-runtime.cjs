@@ -29,9 +29,13 @@ let loadError;
 try {
   const mod = require(path.join(codeDir, file));
   handler = mod[exportName];
-  if (typeof handler !== 'function') throw Object.assign(new Error(`${file}.${exportName} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+  if (typeof handler !== 'function')
+    throw Object.assign(new Error(`${file}.${exportName} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
 } catch (e) {
-  loadError = { errorType: e.name === 'Runtime.HandlerNotFound' ? e.name : 'Runtime.ImportModuleError', errorMessage: `${e.name}: ${e.message}` };
+  loadError = {
+    errorType: e.name === 'Runtime.HandlerNotFound' ? e.name : 'Runtime.ImportModuleError',
+    errorMessage: `${e.name}: ${e.message}`,
+  };
 }
 
 process.on('message', async (msg) => {
@@ -53,7 +57,10 @@ process.on('message', async (msg) => {
     const value = await handler(JSON.parse(msg.event), context);
     process.send({ type: 'done', id: msg.id, payload: value === undefined ? 'null' : JSON.stringify(value) });
   } catch (e) {
-    const error = e instanceof Error ? { errorType: e.name, errorMessage: e.message, trace: String(e.stack).split('\n') } : { errorType: 'Error', errorMessage: String(e) };
+    const error =
+      e instanceof Error
+        ? { errorType: e.name, errorMessage: e.message, trace: String(e.stack).split('\n') }
+        : { errorType: 'Error', errorMessage: String(e) };
     process.send({ type: 'done', id: msg.id, error });
   }
 });

@@ -16,28 +16,42 @@ export async function startLambdaService(options: {
   invoke(functionId: string, event: string): Promise<InvokeResult>;
 }) {
   const stats = { requests: 0, denials: 0 };
-  const byName = (name: string) => [...options.functions.values()].find((f) => f.name === name || f.arn === name || f.arn === name.replace(/:\$LATEST$/, ''));
+  const byName = (name: string) =>
+    [...options.functions.values()].find((f) => f.name === name || f.arn === name || f.arn === name.replace(/:\$LATEST$/, ''));
   const error = (res: Parameters<typeof send>[0], status: number, type: string, message: string) =>
-    send(res, status, { 'content-type': 'application/json', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() }, JSON.stringify({ Type: 'User', Message: message }));
+    send(
+      res,
+      status,
+      { 'content-type': 'application/json', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() },
+      JSON.stringify({ Type: 'User', Message: message }),
+    );
 
-  const server = await listen(async (req, res) => {
-    stats.requests++;
-    const body = (await readBody(req)).toString('utf8');
-    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
-    const fn = m ? byName(decodeURIComponent(m[1])) : undefined;
-    const principal = options.principals.fromHeaders(req.headers);
-    if (!principal) return error(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-    if (!fn) return error(res, 404, 'ResourceNotFoundException', `Function not found: ${m?.[1]}`);
-    const denial = options.principals.authorize(principal, [{ action: 'lambda:InvokeFunction', resource: fn.arn }]);
-    if (denial) {
-      stats.denials++;
-      return error(res, 403, 'AccessDeniedException', denial.message);
-    }
-    const outcome = await options.invoke(fn.logicalId, body || '{}');
-    const headers = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST', 'x-amzn-requestid': randomUUID() };
-    if (outcome.ok) return send(res, 200, headers, outcome.payload);
-    if (!outcome.functionError) return error(res, outcome.status, outcome.errorType, outcome.errorMessage);
-    send(res, 200, { ...headers, 'x-amz-function-error': 'Unhandled' }, JSON.stringify({ errorType: outcome.errorType, errorMessage: outcome.errorMessage }));
-  }, (e) => console.error('lambda service', e));
+  const server = await listen(
+    async (req, res) => {
+      stats.requests++;
+      const body = (await readBody(req)).toString('utf8');
+      const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+      const fn = m ? byName(decodeURIComponent(m[1])) : undefined;
+      const principal = options.principals.fromHeaders(req.headers);
+      if (!principal) return error(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      if (!fn) return error(res, 404, 'ResourceNotFoundException', `Function not found: ${m?.[1]}`);
+      const denial = options.principals.authorize(principal, [{ action: 'lambda:InvokeFunction', resource: fn.arn }]);
+      if (denial) {
+        stats.denials++;
+        return error(res, 403, 'AccessDeniedException', denial.message);
+      }
+      const outcome = await options.invoke(fn.logicalId, body || '{}');
+      const headers = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST', 'x-amzn-requestid': randomUUID() };
+      if (outcome.ok) return send(res, 200, headers, outcome.payload);
+      if (!outcome.functionError) return error(res, outcome.status, outcome.errorType, outcome.errorMessage);
+      send(
+        res,
+        200,
+        { ...headers, 'x-amz-function-error': 'Unhandled' },
+        JSON.stringify({ errorType: outcome.errorType, errorMessage: outcome.errorMessage }),
+      );
+    },
+    (e) => console.error('lambda service', e),
+  );
   return { url: server.url, stats, close: server.close };
 }

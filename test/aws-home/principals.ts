@@ -33,7 +33,11 @@ export class Principals {
   readonly denials: Denial[] = [];
 
   constructor() {
-    this.add({ accessKeyId: ADMIN_KEY, arn: `arn:aws:iam::${ACCOUNT}:user/harness-admin`, statements: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+    this.add({
+      accessKeyId: ADMIN_KEY,
+      arn: `arn:aws:iam::${ACCOUNT}:user/harness-admin`,
+      statements: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    });
   }
 
   add(p: Principal): void {

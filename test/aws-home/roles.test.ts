@@ -3,22 +3,52 @@
  * proxies: a call the function needs passes, a call it must not make is denied with the service's own error
  * (DynamoDB 400 AccessDeniedException, S3 403 AccessDenied, Lambda 403 AccessDeniedException).
  */
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startAwsHarness, type AwsHarness, type FerryRole } from './harness';
 
-type Call = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan' | 'TransactDelete' | 'GetObject' | 'PutObject' | 'DeleteObject' | 'ListBucket';
+type Call =
+  | 'GetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'Scan'
+  | 'TransactDelete'
+  | 'GetObject'
+  | 'PutObject'
+  | 'DeleteObject'
+  | 'ListBucket';
 
 /** What each function needs (it must pass) and what it must never do (it must be denied). */
 const ROLES: Array<{ role: FerryRole; needs: Call[]; never: Call[] }> = [
   // The produce path never deletes (results live in overwritten slots): no DeleteItem, as on the table today.
-  { role: 'Produce', needs: ['GetItem', 'PutItem', 'UpdateItem', 'PutObject', 'GetObject', 'ListBucket'], never: ['DeleteItem', 'TransactDelete', 'DeleteObject', 'Scan'] },
-  { role: 'Fetch', needs: ['GetItem', 'GetObject', 'ListBucket'], never: ['PutItem', 'UpdateItem', 'DeleteItem', 'TransactDelete', 'PutObject', 'DeleteObject'] },
+  {
+    role: 'Produce',
+    needs: ['GetItem', 'PutItem', 'UpdateItem', 'PutObject', 'GetObject', 'ListBucket'],
+    never: ['DeleteItem', 'TransactDelete', 'DeleteObject', 'Scan'],
+  },
+  {
+    role: 'Fetch',
+    needs: ['GetItem', 'GetObject', 'ListBucket'],
+    never: ['PutItem', 'UpdateItem', 'DeleteItem', 'TransactDelete', 'PutObject', 'DeleteObject'],
+  },
   { role: 'Admin', needs: ['GetItem', 'PutItem', 'DeleteItem', 'TransactDelete'], never: ['PutObject', 'DeleteObject', 'Scan'] },
   { role: 'Groups', needs: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], never: ['GetObject', 'PutObject', 'ListBucket', 'Scan'] },
   { role: 'Fallback', needs: [], never: ['GetItem', 'PutItem', 'GetObject', 'ListBucket'] },
-  { role: 'Maintenance', needs: ['GetItem', 'PutItem', 'DeleteItem', 'Scan', 'GetObject', 'PutObject', 'DeleteObject', 'ListBucket'], never: [] },
+  {
+    role: 'Maintenance',
+    needs: ['GetItem', 'PutItem', 'DeleteItem', 'Scan', 'GetObject', 'PutObject', 'DeleteObject', 'ListBucket'],
+    never: [],
+  },
   { role: 'Dispatcher', needs: ['GetItem', 'PutItem', 'GetObject', 'PutObject'], never: ['DeleteObject', 'Scan'] },
   { role: 'TopicResource', needs: ['GetItem', 'PutItem', 'DeleteItem'], never: ['PutObject', 'DeleteObject'] },
 ];
@@ -49,7 +79,15 @@ describe('each function has exactly the rights its template role grants (both wa
     const run: Record<Call, () => Promise<unknown>> = {
       GetItem: () => dynamo.send(new GetItemCommand({ TableName: table, Key: key('a') })),
       PutItem: () => dynamo.send(new PutItemCommand({ TableName: table, Item: { ...key(accessKeyId), v: { N: '1' } } })),
-      UpdateItem: () => dynamo.send(new UpdateItemCommand({ TableName: table, Key: key(accessKeyId), UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: '2' } } })),
+      UpdateItem: () =>
+        dynamo.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: key(accessKeyId),
+            UpdateExpression: 'SET v = :v',
+            ExpressionAttributeValues: { ':v': { N: '2' } },
+          }),
+        ),
       DeleteItem: () => dynamo.send(new DeleteItemCommand({ TableName: table, Key: key(`${accessKeyId}-gone`) })),
       Scan: () => dynamo.send(new ScanCommand({ TableName: table, Limit: 1 })),
       // A transaction is authorised action by action: its Delete needs dynamodb:DeleteItem.
@@ -85,7 +123,9 @@ describe('each function has exactly the rights its template role grants (both wa
       if ((call as string) === '(none)') return expect(never).toEqual([]); // maintenance is the one role with every data right
       const result = await attempt(idOf(role), call);
       const s3Call = ['GetObject', 'PutObject', 'DeleteObject', 'ListBucket'].includes(call);
-      expect(result).toEqual(s3Call ? { ok: false, name: 'AccessDenied', status: 403 } : { ok: false, name: 'AccessDeniedException', status: 400 });
+      expect(result).toEqual(
+        s3Call ? { ok: false, name: 'AccessDenied', status: 403 } : { ok: false, name: 'AccessDeniedException', status: 400 },
+      );
     });
   });
 

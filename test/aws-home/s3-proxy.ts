@@ -53,39 +53,53 @@ function checksFor(method: string, bucket: string, key: string, query: URLSearch
 export async function startS3Proxy(options: S3ProxyOptions) {
   const { principals } = options;
   const stats: S3Stats = { requests: 0, denials: 0, byAction: {} };
-  const proxy = await listen(async (req, res) => {
-    const body = await readBody(req);
-    const url = new URL(req.url ?? '/', 'http://s3');
-    const [, rawBucket = '', ...rest] = url.pathname.split('/');
-    const bucket = decodeURIComponent(rawBucket);
-    const key = decodeURIComponent(rest.join('/'));
-    const method = req.method ?? 'GET';
-    const checks = checksFor(method, bucket, key, url.searchParams, body);
-    stats.requests++;
-    for (const c of checks) stats.byAction[c.action] = (stats.byAction[c.action] ?? 0) + 1;
+  const proxy = await listen(
+    async (req, res) => {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://s3');
+      const [, rawBucket = '', ...rest] = url.pathname.split('/');
+      const bucket = decodeURIComponent(rawBucket);
+      const key = decodeURIComponent(rest.join('/'));
+      const method = req.method ?? 'GET';
+      const checks = checksFor(method, bucket, key, url.searchParams, body);
+      stats.requests++;
+      for (const c of checks) stats.byAction[c.action] = (stats.byAction[c.action] ?? 0) + 1;
 
-    const principal = principals.fromHeaders(req.headers);
-    if (!principal) return send(res, 403, { 'content-type': XML }, errorXml('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'));
-    const denial = principals.authorize(principal, checks);
-    if (denial) {
-      stats.denials++;
-      return send(res, 403, { 'content-type': XML }, method === 'HEAD' ? '' : errorXml('AccessDenied', denial.message.replace(/resource: (\S+)/, 'resource: "$1"')));
-    }
-    if (options.directoryBuckets?.has(bucket) && !key && url.searchParams.has('start-after')) {
-      return send(res, 400, { 'content-type': XML }, errorXml('InvalidArgument', 'StartAfter is not supported for directory buckets.'));
-    }
-
-    const headers = { ...req.headers, authorization: withEmulatorKey(req.headers.authorization, options.emulatorKey) };
-    const answer = await forward(options.target, req, headers, body);
-    if (answer.status === 404 && key && (method === 'GET' || method === 'HEAD')) {
-      // Without ListBucket, S3 will not say whether the key exists.
-      const list = principals.authorize(principal, [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` }]);
-      if (list) {
-        principals.denials.pop(); // what S3 does here is not a denial of the call the function made
-        return send(res, 403, { 'content-type': XML }, method === 'HEAD' ? '' : errorXml('AccessDenied', 'Access Denied'));
+      const principal = principals.fromHeaders(req.headers);
+      if (!principal)
+        return send(
+          res,
+          403,
+          { 'content-type': XML },
+          errorXml('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'),
+        );
+      const denial = principals.authorize(principal, checks);
+      if (denial) {
+        stats.denials++;
+        return send(
+          res,
+          403,
+          { 'content-type': XML },
+          method === 'HEAD' ? '' : errorXml('AccessDenied', denial.message.replace(/resource: (\S+)/, 'resource: "$1"')),
+        );
       }
-    }
-    send(res, answer.status, answer.headers, answer.body);
-  }, (e) => console.error('s3 proxy', e));
+      if (options.directoryBuckets?.has(bucket) && !key && url.searchParams.has('start-after')) {
+        return send(res, 400, { 'content-type': XML }, errorXml('InvalidArgument', 'StartAfter is not supported for directory buckets.'));
+      }
+
+      const headers = { ...req.headers, authorization: withEmulatorKey(req.headers.authorization, options.emulatorKey) };
+      const answer = await forward(options.target, req, headers, body);
+      if (answer.status === 404 && key && (method === 'GET' || method === 'HEAD')) {
+        // Without ListBucket, S3 will not say whether the key exists.
+        const list = principals.authorize(principal, [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` }]);
+        if (list) {
+          principals.denials.pop(); // what S3 does here is not a denial of the call the function made
+          return send(res, 403, { 'content-type': XML }, method === 'HEAD' ? '' : errorXml('AccessDenied', 'Access Denied'));
+        }
+      }
+      send(res, answer.status, answer.headers, answer.body);
+    },
+    (e) => console.error('s3 proxy', e),
+  );
   return { url: proxy.url, stats, close: proxy.close };
 }

@@ -56,7 +56,13 @@ function physicalNames(template: CfnTemplate): Map<string, Physical> {
     switch (r.Type) {
       case 'AWS::DynamoDB::Table':
       case 'AWS::DynamoDB::GlobalTable':
-        out.set(id, { ref: name, attrs: { Arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`, StreamArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}/stream/x` } });
+        out.set(id, {
+          ref: name,
+          attrs: {
+            Arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`,
+            StreamArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}/stream/x`,
+          },
+        });
         break;
       case 'AWS::S3::Bucket':
         out.set(id, { ref: name, attrs: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` } });
@@ -76,7 +82,10 @@ function physicalNames(template: CfnTemplate): Map<string, Physical> {
         out.set(id, { ref: `/aws/lambda/${id}`, attrs: { Arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${id}:*` } });
         break;
       case 'AWS::ApiGatewayV2::Api':
-        out.set(id, { ref: `ferryapi${run.slice(0, 2)}`, attrs: { ApiEndpoint: `https://ferryapi${run.slice(0, 2)}.execute-api.${REGION}.amazonaws.com` } });
+        out.set(id, {
+          ref: `ferryapi${run.slice(0, 2)}`,
+          attrs: { ApiEndpoint: `https://ferryapi${run.slice(0, 2)}.execute-api.${REGION}.amazonaws.com` },
+        });
         break;
       default:
         // Anything else (integrations, stages, rules): a stable placeholder; ARNs of them are never checked.
@@ -139,7 +148,13 @@ export function readStack(template: CfnTemplate, assemblyDir: string, codeRoot: 
     const routeKey = r.Properties.RouteKey as string;
     const target = resolver.string(r.Properties.Target).replace(/^integrations\//, '');
     const [method, routePath] = routeKey === '$default' ? ['ANY', '$default'] : routeKey.split(' ');
-    return { method, path: routePath, routeKey, functionId: integrations.get(target)!, authorizationType: r.Properties.AuthorizationType ?? 'NONE' };
+    return {
+      method,
+      path: routePath,
+      routeKey,
+      functionId: integrations.get(target)!,
+      authorizationType: r.Properties.AuthorizationType ?? 'NONE',
+    };
   });
 
   const [apiId] = ofType('AWS::ApiGatewayV2::Api').map(([id]) => physical.get(id)!.ref);
@@ -153,7 +168,10 @@ export function readStack(template: CfnTemplate, assemblyDir: string, codeRoot: 
     functions,
     routes,
     apiId,
-    topics: ofType('Custom::FerryTopic').map(([id, r]) => ({ logicalId: id, properties: resolver.resolve(r.Properties) as Record<string, unknown> })),
+    topics: ofType('Custom::FerryTopic').map(([id, r]) => ({
+      logicalId: id,
+      properties: resolver.resolve(r.Properties) as Record<string, unknown>,
+    })),
     resolver,
   };
 }

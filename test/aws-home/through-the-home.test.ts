@@ -26,8 +26,7 @@ describe('Ferry through the AWS home as AWS runs it', () => {
   // Denials of this case only (the harness is shared by the file's cases).
   let denialsBefore = 0;
   beforeEach(() => (denialsBefore = aws.principals.denials.length));
-  const expectNoDenials = () =>
-    expect(aws.principals.denials.slice(denialsBefore).map((d) => `${d.principal} ${d.action}`)).toEqual([]);
+  const expectNoDenials = () => expect(aws.principals.denials.slice(denialsBefore).map((d) => `${d.principal} ${d.action}`)).toEqual([]);
   const readAll = async (name: string, partitions: number) => {
     const values: unknown[] = [];
     for (let p = 0; p < partitions; p++) {
@@ -52,7 +51,9 @@ describe('Ferry through the AWS home as AWS runs it', () => {
     const producer = client.producer({ idempotent: false });
     await producer.send({ topic: name, messages: Array.from({ length: 40 }, (_, i) => ({ key: `u${i}`, value: { i } })) });
     const seen: number[] = [];
-    const consumers = [0, 1].map(() => client.consumer({ groupId: `g-${name}`, sessionTimeoutMs: 6_000, maxWaitTimeInMs: 500, handleSignals: false }));
+    const consumers = [0, 1].map(() =>
+      client.consumer({ groupId: `g-${name}`, sessionTimeoutMs: 6_000, maxWaitTimeInMs: 500, handleSignals: false }),
+    );
     // First a member that commits part of the way, so the group has lag (committed < high watermark) when the next joins.
     for (const c of consumers) {
       await c.subscribe({ topic: name });

@@ -51,7 +51,13 @@ describe('the checker', () => {
     ['gap', (h: History) => (produced(h, 'a', ['x'], 'ok', [0]), [{ ...drained(['x']), highWatermark: 2n }])],
     ['duplicate', (h: History) => (produced(h, 'a', ['x'], 'ok', [0]), [drained(['x', 'x'])])],
     ['nonmonotonic-send', (h: History) => (produced(h, 'a', ['x'], 'ok', [1]), produced(h, 'a', ['y'], 'ok', [0]), [drained(['y', 'x'])])],
-    ['premature-delete', (h: History) => (produced(h, 'a', ['x', 'y'], 'ok', [0, 1]), [{ ...drained(['x', 'y']), logStartOffset: 1n, records: [{ offset: 1n, value: 'y' }] }])],
+    [
+      'premature-delete',
+      (h: History) => (
+        produced(h, 'a', ['x', 'y'], 'ok', [0, 1]),
+        [{ ...drained(['x', 'y']), logStartOffset: 1n, records: [{ offset: 1n, value: 'y' }] }]
+      ),
+    ],
     ['early', (h: History) => (produced(h, 'a', ['x'], 'info', undefined, { deliverAt: 500 }), [drained(['x'])])],
     ['double-move', (h: History) => (produced(h, 'a', ['x'], 'info', undefined, { deliverAt: 50 }), [drained(['x', 'x'])])],
   ] as const)('counts %s', (anomaly, make) => {
@@ -72,7 +78,11 @@ describe('the checker', () => {
     h.ok(c1, {});
     const c2 = h.invoke('m', 'commit', { group: 'g', member: 'm', generation: 2, topic: 't', partition: 0, offset: 2n });
     h.ok(c2, {});
-    const result = check({ history: h, drained: [drained(['x', 'y', 'z'])], finalCommitted: [{ group: 'g', topic: 't', partition: 0, offset: 2n }] });
+    const result = check({
+      history: h,
+      drained: [drained(['x', 'y', 'z'])],
+      finalCommitted: [{ group: 'g', topic: 't', partition: 0, offset: 2n }],
+    });
     expect(result.counts['poll-skip']).toBeGreaterThan(0);
     expect(result.counts['offset-regression']).toBeGreaterThan(0);
     expect(result.counts['stale-commit']).toBeGreaterThan(0);
@@ -113,7 +123,12 @@ describe.each(adapterSets)('port faults on the %s adapters', (adapters, plan) =>
     // Every chosen step runs in every mode (AWS takes every 14th of ~100 steps: 7 × 5 = 35 runs).
     expect(m.runs).toBeGreaterThanOrEqual(FAULT_MODES.length * Math.floor(m.steps.length / plan.matrixEvery));
     expect(m.runs).toBeGreaterThanOrEqual(30);
-    expectClean(m.failures.length, () => m.failures.slice(0, 3).map((f) => `step ${f.index} (${f.step}) × ${f.mode}:\n${f.message}`).join('\n\n'));
+    expectClean(m.failures.length, () =>
+      m.failures
+        .slice(0, 3)
+        .map((f) => `step ${f.index} (${f.step}) × ${f.mode}:\n${f.message}`)
+        .join('\n\n'),
+    );
   }, 240_000);
 
   it(`${plan.seeds} seeded random runs (concurrent clients, fc.scheduler interleavings, random faults): no anomaly`, async () => {

@@ -8,7 +8,14 @@ describe('HTTP fuzzer (fast-check, seeded)', () => {
   it(`${COUNT} random requests: no 5xx, no crash, no state change from a refused request, bounded memory`, async () => {
     const r = await runFuzz(SEED, COUNT);
     const replay = `npx tsx test/chaos/run.ts --only fuzz --seed ${SEED} --runs ${COUNT}`;
-    expect({ fiveXX: r.fiveXX, crashes: r.crashes, stateChanges: r.stateChanges, noAnswer: r.noAnswer, problems: r.problems, replay }).toEqual({
+    expect({
+      fiveXX: r.fiveXX,
+      crashes: r.crashes,
+      stateChanges: r.stateChanges,
+      noAnswer: r.noAnswer,
+      problems: r.problems,
+      replay,
+    }).toEqual({
       fiveXX: 0,
       crashes: 0,
       stateChanges: 0,

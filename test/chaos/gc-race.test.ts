@@ -40,10 +40,23 @@ async function cluster() {
   const writer = new Log({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings });
   const other = new Log({ meta, stores, clock, ids: randomIds, settings });
   await other.topics.create({ name: 'orders', partitions: 1, retentionMs: -1 });
-  return { clock, gates, writer, other, gc: new Maintenance(other), close: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })) };
+  return {
+    clock,
+    gates,
+    writer,
+    other,
+    gc: new Maintenance(other),
+    close: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })),
+  };
 }
 
-const rec = (v: string, deliverAt?: number) => ({ key: null, value: jsonPayload(v), headers: Object.create(null), partition: 0, deliverAt });
+const rec = (v: string, deliverAt?: number) => ({
+  key: null,
+  value: jsonPayload(v),
+  headers: Object.create(null),
+  partition: 0,
+  deliverAt,
+});
 
 describe('GC vs a paused writer', () => {
   it('an acknowledged record stays readable when its writer paused between the age check and the commit', async () => {

@@ -8,6 +8,7 @@ describe('kill -9 loop (R=2, plain and idempotent producers, checked history)', 
   it('loses, duplicates or reorders nothing across 5 SIGKILLs', async () => {
     const r = await killLoop(SEED, 5);
     expect(r.acked).toBeGreaterThan(50);
-    if (r.check.total) throw new Error(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only kill --seed ${SEED} --runs 5`));
+    if (r.check.total)
+      throw new Error(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only kill --seed ${SEED} --runs 5`));
   }, 120_000);
 });

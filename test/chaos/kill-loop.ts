@@ -63,12 +63,18 @@ export async function killLoop(seed: number, kills: number, options: KillLoopOpt
       const plain = async (w: number) => {
         while (!stop) {
           const values = Array.from({ length: 1 + Math.floor(random() * 5) }, () => `k${round}-w${w}-${n++}`);
-          const value: ProduceValue = { topic: 'orders', records: values.map((v) => ({ value: v, key: `key${Math.floor(random() * 9)}` })) };
+          const value: ProduceValue = {
+            topic: 'orders',
+            records: values.map((v) => ({ value: v, key: `key${Math.floor(random() * 9)}` })),
+          };
           const op = history.invoke(`w${w}`, 'produce', value);
           try {
-            const res = await post(`${url}/v1/topics/orders/records`, { records: value.records.map((r) => ({ key: r.key, value: r.value })) });
+            const res = await post(`${url}/v1/topics/orders/records`, {
+              records: value.records.map((r) => ({ key: r.key, value: r.value })),
+            });
             const body = (await res.json()) as { records?: Array<{ partition: number; offset: string }>; error?: string };
-            if (res.status === 200) history.ok(op, { records: body.records!.map((r) => ({ partition: r.partition, offset: BigInt(r.offset) })) });
+            if (res.status === 200)
+              history.ok(op, { records: body.records!.map((r) => ({ partition: r.partition, offset: BigInt(r.offset) })) });
             else if (res.status >= 500) history.info(op, { kind: body.error, message: `status ${res.status}` });
             else history.fail(op, { kind: body.error, message: `status ${res.status}` });
           } catch (e) {
@@ -86,7 +92,10 @@ export async function killLoop(seed: number, kills: number, options: KillLoopOpt
           };
           const op = history.invoke('idem', 'produce', value);
           try {
-            const res = await post(`${url}/v1/topics/orders/records`, { records: value.records.map((r) => ({ value: r.value, partition: r.partition })), producer: value.producer });
+            const res = await post(`${url}/v1/topics/orders/records`, {
+              records: value.records.map((r) => ({ value: r.value, partition: r.partition })),
+              producer: value.producer,
+            });
             const body = (await res.json()) as { records?: Array<{ partition: number; offset: string }>; error?: string };
             if (res.status === 200) {
               history.ok(op, { records: body.records!.map((r) => ({ partition: r.partition, offset: BigInt(r.offset) })) });
@@ -114,7 +123,10 @@ export async function killLoop(seed: number, kills: number, options: KillLoopOpt
     // Resolve the last unknown idempotent request: a retry answers its original offsets or stores it once.
     if (pendingIdem) {
       const op = history.invoke('idem', 'produce', pendingIdem);
-      const res = await post(`${server.url}/v1/topics/orders/records`, { records: pendingIdem.records.map((r) => ({ value: r.value, partition: r.partition })), producer: pendingIdem.producer });
+      const res = await post(`${server.url}/v1/topics/orders/records`, {
+        records: pendingIdem.records.map((r) => ({ value: r.value, partition: r.partition })),
+        producer: pendingIdem.producer,
+      });
       const body = (await res.json()) as { records?: Array<{ partition: number; offset: string }>; error?: string };
       if (res.status === 200) history.ok(op, { records: body.records!.map((r) => ({ partition: r.partition, offset: BigInt(r.offset) })) });
       else history.info(op, { kind: body.error, message: `status ${res.status}` });
@@ -122,11 +134,23 @@ export async function killLoop(seed: number, kills: number, options: KillLoopOpt
 
     const drained: DrainedPartition[] = [];
     for (let p = 0; p < PARTITIONS; p++) {
-      const d: DrainedPartition = { topic: 'orders', partition: p, logStartOffset: 0n, highWatermark: 0n, records: [], drainedAt: Date.now() };
+      const d: DrainedPartition = {
+        topic: 'orders',
+        partition: p,
+        logStartOffset: 0n,
+        highWatermark: 0n,
+        records: [],
+        drainedAt: Date.now(),
+      };
       let offset = '0';
       for (;;) {
         const res = await fetch(`${server.url}/v1/topics/orders/partitions/${p}/records?offset=${offset}&maxRecords=10000`);
-        const page = (await res.json()) as { records: Array<{ offset: string; value: string }>; nextOffset: string; highWatermark: string; logStartOffset: string };
+        const page = (await res.json()) as {
+          records: Array<{ offset: string; value: string }>;
+          nextOffset: string;
+          highWatermark: string;
+          logStartOffset: string;
+        };
         if (res.status !== 200) throw new Error(`drain of partition ${p} answered ${res.status}: ${JSON.stringify(page)}`);
         d.logStartOffset = BigInt(page.logStartOffset);
         d.highWatermark = BigInt(page.highWatermark);

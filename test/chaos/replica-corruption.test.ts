@@ -38,7 +38,12 @@ describe('corruption of replicated segments (R=2 over two stores)', () => {
 
   beforeEach(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'ferry-replicas-'));
-    ferry = await startEmbedded({ dataDir: path.join(root, 'data'), storeDirs: [path.join(root, 'a'), path.join(root, 'b')], port: 0, maintenanceIntervalMs: 0 });
+    ferry = await startEmbedded({
+      dataDir: path.join(root, 'data'),
+      storeDirs: [path.join(root, 'a'), path.join(root, 'b')],
+      port: 0,
+      maintenanceIntervalMs: 0,
+    });
     const post = (p: string, body: unknown) =>
       fetch(`${ferry.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('/v1/topics', { name: 'orders', partitions: 1, replicationFactor: 2 })).status).toBe(201);
@@ -108,9 +113,14 @@ describe('corruption of replicated segments (R=2 over two stores)', () => {
       expect((await read()).status).toBe(200);
       for (const w of warnings.slice(before)) seen.push(String(w.fields.replica));
       // --store a is store s0, --store b is s1.
-      expect(warnings.slice(before).map((w) => w.fields.replica)).toEqual(warnings.slice(before).map(() => (damaged === 'a' ? 's0' : 's1')));
+      expect(warnings.slice(before).map((w) => w.fields.replica)).toEqual(
+        warnings.slice(before).map(() => (damaged === 'a' ? 's0' : 's1')),
+      );
     }
     expect(seen.length).toBeGreaterThanOrEqual(1);
-    expect(warnings[0]).toMatchObject({ message: expect.stringMatching(/has no intact copy of a batch; reading the next replica \(run ferry repair\)/), fields: { topic: 'orders', partition: 0 } });
+    expect(warnings[0]).toMatchObject({
+      message: expect.stringMatching(/has no intact copy of a batch; reading the next replica \(run ferry repair\)/),
+      fields: { topic: 'orders', partition: 0 },
+    });
   });
 });

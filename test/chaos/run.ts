@@ -44,9 +44,11 @@ const wanted = (name: string) => !only || only.split(',').includes(name);
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 function progress(label: string, done: number, total: number): void {
@@ -81,8 +83,16 @@ async function matrix(adapters: AdapterSet): Promise<void> {
   if (step !== undefined) {
     const mode = (arg('mode') ?? 'crash-after') as FaultMode;
     const { result, history } = await runMatrixCell(adapters, Number(step), mode);
-    rows.push({ name: `matrix cell ${step} × ${mode}, ${adapters}`, runs: 1, ops: history.ops.length, faults: 1, counts: result.counts, seconds: (Date.now() - started) / 1000 });
-    if (result.total) failures.push(describeFailure(result, history, `npx tsx test/chaos/run.ts --only matrix-${adapters} --step ${step} --mode ${mode}`));
+    rows.push({
+      name: `matrix cell ${step} × ${mode}, ${adapters}`,
+      runs: 1,
+      ops: history.ops.length,
+      faults: 1,
+      counts: result.counts,
+      seconds: (Date.now() - started) / 1000,
+    });
+    if (result.total)
+      failures.push(describeFailure(result, history, `npx tsx test/chaos/run.ts --only matrix-${adapters} --step ${step} --mode ${mode}`));
     return;
   }
   let done = 0;
@@ -93,7 +103,14 @@ async function matrix(adapters: AdapterSet): Promise<void> {
     },
   });
   const counts = m.counts;
-  rows.push({ name: `step matrix (${m.steps.length} steps × ${FAULT_MODES.length} modes), ${adapters}`, runs: m.runs, ops: m.ops, faults: m.faults, counts, seconds: (Date.now() - started) / 1000 });
+  rows.push({
+    name: `step matrix (${m.steps.length} steps × ${FAULT_MODES.length} modes), ${adapters}`,
+    runs: m.runs,
+    ops: m.ops,
+    faults: m.faults,
+    counts,
+    seconds: (Date.now() - started) / 1000,
+  });
   console.error(`done: ${JSON.stringify(rows.at(-1))}`);
   for (const f of m.failures) failures.push(`step ${f.index} (${f.step}) × ${f.mode}:\n${f.message}`);
 }
@@ -110,7 +127,8 @@ async function kills(total: number): Promise<void> {
     row.ops += r.ops;
     row.faults += r.kills;
     addCounts(row.counts, r.check.counts);
-    if (r.check.total) failures.push(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only kill --seed ${seed + i} --runs ${n}`));
+    if (r.check.total)
+      failures.push(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only kill --seed ${seed + i} --runs ${n}`));
     progress(row.name, row.faults, total);
   }
   row.note = `${row.faults} kills`;
@@ -120,7 +138,14 @@ async function kills(total: number): Promise<void> {
 
 async function powerCuts(total: number): Promise<void> {
   const started = Date.now();
-  const row: Row = { name: 'power cuts under load (R=2, unsynced writes dropped)', runs: 0, ops: 0, faults: 0, counts: zeroCounts(), seconds: 0 };
+  const row: Row = {
+    name: 'power cuts under load (R=2, unsynced writes dropped)',
+    runs: 0,
+    ops: 0,
+    faults: 0,
+    counts: zeroCounts(),
+    seconds: 0,
+  };
   let acked = 0;
   const perLoop = Math.min(10, total);
   for (let i = 0; row.faults < total; i++) {
@@ -131,7 +156,8 @@ async function powerCuts(total: number): Promise<void> {
     row.faults += r.cuts.length;
     acked += r.acked;
     addCounts(row.counts, r.check.counts);
-    if (r.check.total) failures.push(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only power --seed ${seed + i} --runs ${n}`));
+    if (r.check.total)
+      failures.push(describeFailure(r.check, r.history, `npx tsx test/chaos/run.ts --only power --seed ${seed + i} --runs ${n}`));
     progress(row.name, row.faults, total);
   }
   row.note = `${row.faults} power cuts, ${acked} acknowledged records, every one read back at its offset with its value`;
@@ -141,9 +167,19 @@ async function powerCuts(total: number): Promise<void> {
 
 async function zombies(gatedRounds: number, stopRounds: number): Promise<void> {
   const started = Date.now();
-  const row: Row = { name: 'zombies (gated writer + member, SIGSTOP writer)', runs: 0, ops: 0, faults: 0, counts: zeroCounts(), seconds: 0 };
+  const row: Row = {
+    name: 'zombies (gated writer + member, SIGSTOP writer)',
+    runs: 0,
+    ops: 0,
+    faults: 0,
+    counts: zeroCounts(),
+    seconds: 0,
+  };
   for (let i = 0; i < gatedRounds; i++) {
-    for (const [what, fn] of [['writer', gatedProducerZombie], ['member', gatedMemberZombie]] as const) {
+    for (const [what, fn] of [
+      ['writer', gatedProducerZombie],
+      ['member', gatedMemberZombie],
+    ] as const) {
       const r = await fn(seed + i);
       row.runs++;
       row.ops += 3;
@@ -184,17 +220,32 @@ async function fuzz(count: number): Promise<void> {
     seconds: (Date.now() - started) / 1000,
     note: `statuses ${JSON.stringify(r.byStatus)}; state changes by refused requests ${r.stateChanges}; RSS ${r.rssStartMb.toFixed(0)} → max ${r.rssMaxMb.toFixed(0)} MB`,
   });
-  if (r.problems.length || r.stateChanges) failures.push(`fuzzer: ${r.problems.join('\n')}\nreplay: npx tsx test/chaos/run.ts --only fuzz --seed ${seed} --runs ${count}`);
+  if (r.problems.length || r.stateChanges)
+    failures.push(`fuzzer: ${r.problems.join('\n')}\nreplay: npx tsx test/chaos/run.ts --only fuzz --seed ${seed} --runs ${count}`);
   if (r.rssMaxMb > r.rssStartMb + 200) failures.push(`fuzzer: server RSS grew from ${r.rssStartMb} to ${r.rssMaxMb} MB`);
 }
 
 function table(): string {
   const used = [...ANOMALIES];
   const header = ['suite', 'runs', 'ops', 'faults', ...used, 'seconds'];
-  const lines = rows.map((r) => [r.name, String(r.runs), String(r.ops), String(r.faults), ...used.map((a) => String(r.counts[a])), r.seconds.toFixed(0)]);
+  const lines = rows.map((r) => [
+    r.name,
+    String(r.runs),
+    String(r.ops),
+    String(r.faults),
+    ...used.map((a) => String(r.counts[a])),
+    r.seconds.toFixed(0),
+  ]);
   const total = zeroCounts();
   for (const r of rows) addCounts(total, r.counts);
-  lines.push(['total', String(rows.reduce((s, r) => s + r.runs, 0)), String(rows.reduce((s, r) => s + r.ops, 0)), String(rows.reduce((s, r) => s + r.faults, 0)), ...used.map((a) => String(total[a])), rows.reduce((s, r) => s + r.seconds, 0).toFixed(0)]);
+  lines.push([
+    'total',
+    String(rows.reduce((s, r) => s + r.runs, 0)),
+    String(rows.reduce((s, r) => s + r.ops, 0)),
+    String(rows.reduce((s, r) => s + r.faults, 0)),
+    ...used.map((a) => String(total[a])),
+    rows.reduce((s, r) => s + r.seconds, 0).toFixed(0),
+  ]);
   const md = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)];
   return md.join('\n');
 }
@@ -227,7 +278,9 @@ async function main(): Promise<void> {
   console.log('');
   console.log(table());
   for (const r of rows.filter((x) => x.note)) console.log(`\n${r.name}: ${r.note}`);
-  console.log(`\nseed ${seed}; command: npx tsx test/chaos/run.ts --seed ${seed}${only ? ` --only ${only}` : ''}${quick ? ' --quick' : ''}`);
+  console.log(
+    `\nseed ${seed}; command: npx tsx test/chaos/run.ts --seed ${seed}${only ? ` --only ${only}` : ''}${quick ? ' --quick' : ''}`,
+  );
   if (failures.length) {
     console.log(`\n${failures.length} FAILING RUN(S):`);
     for (const f of failures.slice(0, 20)) console.log(`\n${f.split('\nhistory:')[0]}`);

@@ -122,7 +122,10 @@ async function awsBacking(): Promise<Backing> {
 function seededIds(random: () => number): Ids {
   let n = 0;
   return {
-    timeOrderedId: (nowMs) => `${padTime(nowMs)}-${(n++).toString(36).padStart(5, '0')}${Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0')}`,
+    timeOrderedId: (nowMs) =>
+      `${padTime(nowMs)}-${(n++).toString(36).padStart(5, '0')}${Math.floor(random() * 36 ** 6)
+        .toString(36)
+        .padStart(6, '0')}`,
     random,
   };
 }
@@ -162,7 +165,13 @@ class Cluster {
 
   /** A process that sees no faults (setup, and the final drain). */
   clean(): { log: Log; maintenance: Maintenance } {
-    const log = new Log({ meta: this.backing.meta, stores: this.backing.stores, clock: this.clock, ids: this.ids, settings: this.settings });
+    const log = new Log({
+      meta: this.backing.meta,
+      stores: this.backing.stores,
+      clock: this.clock,
+      ids: this.ids,
+      settings: this.settings,
+    });
     return { log, maintenance: new Maintenance(log) };
   }
 }
@@ -217,7 +226,13 @@ class Clients {
   }
 
   /** One attempt of a produce, recorded. */
-  async produce(client: string, records: SentRecord[], producer?: { id: string; epoch: number; sequence: number }, retries = 0, resend = false): Promise<Op> {
+  async produce(
+    client: string,
+    records: SentRecord[],
+    producer?: { id: string; epoch: number; sequence: number },
+    retries = 0,
+    resend = false,
+  ): Promise<Op> {
     const value: ProduceValue = { topic: TOPIC, records, producer };
     const op = this.history.invoke(client, 'produce', value);
     for (let attempt = 0; ; attempt++) {
@@ -225,7 +240,11 @@ class Clients {
       try {
         const answers = await this.cluster.proc().log.produce(TOPIC, records.map(rec), { producer });
         this.history.ok(op, {
-          records: answers.map((a) => ('offset' in a ? { partition: a.partition, offset: a.offset } : { partition: a.partition, scheduledId: a.scheduledId, deliverAt: a.deliverAt })),
+          records: answers.map((a) =>
+            'offset' in a
+              ? { partition: a.partition, offset: a.offset }
+              : { partition: a.partition, scheduledId: a.scheduledId, deliverAt: a.deliverAt },
+          ),
         });
         return op;
       } catch (e) {
@@ -324,7 +343,9 @@ class Clients {
         const op = this.history.invoke(client, 'join', { group: GROUP, member: me?.memberId });
         try {
           const log = this.cluster.proc().log;
-          const v = me ? await log.groups.heartbeat(GROUP, me.memberId) : await log.groups.join(GROUP, { topics: [TOPIC], sessionTimeoutMs: 10_000 });
+          const v = me
+            ? await log.groups.heartbeat(GROUP, me.memberId)
+            : await log.groups.join(GROUP, { topics: [TOPIC], sessionTimeoutMs: 10_000 });
           me = v;
           this.history.ok(op, { group: GROUP, member: v.memberId, generation: v.generation, assignments: v.assignments });
         } catch (e) {
@@ -349,7 +370,9 @@ class Clients {
       const poll = this.history.invoke(client, 'poll', { topic: TOPIC, partition, from, group: GROUP });
       let last: bigint | undefined;
       try {
-        const res = await this.cluster.proc().log.fetch(TOPIC, partition, from, { maxRecords: 1 + Math.floor(this.random() * 5), maxBytes: 1 << 20, waitMs: 0 });
+        const res = await this.cluster
+          .proc()
+          .log.fetch(TOPIC, partition, from, { maxRecords: 1 + Math.floor(this.random() * 5), maxBytes: 1 << 20, waitMs: 0 });
         this.history.ok(poll, {
           records: res.records.map((r) => ({ offset: r.offset, value: JSON.parse(Buffer.from(r.value.bytes).toString('utf8')) as string })),
           highWatermark: res.highWatermark,
@@ -365,9 +388,18 @@ class Clients {
       }
       if (last === undefined) continue;
       const offset = last + 1n;
-      const commit = this.history.invoke(client, 'commit', { group: GROUP, member: me.memberId, generation: me.generation, topic: TOPIC, partition, offset });
+      const commit = this.history.invoke(client, 'commit', {
+        group: GROUP,
+        member: me.memberId,
+        generation: me.generation,
+        topic: TOPIC,
+        partition,
+        offset,
+      });
       try {
-        await this.cluster.proc().log.groups.commit(GROUP, { memberId: me.memberId, generation: me.generation, offsets: [{ topic: TOPIC, partition, offset }] });
+        await this.cluster
+          .proc()
+          .log.groups.commit(GROUP, { memberId: me.memberId, generation: me.generation, offsets: [{ topic: TOPIC, partition, offset }] });
         this.history.ok(commit, { offset });
       } catch (e) {
         this.history.error(commit, e);
@@ -405,7 +437,14 @@ async function drainAndCheck(cluster: Cluster, history: History): Promise<CheckR
   const unreadable: string[] = [];
   for (let p = 0; p < topic.partitionCount; p++) {
     const first = await log.fetcher.head(topic, p);
-    const d: DrainedPartition = { topic: TOPIC, partition: p, logStartOffset: first.logStartOffset, highWatermark: first.nextOffset, records: [], drainedAt: cluster.clock.now() };
+    const d: DrainedPartition = {
+      topic: TOPIC,
+      partition: p,
+      logStartOffset: first.logStartOffset,
+      highWatermark: first.nextOffset,
+      records: [],
+      drainedAt: cluster.clock.now(),
+    };
     let offset = first.logStartOffset;
     while (offset < d.highWatermark) {
       let page;
@@ -415,26 +454,38 @@ async function drainAndCheck(cluster: Cluster, history: History): Promise<CheckR
         page = undefined;
       }
       // A failing page: read record by record to find the batch that cannot be read.
-      if (!page) try {
-        page = await log.fetcher.fetch(topic, p, offset, { maxRecords: 1, maxBytes: 64 << 20, waitMs: 0 });
-      } catch (e) {
-        // A committed batch that cannot be read: its records are missing from the drain (the checker counts
-        // them lost), and its segment was deleted while referenced (premature-delete). Skip past it.
-        const [entry] = await cluster.backing.meta.query(metaKeys.partitionPk(topic.topicId, p), { prefix: metaKeys.entrySkPrefix, lte: metaKeys.entrySk(offset), reverse: true, limit: 1 });
-        if (!entry) throw e;
-        const bad = entryItem.decode(entry);
-        unreadable.push(`${TOPIC}/${p} offsets ${bad.baseOffset}..${bad.baseOffset + BigInt(bad.count) - 1n}: ${(e as Error).message}`);
-        offset = bad.baseOffset + BigInt(bad.count);
-        continue;
-      }
-      for (const r of page.records) d.records.push({ offset: r.offset, value: JSON.parse(Buffer.from(r.value.bytes).toString('utf8')) as string });
+      if (!page)
+        try {
+          page = await log.fetcher.fetch(topic, p, offset, { maxRecords: 1, maxBytes: 64 << 20, waitMs: 0 });
+        } catch (e) {
+          // A committed batch that cannot be read: its records are missing from the drain (the checker counts
+          // them lost), and its segment was deleted while referenced (premature-delete). Skip past it.
+          const [entry] = await cluster.backing.meta.query(metaKeys.partitionPk(topic.topicId, p), {
+            prefix: metaKeys.entrySkPrefix,
+            lte: metaKeys.entrySk(offset),
+            reverse: true,
+            limit: 1,
+          });
+          if (!entry) throw e;
+          const bad = entryItem.decode(entry);
+          unreadable.push(`${TOPIC}/${p} offsets ${bad.baseOffset}..${bad.baseOffset + BigInt(bad.count) - 1n}: ${(e as Error).message}`);
+          offset = bad.baseOffset + BigInt(bad.count);
+          continue;
+        }
+      for (const r of page.records)
+        d.records.push({ offset: r.offset, value: JSON.parse(Buffer.from(r.value.bytes).toString('utf8')) as string });
       if (page.records.length === 0) break;
       offset = page.nextOffset;
     }
     drained.push(d);
   }
   const committed = await log.groups.committed(GROUP);
-  const finalCommitted = [...(committed.get(TOPIC) ?? new Map()).entries()].map(([partition, c]) => ({ group: GROUP, topic: TOPIC, partition, offset: c.offset }));
+  const finalCommitted = [...(committed.get(TOPIC) ?? new Map()).entries()].map(([partition, c]) => ({
+    group: GROUP,
+    topic: TOPIC,
+    partition,
+    offset: c.offset,
+  }));
 
   // G8: after the grace period one GC (and repair) pass leaves no orphan and every live entry's copies.
   cluster.clock.advance(ORPHAN_GRACE_MS + 1);
@@ -559,7 +610,10 @@ async function script(cluster: Cluster, history: History): Promise<void> {
     const op = await clients.produce('i1', records, { id: p.id, epoch: p.epoch, sequence }, 4);
     if (op.outcome === 'ok') sequence++;
   };
-  await idem([{ value: 'i1-a', partition: 0 }, { value: 'i1-b', partition: 1 }]);
+  await idem([
+    { value: 'i1-a', partition: 0 },
+    { value: 'i1-b', partition: 1 },
+  ]);
   await clients.produce('p1', [{ value: 'p1-a', key: 'k1' }]);
   await clients.produce('p1', [{ value: 'p1-delayed', partition: 2, deliverAt: cluster.clock.now() + 1_000 }]);
   await idem([{ value: 'i1-c', partition: 2 }]);
@@ -592,9 +646,18 @@ async function script(cluster: Cluster, history: History): Promise<void> {
         });
         if (!res.records.length) continue;
         const offset = res.nextOffset;
-        const commit = history.invoke('m1', 'commit', { group: GROUP, member: me.memberId, generation: me.generation, topic: TOPIC, partition, offset });
+        const commit = history.invoke('m1', 'commit', {
+          group: GROUP,
+          member: me.memberId,
+          generation: me.generation,
+          topic: TOPIC,
+          partition,
+          offset,
+        });
         try {
-          await cluster.proc().log.groups.commit(GROUP, { memberId: me.memberId, generation: me.generation, offsets: [{ topic: TOPIC, partition, offset }] });
+          await cluster
+            .proc()
+            .log.groups.commit(GROUP, { memberId: me.memberId, generation: me.generation, offsets: [{ topic: TOPIC, partition, offset }] });
           history.ok(commit, { offset });
         } catch (e) {
           history.error(commit, e);
@@ -659,10 +722,22 @@ async function runScripted(
 }
 
 /** Runs the script once per (step × mode); `sample` keeps every n-th step (npm test), 1 keeps all. */
-export async function runStepMatrix(adapters: AdapterSet, options: { modes?: readonly FaultMode[]; every?: number; onRun?: () => void } = {}): Promise<MatrixResult> {
+export async function runStepMatrix(
+  adapters: AdapterSet,
+  options: { modes?: readonly FaultMode[]; every?: number; onRun?: () => void } = {},
+): Promise<MatrixResult> {
   const steps = await matrixSteps(adapters);
   const modes = options.modes ?? FAULT_MODES;
-  const out: MatrixResult = { adapters, steps, runs: 0, ops: 0, faults: 0, restarts: 0, failures: [], counts: check({ history: new History(() => 0), drained: [] }).counts };
+  const out: MatrixResult = {
+    adapters,
+    steps,
+    runs: 0,
+    ops: 0,
+    faults: 0,
+    restarts: 0,
+    failures: [],
+    counts: check({ history: new History(() => 0), drained: [] }).counts,
+  };
   for (let index = 0; index < steps.length; index += options.every ?? 1) {
     for (const mode of modes) {
       const { result, history, plan, restarts } = await runScripted(adapters, { at: { index, mode } });
@@ -686,7 +761,11 @@ export async function runStepMatrix(adapters: AdapterSet, options: { modes?: rea
 }
 
 /** One matrix cell (for replay). */
-export async function runMatrixCell(adapters: AdapterSet, index: number, mode: FaultMode): Promise<{ result: CheckResult; history: History }> {
+export async function runMatrixCell(
+  adapters: AdapterSet,
+  index: number,
+  mode: FaultMode,
+): Promise<{ result: CheckResult; history: History }> {
   const { result, history } = await runScripted(adapters, { at: { index, mode } });
   return { result, history };
 }

@@ -107,6 +107,8 @@ describe('losing an object store under load', () => {
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stdout).toMatch(/Repair done: 0 copies restored/);
-    expect(failed?.stderr).toMatch(/1 batch\(es\) have no intact copy in any store[^\n]*\n\s+single partition 0, offsets 0\.\.1 \(topics\/[^)]+\.seg\)/);
+    expect(failed?.stderr).toMatch(
+      /1 batch\(es\) have no intact copy in any store[^\n]*\n\s+single partition 0, offsets 0\.\.1 \(topics\/[^)]+\.seg\)/,
+    );
   });
 });

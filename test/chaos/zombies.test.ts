@@ -2,15 +2,21 @@
 import { gatedMemberZombie, gatedProducerZombie, sigstopWriterZombie, withServer } from './zombies';
 
 describe('zombies (gated: held exactly before the commit write)', () => {
-  it.each([0, 1, 2])('an idempotent writer held before its commit is fenced after a successor bumps the epoch (round %i)', async (round) => {
-    const r = await gatedProducerZombie(round);
-    expect(r).toEqual({ zombieAnswer: 'fenced', visible: false, successor: 'ok' });
-  });
+  it.each([0, 1, 2])(
+    'an idempotent writer held before its commit is fenced after a successor bumps the epoch (round %i)',
+    async (round) => {
+      const r = await gatedProducerZombie(round);
+      expect(r).toEqual({ zombieAnswer: 'fenced', visible: false, successor: 'ok' });
+    },
+  );
 
-  it.each([0, 1])('a member held before its offset commit past its session is fenced after another member takes over (round %i)', async (round) => {
-    const r = await gatedMemberZombie(round);
-    expect(r).toEqual({ zombieAnswer: 'fenced', visible: false, successor: 'ok' });
-  });
+  it.each([0, 1])(
+    'a member held before its offset commit past its session is fenced after another member takes over (round %i)',
+    async (round) => {
+      const r = await gatedMemberZombie(round);
+      expect(r).toEqual({ zombieAnswer: 'fenced', visible: false, successor: 'ok' });
+    },
+  );
 });
 
 describe('zombies (SIGSTOP a real writer process)', () => {

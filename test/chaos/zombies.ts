@@ -43,7 +43,15 @@ async function twoProcesses() {
   const gates = new Gates();
   const zombie = new Log({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings });
   const successor = new Log({ meta, stores, clock, ids: randomIds, settings });
-  return { dir, meta, clock, gates, zombie, successor, close: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })) };
+  return {
+    dir,
+    meta,
+    clock,
+    gates,
+    zombie,
+    successor,
+    close: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })),
+  };
 }
 
 /** An idempotent writer is held between its epoch check and its commit; a successor bumps the epoch. */
@@ -82,19 +90,28 @@ export async function gatedMemberZombie(round: number): Promise<ZombieOutcome> {
   const c = await twoProcesses();
   try {
     await c.successor.topics.create({ name: 'orders', partitions: 2 });
-    await c.successor.produce('orders', Array.from({ length: 6 }, (_, i) => rec(`r${i}`, i % 2)));
+    await c.successor.produce(
+      'orders',
+      Array.from({ length: 6 }, (_, i) => rec(`r${i}`, i % 2)),
+    );
     const a = await c.zombie.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1_000 });
     const partition = a.assignments[0].partitions[round % a.assignments[0].partitions.length];
     c.gates.close(/^meta\.write .*o#/);
     const held = c.zombie.groups
       .commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition, offset: 3n }] })
-      .then(() => 'ok', (e: unknown) => kindOf(e));
+      .then(
+        () => 'ok',
+        (e: unknown) => kindOf(e),
+      );
     await c.gates.reached(/^meta\.write .*o#/);
     c.clock.advance(1_500); // the zombie's session ends
     const b = await c.successor.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 10_000 });
     const successor = await c.successor.groups
       .commit('g', { memberId: b.memberId, generation: b.generation, offsets: [{ topic: 'orders', partition, offset: 1n }] })
-      .then(() => 'ok', (e: unknown) => kindOf(e));
+      .then(
+        () => 'ok',
+        (e: unknown) => kindOf(e),
+      );
     c.gates.open(/^meta\.write .*o#/);
     const zombieAnswer = await held;
     const committed = (await c.successor.groups.committed('g')).get('orders')?.get(partition)?.offset;
@@ -154,7 +171,9 @@ export async function sigstopWriterZombie(server: ServerProcess, round: number):
     fetch(`${url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const id = `sigstop-${round}-${Date.now().toString(36)}`;
   const first = (await (await post('/v1/producers', { id })).json()) as { id: string; epoch: number };
-  const child = spawnTracked(process.execPath, ['-e', WRITER, url, first.id, String(first.epoch)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnTracked(process.execPath, ['-e', WRITER, url, first.id, String(first.epoch)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: Array<{ value: string; sequence: number; status: number; kind: string; sentAt: number }> = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -187,7 +206,13 @@ export async function sigstopWriterZombie(server: ServerProcess, round: number):
     const res = await fetch(`${url}/v1/topics/orders/partitions/0/records?offset=0&maxRecords=10000`);
     const stored = new Set(((await res.json()) as { records: Array<{ value: string }> }).records.map((r) => r.value));
     const last = lines.at(-1);
-    return { ackedBefore, afterThaw, lastAnswer: last && { status: last.status, kind: last.kind }, zombieVisible: afterThaw.map((l) => l.value).filter((v) => stored.has(v)), successorOk };
+    return {
+      ackedBefore,
+      afterThaw,
+      lastAnswer: last && { status: last.status, kind: last.kind },
+      zombieVisible: afterThaw.map((l) => l.value).filter((v) => stored.has(v)),
+      successorOk,
+    };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGCONT');
@@ -201,7 +226,11 @@ export async function withServer<T>(fn: (server: ServerProcess) => Promise<T>): 
   const dir = await mkdtemp(path.join(tmpdir(), 'ferry-sigstop-'));
   const server = await startServerProcess(['--data', dir]);
   try {
-    await fetch(`${server.url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'orders', partitions: 1 }) });
+    await fetch(`${server.url}/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'orders', partitions: 1 }),
+    });
     return await fn(server);
   } finally {
     await server.kill();

@@ -21,8 +21,7 @@ import { logContract, metadataStoreContract, objectStoreContract } from './suite
 
 beforeAll(() => awaitEmulators());
 
-const s3Store = async (name = 's0') =>
-  new S3ObjectStore({ name, bucket: await freshBucket(), client: emulatorClients().s3 });
+const s3Store = async (name = 's0') => new S3ObjectStore({ name, bucket: await freshBucket(), client: emulatorClients().s3 });
 const dynamoMeta = async () => new DynamoDBMetadataStore({ table: await freshTable(), client: emulatorClients().dynamo });
 
 objectStoreContract('S3ObjectStore (s3rver)', { make: () => s3Store() });
@@ -48,9 +47,9 @@ describe('AWS home: failures', () => {
     await log.produce('orphans', [{ key: null, value: jsonPayload('before'), headers: Object.create(null) }]);
 
     meta.failWrites = new Error('process crashed before its commit');
-    await expect(
-      log.produce('orphans', [{ key: null, value: jsonPayload('lost'), headers: Object.create(null) }]),
-    ).rejects.toThrow('crashed');
+    await expect(log.produce('orphans', [{ key: null, value: jsonPayload('lost'), headers: Object.create(null) }])).rejects.toThrow(
+      'crashed',
+    );
     const objects = (await store.list(objectKeys.topicPrefix(topic.topicId))).objects;
     expect(objects).toHaveLength(2); // the committed segment and the orphan
 
@@ -192,7 +191,12 @@ describe('AWS home: cost per produce request (counting wrappers around the ports
     const log = newLog({ meta, stores }, makeSettings({ topicCacheMs: 3_600_000 }));
     await log.topics.create({ name: 'cost', partitions, replicationFactor: r });
     const records = (round: number) =>
-      Array.from({ length: partitions }, (_, p) => ({ key: null, value: jsonPayload(`${round}-${p}`), headers: Object.create(null), partition: p }));
+      Array.from({ length: partitions }, (_, p) => ({
+        key: null,
+        value: jsonPayload(`${round}-${p}`),
+        headers: Object.create(null),
+        partition: p,
+      }));
     await log.produce('cost', records(0)); // warms the head cache, as a busy container has it
     meta.reset();
     stores.forEach((s) => s.reset());

@@ -42,9 +42,7 @@ export function objectStoreContract(name: string, factory: Factory<ObjectStore>)
     });
 
     it('lets exactly one of many concurrent creators of a key win', async () => {
-      const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => store.putIfAbsent('topics/t1/race.seg', bytes(`writer-${i}`))),
-      );
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.putIfAbsent('topics/t1/race.seg', bytes(`writer-${i}`))));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       const winner = results.findIndex((r) => r.created);
       expect(text(await store.get('topics/t1/race.seg'))).toBe(`writer-${winner}`);
@@ -163,10 +161,10 @@ export function logContract(name: string, factory: Factory<Pick<CoreContext, 'me
       const b = await makeLog(ports); // a second process: its own head cache, same stores
       await a.topics.create({ name: 'race', partitions: 1 });
       const produce = async (log: Log, who: string, i: number) =>
-        (await log.produce('race', [{ key: null, value: jsonPayload(`${who}-${i}`), headers: Object.create(null), partition: 0 }])) as ProduceResult[];
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => produce(i % 2 ? a : b, i % 2 ? 'a' : 'b', i)),
-      );
+        (await log.produce('race', [
+          { key: null, value: jsonPayload(`${who}-${i}`), headers: Object.create(null), partition: 0 },
+        ])) as ProduceResult[];
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => produce(i % 2 ? a : b, i % 2 ? 'a' : 'b', i)));
       const offsets = results.map((r) => r[0].offset).sort((x, y) => (x < y ? -1 : 1));
       expect(offsets).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
       const read = await a.fetch('race', 0, 0n, { maxRecords: 100, maxBytes: 1 << 20, waitMs: 0 });

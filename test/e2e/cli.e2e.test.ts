@@ -61,19 +61,29 @@ describe('ferry CLI', () => {
     expect((await ferry(['consume', 'lines', '--group', 'readers'])).stdout).toBe('');
     const described = JSON.parse((await ferry(['groups', 'describe', 'readers', '--json'])).stdout);
     expect(described.totalLag).toBe('0');
-    expect(described.offsets.map((o: { committedOffset: string }) => Number(o.committedOffset)).reduce((a: number, b: number) => a + b, 0)).toBe(10_000);
+    expect(
+      described.offsets.map((o: { committedOffset: string }) => Number(o.committedOffset)).reduce((a: number, b: number) => a + b, 0),
+    ).toBe(10_000);
   });
 
   it('produces stdin lines as JSON with a key, consumes with --max, lists, describes and seeks groups', async () => {
     await ferry(['topics', 'create', 'json', '-p', '2']);
     await ferry(['produce', 'json', '--parse-json', '--key', 'k1'], '{"a":1}\n[2]\n"three"\n4\n');
-    const out = (await ferry(['consume', 'json', '--group', 'j', '--from-beginning', '--max', '3', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = (await ferry(['consume', 'json', '--group', 'j', '--from-beginning', '--max', '3', '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out.map((r) => r.value)).toEqual([{ a: 1 }, [2], 'three']);
     expect(out.every((r) => r.key === 'k1')).toBe(true);
     expect((await ferry(['consume', 'json', '--group', 'j'])).stdout).toBe('4\n'); // --max committed exactly 3
-    expect((await ferry(['groups', 'list'])).stdout).toMatch(/^GROUP\s+STATE\s+MEMBERS\s+GENERATION\s+LAG\s+LAG-SECONDS\n(.*\n)*j\s+empty\s+0\s+\d+\s+0\s+0\n/);
+    expect((await ferry(['groups', 'list'])).stdout).toMatch(
+      /^GROUP\s+STATE\s+MEMBERS\s+GENERATION\s+LAG\s+LAG-SECONDS\n(.*\n)*j\s+empty\s+0\s+\d+\s+0\s+0\n/,
+    );
     expect((await ferry(['groups', 'describe', 'j'])).stdout).toMatch(/group j: empty/);
-    const seek = JSON.parse((await ferry(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '1', '--partition', String(out[0].partition), '--json'])).stdout);
+    const seek = JSON.parse(
+      (await ferry(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '1', '--partition', String(out[0].partition), '--json']))
+        .stdout,
+    );
     expect(seek.offsets[0].offset).toBe('1');
     expect((await ferry(['consume', 'json', '--group', 'j'])).stdout).toBe('[2]\nthree\n4\n');
     const bad = await ferry(['produce', 'json', '--parse-json'], 'not json\n').then(
@@ -89,7 +99,9 @@ describe('ferry CLI', () => {
     expect(missing.stderr).toMatch(/ferry: topic "nope" does not exist/);
     // With --json the error is JSON too, for scripts.
     const asJson = await fails(['topics', 'describe', 'nope', '--json']);
-    expect(JSON.parse(asJson.stderr.trim())).toEqual({ error: { kind: 'not_found', message: 'topic "nope" does not exist', details: { topic: 'nope', status: 404 } } });
+    expect(JSON.parse(asJson.stderr.trim())).toEqual({
+      error: { kind: 'not_found', message: 'topic "nope" does not exist', details: { topic: 'nope', status: 404 } },
+    });
     const badSeek = await fails(['groups', 'seek', 'j', '--topic', 'json', '--to-offset', '999']);
     expect(badSeek.stderr).toMatch(/ferry: offset 999 is outside partition/);
     const unreachable = await fails(['topics', 'list', '--url', 'http://127.0.0.1:1']);
@@ -99,7 +111,9 @@ describe('ferry CLI', () => {
   });
 
   it('prints its version, and binary values in --json as the API writes them', async () => {
-    expect((await ferry(['--version'])).stdout.trim()).toBe(JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version);
+    expect((await ferry(['--version'])).stdout.trim()).toBe(
+      JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version,
+    );
     await ferry(['topics', 'create', 'bin', '-p', '1']);
     const res = await fetch(`${server.url}/v1/topics/bin/records`, {
       method: 'POST',
@@ -116,12 +130,16 @@ describe('ferry CLI', () => {
     await ferry(['produce', 'peek', '--partition', '1'], 'a\nb\nc\n');
     const before = JSON.parse((await ferry(['groups', 'list', '--json'])).stdout).groups.map((g: { groupId: string }) => g.groupId);
     expect((await ferry(['consume', 'peek', '--partition', '1', '--offset', '1'])).stdout).toBe('b\nc\n');
-    expect((await ferry(['consume', 'peek', '--partition', '1', '--max', '1', '--json'])).stdout).toMatch(/^\{"topic":"peek","partition":1,"offset":"0"/);
+    expect((await ferry(['consume', 'peek', '--partition', '1', '--max', '1', '--json'])).stdout).toMatch(
+      /^\{"topic":"peek","partition":1,"offset":"0"/,
+    );
     const grouped = await ferry(['consume', 'peek', '--from-beginning']);
     expect(grouped.stdout.split('\n').filter(Boolean).sort()).toEqual(['a', 'b', 'c']);
     expect(grouped.stderr).toMatch(/as a temporary group \(deleted\)/);
     // Neither the peeks nor the consume without --group left a group.
-    expect(JSON.parse((await ferry(['groups', 'list', '--json'])).stdout).groups.map((g: { groupId: string }) => g.groupId)).toEqual(before);
+    expect(JSON.parse((await ferry(['groups', 'list', '--json'])).stdout).groups.map((g: { groupId: string }) => g.groupId)).toEqual(
+      before,
+    );
     expect((await fails(['consume', 'peek', '--offset', '1'])).stderr).toMatch(/--offset needs --partition/);
     await ferry(['consume', 'peek', '--group', 'doomed', '--from-beginning']);
     expect((await ferry(['groups', 'delete', 'doomed'])).stdout).toBe('deleted group doomed\n');

@@ -24,7 +24,9 @@ describe('client producer: delayed delivery and message fields', () => {
     await rm(dir, { recursive: true, force: true });
   });
   const records = async () =>
-    (await (await fetch(`${ferry.url}/v1/topics/later/partitions/0/records?offset=0`)).json()).records.map((r: { value: unknown }) => r.value);
+    (await (await fetch(`${ferry.url}/v1/topics/later/partitions/0/records?offset=0`)).json()).records.map(
+      (r: { value: unknown }) => r.value,
+    );
 
   it('schedules deliverAfterMs and deliverAt messages beside immediate ones (idempotent producer)', async () => {
     const producer = client.producer();

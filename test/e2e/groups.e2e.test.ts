@@ -32,7 +32,11 @@ class Worker {
   readonly events: WorkerEvent[] = [];
   readonly child: ChildProcess;
   constructor(env: Record<string, string>) {
-    this.child = spawnTracked(process.execPath, ['-r', 'tsx/cjs', WORKER], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = spawnTracked(process.execPath, ['-r', 'tsx/cjs', WORKER], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
       try {
         this.events.push(JSON.parse(line));
@@ -71,7 +75,10 @@ function stable(workers: Worker[], sizes: number[]): boolean {
   if (joins.some((j) => !j) || new Set(joins.map((j) => j!.generation)).size !== 1) return false;
   const parts = workers.map((w) => w.partitions());
   const all = parts.flat().sort((a, b) => a - b);
-  return JSON.stringify(all) === JSON.stringify([0, 1, 2, 3, 4, 5]) && JSON.stringify(parts.map((p) => p.length).sort()) === JSON.stringify(sizes);
+  return (
+    JSON.stringify(all) === JSON.stringify([0, 1, 2, 3, 4, 5]) &&
+    JSON.stringify(parts.map((p) => p.length).sort()) === JSON.stringify(sizes)
+  );
 }
 
 describe('consumer groups across processes', () => {
@@ -94,7 +101,13 @@ describe('consumer groups across processes', () => {
   });
 
   const spawnWorker = (group: string, extra: Record<string, string> = {}) => {
-    const w = new Worker({ FERRY_URL: server.url, FERRY_GROUP: group, FERRY_TOPIC: 'events', FERRY_SESSION_MS: String(SESSION_MS), ...extra });
+    const w = new Worker({
+      FERRY_URL: server.url,
+      FERRY_GROUP: group,
+      FERRY_TOPIC: 'events',
+      FERRY_SESSION_MS: String(SESSION_MS),
+      ...extra,
+    });
     workers.push(w);
     return w;
   };
@@ -115,9 +128,12 @@ describe('consumer groups across processes', () => {
     let watching = true;
     const watcher = (async () => {
       // After `watching` turns false, one more sample: the last one taken before may predate the final commit.
-      for (let last = false; !last; ) {
+      for (let last = false; !last;) {
         last = !watching;
-        const g = await client.admin().describeGroup('g1').catch(() => undefined);
+        const g = await client
+          .admin()
+          .describeGroup('g1')
+          .catch(() => undefined);
         for (const o of g?.offsets ?? []) {
           if (o.committedOffset === null) continue;
           const c = BigInt(o.committedOffset);
@@ -145,7 +161,10 @@ describe('consumer groups across processes', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    await until('the survivors to take the dead member’s partitions', () => stable([a, b], [3, 3]) && a.lastJoin()!.generation! > generationBefore);
+    await until(
+      'the survivors to take the dead member’s partitions',
+      () => stable([a, b], [3, 3]) && a.lastJoin()!.generation! > generationBefore,
+    );
     const rebalanceMs = Date.now() - killedAt;
     // The session counts from the dead member's last heartbeat, up to one heartbeat interval before the kill.
     expect(rebalanceMs).toBeGreaterThanOrEqual(SESSION_MS - SESSION_MS / 3 - 100);
@@ -180,12 +199,24 @@ describe('consumer groups across processes', () => {
     const second = await (await post('/v1/groups/g7/members', { topics: ['events'] })).json();
     expect(second.generation).toBe(first.generation + 1);
     const mine = second.assignments[0].partitions[0];
-    const stale = await post('/v1/groups/g7/offsets', { memberId: first.memberId, generation: first.generation, offsets: [{ topic: 'events', partition: mine, offset: '1' }] });
+    const stale = await post('/v1/groups/g7/offsets', {
+      memberId: first.memberId,
+      generation: first.generation,
+      offsets: [{ topic: 'events', partition: mine, offset: '1' }],
+    });
     expect(stale.status).toBe(409);
     expect((await stale.json()).error).toBe('fenced');
-    const notOwner = await post('/v1/groups/g7/offsets', { memberId: first.memberId, generation: second.generation, offsets: [{ topic: 'events', partition: mine, offset: '1' }] });
+    const notOwner = await post('/v1/groups/g7/offsets', {
+      memberId: first.memberId,
+      generation: second.generation,
+      offsets: [{ topic: 'events', partition: mine, offset: '1' }],
+    });
     expect(notOwner.status).toBe(409);
-    const ok = await post('/v1/groups/g7/offsets', { memberId: second.memberId, generation: second.generation, offsets: [{ topic: 'events', partition: mine, offset: '1' }] });
+    const ok = await post('/v1/groups/g7/offsets', {
+      memberId: second.memberId,
+      generation: second.generation,
+      offsets: [{ topic: 'events', partition: mine, offset: '1' }],
+    });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ offsets: [{ topic: 'events', partition: mine, offset: '1' }] });
     const beat = await post(`/v1/groups/g7/members/unknown-member/heartbeat`, {});
@@ -204,11 +235,16 @@ describe('consumer groups across processes', () => {
     await client.admin().createTopics({ topics: [{ topic: 'timed', numPartitions: 1 }] });
     const t0 = Date.UTC(2024, 0, 1);
     const producer = client.producer({ lingerMs: 0 });
-    for (const [n, dt] of [[3, 0], [3, 1000], [2, 2000]] as const) {
+    for (const [n, dt] of [
+      [3, 0],
+      [3, 1000],
+      [2, 2000],
+    ] as const) {
       await producer.send({ topic: 'timed', messages: Array.from({ length: n }, (_, k) => ({ value: k, timestamp: t0 + dt + k })) });
     }
     // offsets 0..2 at t0+0..2, 3..5 at t0+1000..1002, 6..7 at t0+2000..2001
-    const seek = async (timestamp: number | string) => (await client.admin().seek({ groupId: 'timed-g', topic: 'timed', to: { timestamp } })).offsets[0].offset;
+    const seek = async (timestamp: number | string) =>
+      (await client.admin().seek({ groupId: 'timed-g', topic: 'timed', to: { timestamp } })).offsets[0].offset;
     expect(await seek(t0 - 1)).toBe('0');
     expect(await seek(t0 + 1)).toBe('1');
     expect(await seek(t0 + 500)).toBe('3');
@@ -217,7 +253,9 @@ describe('consumer groups across processes', () => {
     expect(await seek(t0 + 9999)).toBe('8');
     const desc = await client.admin().describeGroup('timed-g');
     expect(desc.offsets[0]).toMatchObject({ committedOffset: '8', lag: '0' });
-    await expect(client.admin().seek({ groupId: 'timed-g', topic: 'timed', to: { offset: 99 } })).rejects.toMatchObject({ kind: 'offset_out_of_range' });
+    await expect(client.admin().seek({ groupId: 'timed-g', topic: 'timed', to: { offset: 99 } })).rejects.toMatchObject({
+      kind: 'offset_out_of_range',
+    });
     await expect(client.admin().seek({ groupId: 'bad#group', topic: 'timed', to: 'earliest' })).rejects.toBeInstanceOf(FerryError);
   });
 });

@@ -61,7 +61,13 @@ describe('idempotent client producer', () => {
     const proxy = await lossyProxy(ferry.url, 2);
     try {
       const producer = new FerryClient({ url: proxy.url, retry: { initialRetryTime: 10 } }).producer({ lingerMs: 0 });
-      const first = await producer.send({ topic: 'orders', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
+      const first = await producer.send({
+        topic: 'orders',
+        messages: [
+          { value: 'a', partition: 0 },
+          { value: 'b', partition: 1 },
+        ],
+      });
       expect(proxy.dropped()).toBe(2); // the answer was lost twice; the third try got the stored offsets
       expect(first.map((r) => [r.partition, r.offset])).toEqual([
         [0, '0'],

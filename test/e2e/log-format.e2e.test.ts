@@ -12,7 +12,9 @@ const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
 describe('ferry dev --log-format json', () => {
   it('logs start and stop as JSON lines with level, message, timestamp and service', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-logfmt-'));
-    const child = spawnTracked(process.execPath, [BIN, 'dev', '--port', '0', '--data', dir, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [BIN, 'dev', '--port', '0', '--data', dir, '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: Array<Record<string, unknown>> = [];
     const rl = readline.createInterface({ input: child.stdout! });
     rl.on('line', (l) => lines.push(JSON.parse(l)));
@@ -32,11 +34,24 @@ describe('ferry dev --log-format json', () => {
 
   it('writes errors with their name, message and cause', () => {
     const err: string[] = [];
-    devLog('json', () => undefined, (l) => err.push(l)).error('unexpected error', { route: '/v1/topics', error: errorFields(new Error('boom', { cause: new Error('disk') })) });
+    devLog(
+      'json',
+      () => undefined,
+      (l) => err.push(l),
+    ).error('unexpected error', { route: '/v1/topics', error: errorFields(new Error('boom', { cause: new Error('disk') })) });
     const line = JSON.parse(err[0]);
-    expect(line).toMatchObject({ level: 'ERROR', message: 'unexpected error', route: '/v1/topics', error: { name: 'Error', message: 'boom', cause: { message: 'disk' } } });
+    expect(line).toMatchObject({
+      level: 'ERROR',
+      message: 'unexpected error',
+      route: '/v1/topics',
+      error: { name: 'Error', message: 'boom', cause: { message: 'disk' } },
+    });
     const text: string[] = [];
-    devLog('text', () => undefined, (l) => text.push(l)).error('unexpected error', { route: '/v1/topics' });
+    devLog(
+      'text',
+      () => undefined,
+      (l) => text.push(l),
+    ).error('unexpected error', { route: '/v1/topics' });
     expect(text).toEqual(['ferry: unexpected error (route=/v1/topics)']);
   });
 });

@@ -13,7 +13,10 @@ describe('npx ferry dev', () => {
   it('stops when npm gets SIGTERM, instead of running on as an orphan', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-npx-'));
     try {
-      const npm = spawnTracked('npx', ['--no-install', 'ferry', 'dev', '--port', '0', '--data', path.join(dir, 'data')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const npm = spawnTracked('npx', ['--no-install', 'ferry', 'dev', '--port', '0', '--data', path.join(dir, 'data')], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       npm.stdout!.on('data', (c) => (out += c));
       npm.stderr!.on('data', (c) => (out += c));

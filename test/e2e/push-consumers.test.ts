@@ -57,7 +57,11 @@ describe('ferry dev --config: push consumers', () => {
     await writeFile(
       bad,
       JSON.stringify({
-        topics: [{ name: 'a/b', partitions: 1 }, { name: 'zero', partitions: 0 }, { name: 'zero', partitions: 1, colour: 'red' }],
+        topics: [
+          { name: 'a/b', partitions: 1 },
+          { name: 'zero', partitions: 0 },
+          { name: 'zero', partitions: 1, colour: 'red' },
+        ],
         consumers: [{ topic: 'x', name: 'n', handler: 'h', batchSize: 0, maxRetries: -5 }],
       }),
     );
@@ -86,10 +90,14 @@ describe('ferry dev --config: push consumers', () => {
       }),
     );
     const refused = startServerProcess(['--data', data, '--config', bad]);
-    await expect(refused).rejects.toThrow(/topic "orders" has 2 partitions on the server, the config says 3 \(add them with: ferry topics alter orders --partitions 3/);
+    await expect(refused).rejects.toThrow(
+      /topic "orders" has 2 partitions on the server, the config says 3 \(add them with: ferry topics alter orders --partitions 3/,
+    );
     await expect(refused).rejects.toThrow(/consumers\.0\.handler: handler \.\/no-such-handler\.mjs: no such file/);
     await expect(refused).rejects.toThrow(/consumers\.1\.handler: handler ftp:\/\/example\.com\/h: only http:\/\/ and https:\/\/ webhooks/);
-    await expect(refused).rejects.toThrow(/consumers\.2: consumer "lost" reads topic "nowhere", which is neither in the config nor on the server/);
+    await expect(refused).rejects.toThrow(
+      /consumers\.2: consumer "lost" reads topic "nowhere", which is neither in the config nor on the server/,
+    );
     // Nothing was created by the refused start: the topic still has 2 partitions and no dead-letter topics exist.
     const again = await startServerProcess(['--data', data]);
     try {
@@ -120,7 +128,15 @@ describe('ferry dev --config: push consumers', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ records }),
       });
-    expect((await produce([{ value: 'a', partition: 0 }, { value: 'poison', partition: 0, headers: { trace: 't-9' } }, { value: 'b', partition: 0 }])).status).toBe(200);
+    expect(
+      (
+        await produce([
+          { value: 'a', partition: 0 },
+          { value: 'poison', partition: 0, headers: { trace: 't-9' } },
+          { value: 'b', partition: 0 },
+        ])
+      ).status,
+    ).toBe(200);
 
     // The dead-letter topic (created from the config) gets the poison record with its origin.
     const dead = await until('a dead letter', async () => {
@@ -141,7 +157,11 @@ describe('ferry dev --config: push consumers', () => {
     // The module got [a, poison, b] and reported poison failed; the retry starts at poison (a is done), and
     // after maxRetries only poison is dead-lettered: b was reported fine.
     const events = await until('two module deliveries', async () => {
-      const lines = (await readFile(out, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const lines = (await readFile(out, 'utf8').catch(() => ''))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       return lines.length >= 2 ? lines : undefined;
     });
     const batches = events.map((e: { records: Array<{ value: string }> }) => e.records.map((r) => r.value));
@@ -149,7 +169,15 @@ describe('ferry dev --config: push consumers', () => {
       ['a', 'poison', 'b'],
       ['poison', 'b'],
     ]);
-    expect(events[0].records[0]).toEqual({ topic: 'orders', partition: 0, offset: '0', key: null, value: 'a', headers: {}, timestamp: expect.any(Number) });
+    expect(events[0].records[0]).toEqual({
+      topic: 'orders',
+      partition: 0,
+      offset: '0',
+      key: null,
+      value: 'a',
+      headers: {},
+      timestamp: expect.any(Number),
+    });
 
     // The webhook failed once (500) and got the same batch again, in order.
     await until('two webhook deliveries', async () => (hooks.length >= 2 ? true : undefined));
@@ -160,9 +188,15 @@ describe('ferry dev --config: push consumers', () => {
     // ferry dev says so on its log: each failed delivery, and each batch it dead-letters.
     const log = () => server!.output();
     await until('the dead-letter log line', async () => (/records dead-lettered/.test(log()) ? true : undefined));
-    expect(log()).toMatch(/ferry: consumer module: delivery failed, retrying \(consumer=module, topic=orders, partition=0, attempts=1, retryInMs=\d+\) — handler reported record 1 as failed/);
-    expect(log()).toMatch(/ferry: consumer hook: delivery failed, retrying \(consumer=hook, topic=orders, partition=0, attempts=1, retryInMs=\d+\) — \S+/);
-    expect(log()).toMatch(/ferry: consumer module: records dead-lettered \(consumer=module, topic=orders, partition=0, records=1, deadLetterTopic=orders-module-dlq\) — /);
+    expect(log()).toMatch(
+      /ferry: consumer module: delivery failed, retrying \(consumer=module, topic=orders, partition=0, attempts=1, retryInMs=\d+\) — handler reported record 1 as failed/,
+    );
+    expect(log()).toMatch(
+      /ferry: consumer hook: delivery failed, retrying \(consumer=hook, topic=orders, partition=0, attempts=1, retryInMs=\d+\) — \S+/,
+    );
+    expect(log()).toMatch(
+      /ferry: consumer module: records dead-lettered \(consumer=module, topic=orders, partition=0, records=1, deadLetterTopic=orders-module-dlq\) — /,
+    );
   });
 });
 

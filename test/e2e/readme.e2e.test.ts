@@ -54,7 +54,11 @@ describe('README.md', () => {
     all = blocks(await fs.readFile(path.join(ROOT, 'README.md'), 'utf8'));
     runnable = all.filter((b) => !NOT_RUN_HERE.some((s) => b.section.startsWith(s)));
     await fs.mkdir(path.join(dir, 'bin'));
-    await fs.writeFile(path.join(dir, 'bin', 'ferry'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'bin', 'ferry.js')}" "$@"\n`, { mode: 0o755 });
+    await fs.writeFile(
+      path.join(dir, 'bin', 'ferry'),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'bin', 'ferry.js')}" "$@"\n`,
+      { mode: 0o755 },
+    );
   });
   afterAll(async () => {
     await server?.kill('SIGTERM');
@@ -77,7 +81,8 @@ describe('README.md', () => {
         throw new Error(`README block in "${b.section}" failed:\n${b.code}\n${e.stderr ?? e.message}`);
       });
       expect(res.stdout).not.toMatch(/"error":/);
-      if (b.section.startsWith('A 30-second tour')) expect(res.stdout).toMatch(/"partition":1,"offset":"0"\},\{"partition":1,"offset":"1"\}/);
+      if (b.section.startsWith('A 30-second tour'))
+        expect(res.stdout).toMatch(/"partition":1,"offset":"0"\},\{"partition":1,"offset":"1"\}/);
     }
   });
 
@@ -91,7 +96,11 @@ describe('README.md', () => {
       await fs.writeFile(file, b.code);
       // 'ferry' resolves as in a user's project: node_modules/ferry (this package) through its `exports` map.
       const nodePath = path.join(ROOT, 'node_modules');
-      const { stdout } = await run(process.execPath, ['-r', require.resolve('tsx/cjs'), file], { env: { ...env(), NODE_PATH: nodePath }, cwd: dir, timeout: 30_000 });
+      const { stdout } = await run(process.execPath, ['-r', require.resolve('tsx/cjs'), file], {
+        env: { ...env(), NODE_PATH: nodePath },
+        cwd: dir,
+        timeout: 30_000,
+      });
       outputs.push(stdout);
     }
     expect(outputs[0]).toMatch(/stored in partition \d+ at offset \d+/);

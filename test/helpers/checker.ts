@@ -114,7 +114,8 @@ export function check(input: CheckInput): CheckResult {
       locs.push(k);
       locations.set(r.value, locs);
     }
-    if (expected !== d.highWatermark) flag('gap', `${d.topic}/${d.partition}: drain ended at ${expected}, high watermark ${d.highWatermark}`);
+    if (expected !== d.highWatermark)
+      flag('gap', `${d.topic}/${d.partition}: drain ended at ${expected}, high watermark ${d.highWatermark}`);
   }
 
   // ---- G2, G5, G9: every stored value was attempted, once, not refused, not early ----------------------
@@ -125,14 +126,17 @@ export function check(input: CheckInput): CheckResult {
       continue;
     }
     const sent = (src.op.value as ProduceValue).records[src.i];
-    if (src.op.outcome === 'fail') flag('aborted-read', `${value} at ${locs[0]}: its produce (op ${src.op.index}) failed definitely: ${src.op.error}`);
-    if (locs.length > 1) flag(sent.deliverAt !== undefined ? 'double-move' : 'duplicate', `${value} stored ${locs.length} times: ${locs.join(', ')}`);
+    if (src.op.outcome === 'fail')
+      flag('aborted-read', `${value} at ${locs[0]}: its produce (op ${src.op.index}) failed definitely: ${src.op.error}`);
+    if (locs.length > 1)
+      flag(sent.deliverAt !== undefined ? 'double-move' : 'duplicate', `${value} stored ${locs.length} times: ${locs.join(', ')}`);
     if (sent.deliverAt !== undefined) {
       const [topic, partition] = locs[0].split('/');
       const d = heads.get(`${topic}/${partition}`);
       if (d && d.drainedAt < sent.deliverAt) flag('early', `${value} visible at drain time ${d.drainedAt} < deliverAt ${sent.deliverAt}`);
     }
-    if (src.op.fencedBeforeCommit) flag('stale-commit', `${value} of op ${src.op.index} is stored although its writer was fenced before its commit`);
+    if (src.op.fencedBeforeCommit)
+      flag('stale-commit', `${value} of op ${src.op.index} is stored although its writer was fenced before its commit`);
   }
 
   // ---- G1: every acknowledged record is where its ack said, with its value -----------------------------
@@ -146,7 +150,8 @@ export function check(input: CheckInput): CheckResult {
       if (!a) return flag('lost', `op ${op.index} got no answer for record ${i}`);
       if (a.offset === undefined) {
         // Delayed: acknowledged with a scheduled id; after the drain (everything due was moved) it must be there.
-        if (!locations.has(r.value)) flag('lost', `${r.value} (delayed, op ${op.index}) is not in the log after every due record was moved`);
+        if (!locations.has(r.value))
+          flag('lost', `${r.value} (delayed, op ${op.index}) is not in the log after every due record was moved`);
         return;
       }
       const k = where(v.topic, a.partition, a.offset);
@@ -155,7 +160,8 @@ export function check(input: CheckInput): CheckResult {
       claimed.set(k, r.value);
       const head = heads.get(`${v.topic}/${a.partition}`);
       if (head && a.offset < head.logStartOffset) {
-        if (!input.expiringTopics?.has(v.topic)) flag('premature-delete', `${r.value} at ${k} is below logStartOffset ${head.logStartOffset}`);
+        if (!input.expiringTopics?.has(v.topic))
+          flag('premature-delete', `${r.value} at ${k} is below logStartOffset ${head.logStartOffset}`);
         return;
       }
       if (at.get(k) !== r.value) {
@@ -176,7 +182,10 @@ export function check(input: CheckInput): CheckResult {
       const k = `${op.process}/${v.topic}/${a.partition}`;
       const prev = lastSent.get(k);
       if (prev !== undefined && a.offset <= prev) {
-        flag('nonmonotonic-send', `${op.process} sent ${v.records[i].value} after an earlier record, yet it got offset ${a.offset} ≤ ${prev} on ${v.topic}/${a.partition}`);
+        flag(
+          'nonmonotonic-send',
+          `${op.process} sent ${v.records[i].value} after an earlier record, yet it got offset ${a.offset} ≤ ${prev} on ${v.topic}/${a.partition}`,
+        );
       }
       lastSent.set(k, a.offset);
     });
@@ -189,10 +198,14 @@ export function check(input: CheckInput): CheckResult {
     const res = op.result as PollResultValue;
     let expected = v.from < res.logStartOffset ? res.logStartOffset : v.from;
     if (res.records.length === 0 && expected < res.highWatermark) {
-      flag('poll-skip', `op ${op.index} polled ${v.topic}/${v.partition} from ${v.from} below high watermark ${res.highWatermark} and got nothing`);
+      flag(
+        'poll-skip',
+        `op ${op.index} polled ${v.topic}/${v.partition} from ${v.from} below high watermark ${res.highWatermark} and got nothing`,
+      );
     }
     for (const r of res.records) {
-      if (r.offset !== expected) flag('poll-skip', `op ${op.index} polled ${v.topic}/${v.partition} from ${v.from}: expected ${expected}, got ${r.offset}`);
+      if (r.offset !== expected)
+        flag('poll-skip', `op ${op.index} polled ${v.topic}/${v.partition} from ${v.from}: expected ${expected}, got ${r.offset}`);
       expected = r.offset + 1n;
       const k = where(v.topic, v.partition, r.offset);
       const head = heads.get(`${v.topic}/${v.partition}`);
@@ -219,7 +232,10 @@ export function check(input: CheckInput): CheckResult {
       const av = a.value as CommitValue;
       if (a === b || av.group !== bv.group || av.topic !== bv.topic || av.partition !== bv.partition) continue;
       if ((a.completedAt ?? Infinity) < b.invokedAt && a.index < b.index && bv.offset < av.offset) {
-        flag('offset-regression', `${bv.group} ${bv.topic}/${bv.partition}: op ${b.index} committed ${bv.offset} after op ${a.index} committed ${av.offset}`);
+        flag(
+          'offset-regression',
+          `${bv.group} ${bv.topic}/${bv.partition}: op ${b.index} committed ${bv.offset} after op ${a.index} committed ${av.offset}`,
+        );
       }
     }
   }
@@ -238,7 +254,11 @@ export function check(input: CheckInput): CheckResult {
       .map((c) => c.value as CommitValue)
       .filter((c) => c.group === f.group && c.topic === f.topic && c.partition === f.partition)
       .reduce((m, c) => (c.offset > m ? c.offset : m), -1n);
-    if (f.offset < best) flag('offset-regression', `${f.group} ${f.topic}/${f.partition}: committed ${f.offset} after the drain, but ${best} was acknowledged`);
+    if (f.offset < best)
+      flag(
+        'offset-regression',
+        `${f.group} ${f.topic}/${f.partition}: committed ${f.offset} after the drain, but ${best} was acknowledged`,
+      );
     const head = heads.get(`${f.topic}/${f.partition}`);
     const s = seen.get(`${f.group}/${f.topic}/${f.partition}`) ?? new Set<bigint>();
     for (let o = head?.logStartOffset ?? 0n; o < f.offset; o++) {
@@ -257,7 +277,10 @@ export function check(input: CheckInput): CheckResult {
     for (const j of joins) {
       const jr = j.result as JoinResultValue;
       if (jr.group === cv.group && (j.completedAt ?? Infinity) < c.invokedAt && j.index < c.index && jr.generation > cv.generation) {
-        flag('stale-commit', `op ${c.index}: ${cv.member} committed with generation ${cv.generation} after generation ${jr.generation} began (op ${j.index})`);
+        flag(
+          'stale-commit',
+          `op ${c.index}: ${cv.member} committed with generation ${cv.generation} after generation ${jr.generation} began (op ${j.index})`,
+        );
         break;
       }
     }
@@ -267,11 +290,15 @@ export function check(input: CheckInput): CheckResult {
     if (p.type !== 'produce' || p.outcome !== 'ok') continue;
     const pv = (p.value as ProduceValue).producer;
     if (!pv) continue;
-    if (p.fencedBeforeCommit) flag('stale-commit', `op ${p.index}: producer ${pv.id} epoch ${pv.epoch} acknowledged although fenced before its commit`);
+    if (p.fencedBeforeCommit)
+      flag('stale-commit', `op ${p.index}: producer ${pv.id} epoch ${pv.epoch} acknowledged although fenced before its commit`);
     for (const i of inits) {
       const ir = i.result as InitResultValue;
       if (ir.id === pv.id && ir.epoch > pv.epoch && (i.completedAt ?? Infinity) < p.invokedAt && i.index < p.index) {
-        flag('stale-commit', `op ${p.index}: producer ${pv.id} epoch ${pv.epoch} acknowledged after epoch ${ir.epoch} began (op ${i.index})`);
+        flag(
+          'stale-commit',
+          `op ${p.index}: producer ${pv.id} epoch ${pv.epoch} acknowledged after epoch ${ir.epoch} began (op ${i.index})`,
+        );
         break;
       }
     }

@@ -122,7 +122,12 @@ export function awaitEmulators(timeoutMs = 60_000): Promise<void> {
 }
 
 async function waitForEmulators(timeoutMs: number): Promise<void> {
-  const { AWS_ENDPOINT_URL_S3: s3, AWS_ENDPOINT_URL_DYNAMODB: dynamo, FERRY_EMULATOR_PIDS: pids, FERRY_EMULATOR_LOG: logFile } = process.env;
+  const {
+    AWS_ENDPOINT_URL_S3: s3,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo,
+    FERRY_EMULATOR_PIDS: pids,
+    FERRY_EMULATOR_LOG: logFile,
+  } = process.env;
   if (!s3 || !dynamo || !pids || !logFile) {
     throw new Error('AWS emulators are not running: jest.config.js must have globalSetup test/helpers/global-setup.ts');
   }
@@ -138,7 +143,13 @@ async function waitForEmulators(timeoutMs: number): Promise<void> {
   while (pending.size) {
     for (const url of [...pending]) {
       // Any HTTP answer means it listens (DynamoDB Local answers a bare GET with 400).
-      if (await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(() => true, () => false)) pending.delete(url);
+      if (
+        await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+          () => true,
+          () => false,
+        )
+      )
+        pending.delete(url);
     }
     if (!pending.size) break;
     const dead = pids.split(',').filter((pid) => !isAlive(Number(pid)));
@@ -189,41 +200,48 @@ export async function freshTable(): Promise<string> {
 }
 
 if (require.main === module) {
-  startEmulators().then(async (emulators) => {
-    useEmulatorEnv(emulators.env);
-    await awaitEmulators();
-    const table = 'ferry';
-    await ensureTable(emulatorClients().dynamo, table);
-    for (const b of ['ferry-s0', 'ferry-s1']) await emulatorClients().s3.send(new CreateBucketCommand({ Bucket: b }));
-    const exports = Object.entries({ ...emulators.env, FERRY_TABLE: table, FERRY_BUCKETS: 'ferry-s0,ferry-s1' }).filter(([k]) => !k.startsWith('FERRY_EMULATOR'));
-    // `npm run emulators`: the emulators and `ferry dev --backend aws` on them, in one command;
-    // `npm run emulators -- --only`: the emulators alone, printing what another shell needs.
-    const only = process.argv.includes('--only');
-    let dev: ChildProcess | undefined;
-    const stop = () => {
-      dev?.kill('SIGTERM');
-      void emulators.stop().then(() => process.exit(0));
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    if (only) {
-      console.log('AWS emulators are running. In another shell:\n');
-      for (const [k, v] of exports) console.log(`export ${k}=${v}`);
-      console.log('npx ferry dev --backend aws\n\nCtrl-C stops them (their data is in memory and goes with them).');
-      return;
-    }
-    const extra = process.argv.slice(2).filter((a) => a !== '--only');
-    console.log(`AWS emulators are running (${exports.map(([k, v]) => `${k}=${v}`).join(' ')}); starting ferry dev --backend aws. Ctrl-C stops both.`);
-    dev = spawnProcess(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'ferry.js'), 'dev', '--backend', 'aws', ...extra], {
-      stdio: 'inherit',
-      env: { ...process.env, ...Object.fromEntries(exports) },
-    });
-    dev.once('exit', (code) => {
-      dev = undefined;
-      void emulators.stop().then(() => process.exit(code ?? 1));
-    });
-  }, (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
+  startEmulators().then(
+    async (emulators) => {
+      useEmulatorEnv(emulators.env);
+      await awaitEmulators();
+      const table = 'ferry';
+      await ensureTable(emulatorClients().dynamo, table);
+      for (const b of ['ferry-s0', 'ferry-s1']) await emulatorClients().s3.send(new CreateBucketCommand({ Bucket: b }));
+      const exports = Object.entries({ ...emulators.env, FERRY_TABLE: table, FERRY_BUCKETS: 'ferry-s0,ferry-s1' }).filter(
+        ([k]) => !k.startsWith('FERRY_EMULATOR'),
+      );
+      // `npm run emulators`: the emulators and `ferry dev --backend aws` on them, in one command;
+      // `npm run emulators -- --only`: the emulators alone, printing what another shell needs.
+      const only = process.argv.includes('--only');
+      let dev: ChildProcess | undefined;
+      const stop = () => {
+        dev?.kill('SIGTERM');
+        void emulators.stop().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      if (only) {
+        console.log('AWS emulators are running. In another shell:\n');
+        for (const [k, v] of exports) console.log(`export ${k}=${v}`);
+        console.log('npx ferry dev --backend aws\n\nCtrl-C stops them (their data is in memory and goes with them).');
+        return;
+      }
+      const extra = process.argv.slice(2).filter((a) => a !== '--only');
+      console.log(
+        `AWS emulators are running (${exports.map(([k, v]) => `${k}=${v}`).join(' ')}); starting ferry dev --backend aws. Ctrl-C stops both.`,
+      );
+      dev = spawnProcess(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'ferry.js'), 'dev', '--backend', 'aws', ...extra], {
+        stdio: 'inherit',
+        env: { ...process.env, ...Object.fromEntries(exports) },
+      });
+      dev.once('exit', (code) => {
+        dev = undefined;
+        void emulators.stop().then(() => process.exit(code ?? 1));
+      });
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -169,8 +169,7 @@ export class ProcessFaults {
   }
 }
 
-const describeOps = (ops: WriteOp[]) =>
-  ops.map((o) => `${o.op}:${o.sk.replace(/#.*/, '#')}`).join(',');
+const describeOps = (ops: WriteOp[]) => ops.map((o) => `${o.op}:${o.sk.replace(/#.*/, '#')}`).join(',');
 
 export class FaultyMetadataStore implements MetadataStore {
   constructor(

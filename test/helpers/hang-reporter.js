@@ -19,7 +19,8 @@ class HangReporter {
     process.once('SIGTERM', this.onSignal);
     process.once('SIGINT', this.onSignal);
     this.watchdog = setInterval(() => {
-      if (this.file && Date.now() - this.since > WARN_AFTER_MS) process.stderr.write(`\n[ferry tests] still running after ${Math.round((Date.now() - this.since) / 1000)} s: ${this.describe()}\n`);
+      if (this.file && Date.now() - this.since > WARN_AFTER_MS)
+        process.stderr.write(`\n[ferry tests] still running after ${Math.round((Date.now() - this.since) / 1000)} s: ${this.describe()}\n`);
     }, 60_000);
     this.watchdog.unref();
   }

@@ -159,7 +159,9 @@ export class History {
         `${String(o.index).padStart(4)} ${o.process.padEnd(4)} ${o.type.padEnd(7)} ${(o.outcome ?? 'open').padEnd(4)} ` +
         `${json(o.value)}${o.result !== undefined ? ` → ${json(o.result)}` : ''}${o.error ? ` ! ${o.error}` : ''}`,
     );
-    return lines.length > limit ? [...lines.slice(0, limit / 2), `… ${lines.length - limit} more …`, ...lines.slice(-limit / 2)].join('\n') : lines.join('\n');
+    return lines.length > limit
+      ? [...lines.slice(0, limit / 2), `… ${lines.length - limit} more …`, ...lines.slice(-limit / 2)].join('\n')
+      : lines.join('\n');
   }
 }
 

@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 
 export type Handler = (event: unknown) => unknown;
 
-export async function startLambdaEndpoint(functions: Record<string, Handler>): Promise<{ url: string; calls: string[]; close(): Promise<void> }> {
+export async function startLambdaEndpoint(
+  functions: Record<string, Handler>,
+): Promise<{ url: string; calls: string[]; close(): Promise<void> }> {
   const calls: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -97,7 +97,8 @@ describe('bearer tokens', () => {
 
   it('lists only the topics a token may use', async () => {
     expect((await call('POST', '/v1/topics', ADMIN, { name: 'audit', partitions: 1 })).status).toBe(201);
-    const names = async (token: string) => ((await (await call('GET', '/v1/topics', token)).json()).topics as Array<{ name: string }>).map((t) => t.name);
+    const names = async (token: string) =>
+      ((await (await call('GET', '/v1/topics', token)).json()).topics as Array<{ name: string }>).map((t) => t.name);
     expect(await names(READER)).toEqual(['orders']);
     expect(await names(PRODUCER)).toEqual(['orders']);
     expect((await names(ADMIN)).sort()).toEqual(['audit', 'orders']);

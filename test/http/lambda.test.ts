@@ -25,7 +25,8 @@ httpSuite('Lambda entry behind API Gateway (HTTP API v2 events) on S3 + DynamoDB
     }
   })();
   return {
-    fetch: (path, init) => invokeThroughApiGateway(handler, new Request(`https://ferry0api.execute-api.us-east-1.amazonaws.com${path}`, init)),
+    fetch: (path, init) =>
+      invokeThroughApiGateway(handler, new Request(`https://ferry0api.execute-api.us-east-1.amazonaws.com${path}`, init)),
     close: async () => {
       running = false;
       await timer;

@@ -28,9 +28,7 @@ describe('GET /metrics and GET /health (embedded)', () => {
     return new Map((parsePrometheusTextFormat(await res.text()) as Family[]).map((f) => [f.name, f]));
   };
   const value = (families: Map<string, Family>, name: MetricName, labels: Record<string, string>) =>
-    families
-      .get(prometheusName(name))
-      ?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+    families.get(prometheusName(name))?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ferry-obs-'));
@@ -55,7 +53,13 @@ describe('GET /metrics and GET /health (embedded)', () => {
 
   it('counts records and bytes produced and fetched, errors by kind, and a group lag', async () => {
     expect((await post('/v1/topics', { name: 'orders', partitions: 2 })).status).toBe(201);
-    const produced = await post('/v1/topics/orders/records', { records: [{ value: 'abc', partition: 0 }, { value: 'de', partition: 1 }, { key: 'k', value: 'f', partition: 0 }] });
+    const produced = await post('/v1/topics/orders/records', {
+      records: [
+        { value: 'abc', partition: 0 },
+        { value: 'de', partition: 1 },
+        { key: 'k', value: 'f', partition: 0 },
+      ],
+    });
     expect(produced.status).toBe(200);
     expect((await fetch(`${ferry.url}/v1/topics/orders/partitions/0/records?offset=0`)).status).toBe(200);
     expect((await post('/v1/topics/nope/records', { records: [{ value: 1 }] })).status).toBe(404);

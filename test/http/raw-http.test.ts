@@ -29,7 +29,10 @@ describe('malformed HTTP/1.1', () => {
     });
 
   it.each([
-    ['two Content-Length headers', 'POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}'],
+    [
+      'two Content-Length headers',
+      'POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
+    ],
     ['a negative Content-Length', 'POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'],
     ['a control character in the path', 'GET /v1/to\u0001pics HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['garbage instead of a request line', 'HELLO\r\n\r\n'],

@@ -42,8 +42,7 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
       return topic;
     };
     const produce = (topic: string, records: unknown[]) => call('POST', `/v1/topics/${topic}/records`, { records });
-    const read = (topic: string, p: number, query = 'offset=0') =>
-      call('GET', `/v1/topics/${topic}/partitions/${p}/records?${query}`);
+    const read = (topic: string, p: number, query = 'offset=0') => call('GET', `/v1/topics/${topic}/partitions/${p}/records?${query}`);
     const expectError = (res: { status: number; json: any }, status: number, kind: string) => {
       expect({ status: res.status, kind: res.json?.error }).toEqual({ status, kind });
       expect(typeof res.json.message).toBe('string');
@@ -67,7 +66,10 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
 
       it('lists and describes topics; describe shows high watermarks', async () => {
         const topic = await createTopic(2);
-        await produce(topic, [{ value: 1, partition: 1 }, { value: 2, partition: 1 }]);
+        await produce(topic, [
+          { value: 1, partition: 1 },
+          { value: 2, partition: 1 },
+        ]);
         const list = await call('GET', '/v1/topics');
         expect(list.status).toBe(200);
         expect(list.json.topics.map((t: any) => t.name)).toContain(topic);
@@ -190,7 +192,10 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
       it('sends one key to one partition, as a Kafka producer would (murmur2)', async () => {
         const topic = await createTopic(12);
         // kafkajs DefaultPartitioner / Java client: "u1" → 10 of 12 (checked against kafkajs in unit tests)
-        const res = await produce(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'u1', value: i })));
+        const res = await produce(
+          topic,
+          Array.from({ length: 5 }, (_, i) => ({ key: 'u1', value: i })),
+        );
         const partitions = new Set(res.json.records.map((r: any) => r.partition));
         expect(partitions.size).toBe(1);
         const offsets = res.json.records.map((r: any) => Number(r.offset));
@@ -199,7 +204,10 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
 
       it('spreads keyless records over partitions', async () => {
         const topic = await createTopic(4);
-        const res = await produce(topic, Array.from({ length: 40 }, (_, i) => ({ value: i })));
+        const res = await produce(
+          topic,
+          Array.from({ length: 40 }, (_, i) => ({ value: i })),
+        );
         const counts = [0, 0, 0, 0];
         for (const r of res.json.records) counts[r.partition]++;
         expect(counts.every((c) => c >= 5)).toBe(true);
@@ -207,8 +215,14 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
 
       it('reads from an offset, limited by maxRecords and maxBytes, and pages with nextOffset', async () => {
         const topic = await createTopic(1);
-        await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
-        await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `w${i}` })));
+        await produce(
+          topic,
+          Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })),
+        );
+        await produce(
+          topic,
+          Array.from({ length: 10 }, (_, i) => ({ value: `w${i}` })),
+        );
         const page = await read(topic, 0, 'offset=8&maxRecords=4');
         expect(page.json.records.map((r: any) => r.value)).toEqual(['v8', 'v9', 'w0', 'w1']);
         expect(page.json.nextOffset).toBe('12');
@@ -288,7 +302,13 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         expect(init.status).toBe(200);
         expect(init.json).toEqual({ id: expect.any(String), epoch: 0 });
         const producer = { id: init.json.id, epoch: 0, sequence: 0 };
-        const body = { records: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }], producer };
+        const body = {
+          records: [
+            { value: 'a', partition: 0 },
+            { value: 'b', partition: 1 },
+          ],
+          producer,
+        };
         const first = await call('POST', `/v1/topics/${topic}/records`, body);
         expect(first.status).toBe(200);
         const retry = await call('POST', `/v1/topics/${topic}/records`, body);
@@ -308,7 +328,10 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         expectError(await send(0, 2), 409, 'conflict');
         // a "retry" of sequence 0 with another batch is not a retry
         expectError(
-          await call('POST', `/v1/topics/${topic}/records`, { records: [{ value: 'a' }, { value: 'b' }], producer: { id: p.id, epoch: 0, sequence: 0 } }),
+          await call('POST', `/v1/topics/${topic}/records`, {
+            records: [{ value: 'a' }, { value: 'b' }],
+            producer: { id: p.id, epoch: 0, sequence: 0 },
+          }),
           409,
           'conflict',
         );
@@ -316,7 +339,14 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         expect(bumped.json).toEqual({ id: p.id, epoch: 1 });
         expectError(await send(0, 1), 409, 'fenced');
         expect((await send(1, 0)).status).toBe(200); // a new epoch numbers its requests from 0 again
-        expectError(await call('POST', `/v1/topics/${topic}/records`, { records: [{ value: 1 }], producer: { id: 'never-made', epoch: 0, sequence: 0 } }), 409, 'fenced');
+        expectError(
+          await call('POST', `/v1/topics/${topic}/records`, {
+            records: [{ value: 1 }],
+            producer: { id: 'never-made', epoch: 0, sequence: 0 },
+          }),
+          409,
+          'fenced',
+        );
         const t = await call('GET', `/v1/topics/${topic}`);
         expect(t.json.partitions[0].highWatermark).toBe('2');
       });
@@ -326,7 +356,11 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
       it('answers committed offsets only (OffsetFetch) and lag in seconds for a group with lag', async () => {
         const topic = await createTopic(2);
         const group = unique('g');
-        await produce(topic, [{ value: 1, partition: 0 }, { value: 2, partition: 0 }, { value: 3, partition: 1 }]);
+        await produce(topic, [
+          { value: 1, partition: 0 },
+          { value: 2, partition: 0 },
+          { value: 3, partition: 1 },
+        ]);
         const join = await call('POST', `/v1/groups/${group}/members`, { topics: [topic] });
         expect(join.status).toBe(200);
         const none = await call('GET', `/v1/groups/${group}/offsets?topic=${topic}`);
@@ -385,7 +419,10 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
         ['a constructor header', { records: [{ value: 1, headers: { constructor: 'x' } }] }],
         ['a prototype header', { records: [{ value: 1, headers: { prototype: 'x' } }] }],
         ['an empty header name', { records: [{ value: 1, headers: { '': 'x' } }] }],
-        ['too many headers', { records: [{ value: 1, headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, 'v'])) }] }],
+        [
+          'too many headers',
+          { records: [{ value: 1, headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, 'v'])) }] },
+        ],
         ['an oversized header value', { records: [{ value: 1, headers: { h: 'x'.repeat(17_000) } }] }],
         ['deliverAt that is not a time', { records: [{ value: 1, deliverAt: 'tomorrow' }] }],
         ['deliverAt on a day that does not exist', { records: [{ value: 1, deliverAt: '2031-11-31T00:00:00Z' }] }],
@@ -417,8 +454,17 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
 
       it('keeps big numbers inside strings and exact doubles as they are', async () => {
         const t = await createTopic(1);
-        await call('POST', `/v1/topics/${t}/records`, '{"records":[{"value":{"id":"12345678901234567890","x":9007199254740991,"y":1.5e300,"z":"1e400"}}]}');
-        expect((await read(t, 0)).json.records[0].value).toEqual({ id: '12345678901234567890', x: 9007199254740991, y: 1.5e300, z: '1e400' });
+        await call(
+          'POST',
+          `/v1/topics/${t}/records`,
+          '{"records":[{"value":{"id":"12345678901234567890","x":9007199254740991,"y":1.5e300,"z":"1e400"}}]}',
+        );
+        expect((await read(t, 0)).json.records[0].value).toEqual({
+          id: '12345678901234567890',
+          x: 9007199254740991,
+          y: 1.5e300,
+          z: '1e400',
+        });
       });
 
       it('names the record of a lone surrogate in details', async () => {
@@ -445,7 +491,10 @@ export function httpSuite(name: string, makeTarget: () => Promise<HttpTarget>): 
       });
 
       it('refuses too many records in one request (400)', async () => {
-        const res = await produce(topic, Array.from({ length: 10_001 }, () => ({ value: 0 })));
+        const res = await produce(
+          topic,
+          Array.from({ length: 10_001 }, () => ({ value: 0 })),
+        );
         expectError(res, 400, 'invalid');
         await unchanged();
       });

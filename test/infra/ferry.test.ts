@@ -48,7 +48,9 @@ describe('Ferry', () => {
         },
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
         LifecycleConfiguration: {
-          Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled', Id: 'abort-incomplete-multipart-uploads' }],
+          Rules: [
+            { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled', Id: 'abort-incomplete-multipart-uploads' },
+          ],
         },
         VersioningConfiguration: Match.absent(),
       });
@@ -66,7 +68,9 @@ describe('Ferry', () => {
 
     test('THEN every v1 route exists and every route requires IAM (SigV4)', () => {
       const routes = template.findResources('AWS::ApiGatewayV2::Route');
-      const keys = Object.values(routes).map((r: any) => r.Properties.RouteKey).sort();
+      const keys = Object.values(routes)
+        .map((r: any) => r.Properties.RouteKey)
+        .sort();
       // Every v1 route, plus the catch-all that answers Ferry's 404 / 405 for the rest.
       expect(keys).toEqual(['$default', ...ROUTES.map((r) => `${r.method} ${r.path}`)].sort());
       for (const r of Object.values(routes) as any[]) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');
@@ -214,22 +218,36 @@ describe('Ferry', () => {
     const fails = (props: FerryProps, message: RegExp) => () => {
       expect(() => build(props)).toThrow(message);
     };
-    test('fails if objectStores is not an integer from 1 to 16', fails({ objectStores: 0 }, /objectStores must be an integer from 1 to 16; received 0/));
+    test(
+      'fails if objectStores is not an integer from 1 to 16',
+      fails({ objectStores: 0 }, /objectStores must be an integer from 1 to 16; received 0/),
+    );
     test('fails if objectStores is fractional', fails({ objectStores: 1.5 }, /objectStores .* received 1.5/));
     test('fails if buckets is given with objectStores', () => {
       const stack = templateStack();
       const bucket = s3.Bucket.fromBucketName(stack, 'A', 'ferry-a');
-      expect(() => new Ferry(stack, 'Ferry', { lambdaEntries: fixtureEntries, buckets: [bucket], objectStores: 1 })).toThrow(/buckets replaces objectStores/);
+      expect(() => new Ferry(stack, 'Ferry', { lambdaEntries: fixtureEntries, buckets: [bucket], objectStores: 1 })).toThrow(
+        /buckets replaces objectStores/,
+      );
     });
     test('fails if buckets is empty', fails({ buckets: [] }, /buckets must hold from 1 to 16 buckets; received 0/));
-    test('fails if availabilityZoneIds is given for standard stores', fails({ availabilityZoneIds: ['use1-az1', 'use1-az2'] }, /availabilityZoneIds applies only to objectStoreType EXPRESS_ONE_ZONE/));
+    test(
+      'fails if availabilityZoneIds is given for standard stores',
+      fails({ availabilityZoneIds: ['use1-az1', 'use1-az2'] }, /availabilityZoneIds applies only to objectStoreType EXPRESS_ONE_ZONE/),
+    );
     test(
       'fails if express stores have fewer than 2 AZs',
-      fails({ objectStoreType: ObjectStoreType.EXPRESS_ONE_ZONE, availabilityZoneIds: ['use1-az1'] }, /at least 2 distinct AZ IDs.*received \["use1-az1"\]/),
+      fails(
+        { objectStoreType: ObjectStoreType.EXPRESS_ONE_ZONE, availabilityZoneIds: ['use1-az1'] },
+        /at least 2 distinct AZ IDs.*received \["use1-az1"\]/,
+      ),
     );
     test(
       'fails if an AZ is given by name instead of ID',
-      fails({ objectStoreType: ObjectStoreType.EXPRESS_ONE_ZONE, availabilityZoneIds: ['us-east-1a', 'use1-az2'] }, /AZ IDs such as "use1-az4".*\["us-east-1a"\]/),
+      fails(
+        { objectStoreType: ObjectStoreType.EXPRESS_ONE_ZONE, availabilityZoneIds: ['us-east-1a', 'use1-az2'] },
+        /AZ IDs such as "use1-az4".*\["us-east-1a"\]/,
+      ),
     );
     test(
       'fails if AZ IDs repeat',
@@ -237,10 +255,16 @@ describe('Ferry', () => {
     );
     test(
       'fails if objectStores disagrees with availabilityZoneIds',
-      fails({ objectStoreType: ObjectStoreType.EXPRESS_ONE_ZONE, availabilityZoneIds: ['use1-az1', 'use1-az2'], objectStores: 3 }, /objectStores must equal the number of availabilityZoneIds \(2\); received 3/),
+      fails(
+        { objectStoreType: ObjectStoreType.EXPRESS_ONE_ZONE, availabilityZoneIds: ['use1-az1', 'use1-az2'], objectStores: 3 },
+        /objectStores must equal the number of availabilityZoneIds \(2\); received 3/,
+      ),
     );
     test('fails if removalPolicy is SNAPSHOT', fails({ removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy must be RETAIN or DESTROY/));
-    test('fails if maintenanceInterval is under a minute', fails({ maintenanceInterval: Duration.seconds(10) }, /maintenanceInterval must be from 1 minute to 1 day; received 10 seconds/));
+    test(
+      'fails if maintenanceInterval is under a minute',
+      fails({ maintenanceInterval: Duration.seconds(10) }, /maintenanceInterval must be from 1 minute to 1 day; received 10 seconds/),
+    );
 
     test('reports every violation at once', () => {
       let error: unknown;

@@ -26,7 +26,9 @@ export function templateStack(): Stack {
 }
 
 /** Every IAM statement in the template, flattened, with the policy's logical id. */
-export function statements(template: { findResources(type: string): Record<string, any> }): Array<{ policy: string; roles: unknown; statement: any }> {
+export function statements(template: {
+  findResources(type: string): Record<string, any>;
+}): Array<{ policy: string; roles: unknown; statement: any }> {
   return Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([policy, res]) =>
     (res.Properties.PolicyDocument.Statement as any[]).map((statement) => ({ policy, roles: res.Properties.Roles, statement })),
   );
@@ -45,6 +47,10 @@ export function statementsOf(
 }
 
 /** All actions a role's policies allow. */
-export function actionsOf(template: { findResources(type: string): Record<string, any> }, stack: Stack, role: { node: { defaultChild?: unknown } }): string[] {
+export function actionsOf(
+  template: { findResources(type: string): Record<string, any> },
+  stack: Stack,
+  role: { node: { defaultChild?: unknown } },
+): string[] {
   return statementsOf(template, stack, role).flatMap((s) => [s.Action].flat());
 }

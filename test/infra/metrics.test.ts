@@ -63,8 +63,14 @@ describe('metrics of the constructs', () => {
     });
     expect(alarms.alarms).toHaveLength(5);
     const t = Template.fromStack(stack);
-    const byMetric = (name: string) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((r) => r.Properties.MetricName === name);
-    expect(byMetric('ProduceErrors')[0].Properties).toMatchObject({ Namespace: 'Ferry', Threshold: 1, TreatMissingData: 'notBreaching', Statistic: 'Sum' });
+    const byMetric = (name: string) =>
+      Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((r) => r.Properties.MetricName === name);
+    expect(byMetric('ProduceErrors')[0].Properties).toMatchObject({
+      Namespace: 'Ferry',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      Statistic: 'Sum',
+    });
     expect(byMetric('GroupLagSeconds')[0].Properties).toMatchObject({ Threshold: 300, Statistic: 'Maximum' });
     expect(byMetric('ConsumerLagSeconds')[0].Properties.Threshold).toBe(60);
     expect(byMetric('DeadLettered')[0].Properties.Threshold).toBe(1);
@@ -74,19 +80,37 @@ describe('metrics of the constructs', () => {
 
   test('GIVEN a FerryDashboard WHEN synthesized THEN one dashboard charting the topic, group, consumer and maintenance', () => {
     const { stack, ferry, orders } = cluster();
-    new FerryDashboard(stack, 'Dash', { ferry, topics: [orders], groups: [{ topic: orders, group: 'billing' }], consumers: [{ topic: orders, consumer: 'mailer' }] });
+    new FerryDashboard(stack, 'Dash', {
+      ferry,
+      topics: [orders],
+      groups: [{ topic: orders, group: 'billing' }],
+      consumers: [{ topic: orders, consumer: 'mailer' }],
+    });
     const t = Template.fromStack(stack);
     const dashboards = Object.values(t.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0].Properties.DashboardBody);
-    for (const name of ['RecordsProduced', 'ProduceErrors', 'CommitConflicts', 'BytesRetained', 'GroupLagSeconds', 'ConsumerLagSeconds', 'DeadLettered', 'MaintenanceDuration']) {
+    for (const name of [
+      'RecordsProduced',
+      'ProduceErrors',
+      'CommitConflicts',
+      'BytesRetained',
+      'GroupLagSeconds',
+      'ConsumerLagSeconds',
+      'DeadLettered',
+      'MaintenanceDuration',
+    ]) {
       expect(body).toMatch(new RegExp(`\\W${name}\\W`));
     }
   });
 
   test('GIVEN an imported topic WHEN charted THEN the same helpers', () => {
     const { stack } = cluster();
-    const imported = Topic.fromTopicAttributes(stack, 'Imported', { topicName: 'payments', httpApiId: 'api0', tableName: 'ferry-table' }) as TopicBase;
+    const imported = Topic.fromTopicAttributes(stack, 'Imported', {
+      topicName: 'payments',
+      httpApiId: 'api0',
+      tableName: 'ferry-table',
+    }) as TopicBase;
     expect(imported.metricObjectsRetained().dimensions).toEqual({ Table: 'ferry-table', Topic: 'payments' });
   });
 });

@@ -24,11 +24,13 @@ function nagFindings(app: App): string {
 }
 
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
-  return root.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
-  );
+  return root.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
+    );
 }
 
 describe('cdk-nag AwsSolutions', () => {
@@ -103,8 +105,9 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings).toMatch(/ValidationFailed/);
     const reportPath = /found in: (\S+)/.exec(findings)![1];
     const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
-    const violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> =
-      report.pluginReports.flatMap((r: any) => r.violations);
+    const violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> = report.pluginReports.flatMap(
+      (r: any) => r.violations,
+    );
     const reported = violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`));
     // Only the loose bucket is reported: nothing of Ferry's.
     expect(reported.sort()).toEqual(['AwsSolutions-S1 FerryExample/Loose/Resource', 'AwsSolutions-S10 FerryExample/Loose/Resource']);

@@ -2,7 +2,15 @@ import { CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Ferry, FerryPropsError, ObjectStoreType, StartingPosition, Topic, type ConsumerProps, type TopicOptions } from '../../lib/constructs';
+import {
+  Ferry,
+  FerryPropsError,
+  ObjectStoreType,
+  StartingPosition,
+  Topic,
+  type ConsumerProps,
+  type TopicOptions,
+} from '../../lib/constructs';
 import { fixtureEntries, statementsOf, templateStack } from './helpers';
 
 function cluster(objectStores = 1): { stack: Stack; ferry: Ferry } {
@@ -72,7 +80,10 @@ describe('Topic', () => {
   test('GIVEN removalPolicy DESTROY WHEN synthesized THEN the topic is deleted with the construct', () => {
     const { stack, ferry } = cluster();
     ferry.addTopic('scratch', { removalPolicy: RemovalPolicy.DESTROY });
-    Template.fromStack(stack).hasResource('Custom::FerryTopic', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ removalPolicy: 'destroy' }) });
+    Template.fromStack(stack).hasResource('Custom::FerryTopic', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ removalPolicy: 'destroy' }),
+    });
   });
 
   test('GIVEN two topics WHEN synthesized THEN they share one provider', () => {
@@ -86,7 +97,7 @@ describe('Topic', () => {
   });
 
   describe('grants', () => {
-    test('GIVEN two topics WHEN a producer is granted on one THEN it may invoke only that topic\'s produce route and POST /v1/producers', () => {
+    test("GIVEN two topics WHEN a producer is granted on one THEN it may invoke only that topic's produce route and POST /v1/producers", () => {
       const { stack, ferry } = cluster();
       const orders = ferry.addTopic('orders');
       ferry.addTopic('orders2');
@@ -113,7 +124,7 @@ describe('Topic', () => {
       ]);
     });
 
-    test('GIVEN a consumer granted groups WHEN synthesized THEN it may use those groups only, never another team\'s', () => {
+    test("GIVEN a consumer granted groups WHEN synthesized THEN it may use those groups only, never another team's", () => {
       const { stack, ferry } = cluster();
       const orders = ferry.addTopic('orders');
       const reader = fn(stack, 'Reader');
@@ -144,7 +155,9 @@ describe('Topic', () => {
     test('fails if a granted group id is not a group id pattern', () => {
       const { stack, ferry } = cluster();
       const orders = ferry.addTopic('orders');
-      expect(() => orders.grantConsume(fn(stack, 'Reader'), { groups: ['a/b', 'ok'] })).toThrow(/groups must be group ids .* received \["a\/b"\]/);
+      expect(() => orders.grantConsume(fn(stack, 'Reader'), { groups: ['a/b', 'ok'] })).toThrow(
+        /groups must be group ids .* received \["a\/b"\]/,
+      );
     });
 
     test('GIVEN a topic WHEN an admin is granted THEN it may alter, delete and manage scheduled records of that topic only', () => {
@@ -172,7 +185,16 @@ describe('Topic', () => {
               Action: 'execute-api:Invoke',
               Effect: 'Allow',
               Resource: Match.arrayWith([
-                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:eu-west-1:111111111111:abc123/$default/POST/v1/topics/orders/records']] },
+                {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':execute-api:eu-west-1:111111111111:abc123/$default/POST/v1/topics/orders/records',
+                    ],
+                  ],
+                },
               ]),
             },
           ],
@@ -198,12 +220,9 @@ describe('Topic', () => {
     test('GIVEN a topic WHEN the other metricXxx are asked for THEN each names its metric', () => {
       const { ferry } = cluster();
       const t = ferry.addTopic('orders');
-      expect([t.metricBytesProduced(), t.metricRecordsFetched(), t.metricBytesFetched(), t.metric('Custom')].map((m) => m.metricName)).toEqual([
-        'BytesProduced',
-        'RecordsFetched',
-        'BytesFetched',
-        'Custom',
-      ]);
+      expect(
+        [t.metricBytesProduced(), t.metricRecordsFetched(), t.metricBytesFetched(), t.metric('Custom')].map((m) => m.metricName),
+      ).toEqual(['BytesProduced', 'RecordsFetched', 'BytesFetched', 'Custom']);
     });
   });
 
@@ -247,31 +266,59 @@ describe('Topic', () => {
       const dispatcherRole = (ferry as any)._dispatcher().role as iam.IRole;
       const invoke = statementsOf(template, stack, dispatcherRole).filter((s) => s.Action === 'lambda:InvokeFunction');
       expect(invoke).toEqual([
-        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(email.node.defaultChild as any), 'Arn'] } },
+        {
+          Action: 'lambda:InvokeFunction',
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [stack.getLogicalId(email.node.defaultChild as any), 'Arn'] },
+        },
       ]);
-      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Description: 'Ferry: starts the consumer dispatcher' });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        Description: 'Ferry: starts the consumer dispatcher',
+      });
     });
 
     test('GIVEN defaults WHEN a consumer is added THEN batch 100, no window, earliest, 3 retries, no bisect', () => {
       const { stack, ferry } = cluster();
       const def = ferry.addTopic('orders').addConsumer('audit', { handler: fn(stack, 'H') });
-      expect(def).toMatchObject({ batchSize: 100, maxBatchingWindowMs: 0, startingPosition: 'earliest', maxRetries: 3, bisectOnError: false });
+      expect(def).toMatchObject({
+        batchSize: 100,
+        maxBatchingWindowMs: 0,
+        startingPosition: 'earliest',
+        maxRetries: 3,
+        bisectOnError: false,
+      });
     });
   });
 
   describe('validation', () => {
-    const failsTopic = (options: TopicOptions & { name?: string }, message: RegExp, stores = 1) => () => {
-      const { ferry } = cluster(stores);
-      expect(() => ferry.addTopic(options.name ?? 'orders', options)).toThrow(message);
-    };
-    test('fails if the name has a character outside [a-zA-Z0-9._-]', failsTopic({ name: 'orders!' }, /topicName must be 1 to 249 characters .* received "orders!"/));
+    const failsTopic =
+      (options: TopicOptions & { name?: string }, message: RegExp, stores = 1) =>
+      () => {
+        const { ferry } = cluster(stores);
+        expect(() => ferry.addTopic(options.name ?? 'orders', options)).toThrow(message);
+      };
+    test(
+      'fails if the name has a character outside [a-zA-Z0-9._-]',
+      failsTopic({ name: 'orders!' }, /topicName must be 1 to 249 characters .* received "orders!"/),
+    );
     test('fails if the name is ..', failsTopic({ name: '..' }, /not "\." or "\.\."; received "\.\."/));
     test('fails if the name is longer than 249', failsTopic({ name: 'x'.repeat(250) }, /topicName must be 1 to 249/));
     test('fails if partitions is 0', failsTopic({ partitions: 0 }, /partitions must be an integer from 1 to 10000; received 0/));
     test('fails if partitions is over 10000', failsTopic({ partitions: 10_001 }, /received 10001/));
-    test('fails if replicationFactor exceeds the object stores', failsTopic({ replicationFactor: 3 }, /replicationFactor must be an integer from 1 to 2 \(the cluster's object stores\); received 3/, 2));
+    test(
+      'fails if replicationFactor exceeds the object stores',
+      failsTopic(
+        { replicationFactor: 3 },
+        /replicationFactor must be an integer from 1 to 2 \(the cluster's object stores\); received 3/,
+        2,
+      ),
+    );
     test('fails if replicationFactor is 0', failsTopic({ replicationFactor: 0 }, /replicationFactor .* received 0/));
-    test('fails if retention is under a minute', failsTopic({ retention: Duration.seconds(5) }, /retention must be from 1 minute to 36500 days; received 5 seconds/));
+    test(
+      'fails if retention is under a minute',
+      failsTopic({ retention: Duration.seconds(5) }, /retention must be from 1 minute to 36500 days; received 5 seconds/),
+    );
     test('fails if retentionBytes is 0', failsTopic({ retentionBytes: 0 }, /retentionBytes must be an integer from 1 to \d+; received 0/));
     test('fails if removalPolicy is SNAPSHOT', failsTopic({ removalPolicy: RemovalPolicy.SNAPSHOT }, /a topic has no snapshot/));
 
@@ -297,29 +344,53 @@ describe('Topic', () => {
       expect(() => ferry.addTopic('orders', { partitions })).not.toThrow();
     });
 
-    const failsConsumer = (props: Partial<ConsumerProps>, message: RegExp, name = 'email') => () => {
-      const { stack, ferry } = cluster();
-      const orders = ferry.addTopic('orders', { partitions: 4 });
-      orders.addConsumer('taken', { handler: fn(stack, 'First') });
-      expect(() => orders.addConsumer(name, { handler: fn(stack, 'H'), ...props })).toThrow(message);
-    };
+    const failsConsumer =
+      (props: Partial<ConsumerProps>, message: RegExp, name = 'email') =>
+      () => {
+        const { stack, ferry } = cluster();
+        const orders = ferry.addTopic('orders', { partitions: 4 });
+        orders.addConsumer('taken', { handler: fn(stack, 'First') });
+        expect(() => orders.addConsumer(name, { handler: fn(stack, 'H'), ...props })).toThrow(message);
+      };
     test('fails if a consumer name is invalid', failsConsumer({}, /consumer name must be 1 to 249 .* received "e mail"/, 'e mail'));
     test('fails if a consumer name is taken', failsConsumer({}, /"taken" is taken/, 'taken'));
     test('fails if batchSize is 0', failsConsumer({ batchSize: 0 }, /batchSize must be an integer from 1 to 10000; received 0/));
-    test('fails if maxBatchingWindow is over 5 minutes', failsConsumer({ maxBatchingWindow: Duration.minutes(6) }, /maxBatchingWindow must be from 0 seconds to 5 minutes; received 6 minutes/));
-    test('fails if maxRetries is negative', failsConsumer({ maxRetries: -1 }, /maxRetries must be an integer from 0 to 10000; received -1/));
-    test('fails if maxRecordsPerSecond is 0', failsConsumer({ maxRecordsPerSecond: 0 }, /maxRecordsPerSecond must be an integer from 1 to 1000000; received 0/));
-    test('fails if maxConcurrency exceeds the partitions', failsConsumer({ maxConcurrency: 5 }, /maxConcurrency must be an integer from 1 to 4; received 5/));
-    test('fails if maxRecordAge is under a second', failsConsumer({ maxRecordAge: Duration.millis(10) }, /maxRecordAge must be from 1 second .* received 10 millis/));
+    test(
+      'fails if maxBatchingWindow is over 5 minutes',
+      failsConsumer(
+        { maxBatchingWindow: Duration.minutes(6) },
+        /maxBatchingWindow must be from 0 seconds to 5 minutes; received 6 minutes/,
+      ),
+    );
+    test(
+      'fails if maxRetries is negative',
+      failsConsumer({ maxRetries: -1 }, /maxRetries must be an integer from 0 to 10000; received -1/),
+    );
+    test(
+      'fails if maxRecordsPerSecond is 0',
+      failsConsumer({ maxRecordsPerSecond: 0 }, /maxRecordsPerSecond must be an integer from 1 to 1000000; received 0/),
+    );
+    test(
+      'fails if maxConcurrency exceeds the partitions',
+      failsConsumer({ maxConcurrency: 5 }, /maxConcurrency must be an integer from 1 to 4; received 5/),
+    );
+    test(
+      'fails if maxRecordAge is under a second',
+      failsConsumer({ maxRecordAge: Duration.millis(10) }, /maxRecordAge must be from 1 second .* received 10 millis/),
+    );
     test('fails if the dead-letter topic is the source topic', () => {
       const { stack, ferry } = cluster();
       const orders = ferry.addTopic('orders');
-      expect(() => orders.addConsumer('email', { handler: fn(stack, 'H'), deadLetterTopic: orders })).toThrow(/deadLetterTopic must be another topic/);
+      expect(() => orders.addConsumer('email', { handler: fn(stack, 'H'), deadLetterTopic: orders })).toThrow(
+        /deadLetterTopic must be another topic/,
+      );
     });
     test('fails if the dead-letter topic is in another cluster', () => {
       const { stack, ferry } = cluster();
       const other = Topic.fromTopicAttributes(stack, 'Other', { topicName: 'dlq', httpApiId: 'other' });
-      expect(() => ferry.addTopic('orders').addConsumer('email', { handler: fn(stack, 'H'), deadLetterTopic: other })).toThrow(/same Ferry cluster/);
+      expect(() => ferry.addTopic('orders').addConsumer('email', { handler: fn(stack, 'H'), deadLetterTopic: other })).toThrow(
+        /same Ferry cluster/,
+      );
     });
   });
 

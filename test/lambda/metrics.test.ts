@@ -19,7 +19,11 @@ describe('metrics from the Lambda entry (EMF)', () => {
     });
     const call = (path: string, init?: RequestInit) =>
       invokeThroughApiGateway(handler, new Request(`https://ferry0api.execute-api.us-east-1.amazonaws.com${path}`, init));
-    const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (body: unknown): RequestInit => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
@@ -36,7 +40,9 @@ describe('metrics from the Lambda entry (EMF)', () => {
       const before = lines.length;
       expect((await call('/v1/topics/orders/records', json({ records: [{ value: 'a' }, { value: 'b' }] }))).status).toBe(200);
       const produced = lines.slice(before).map((l) => JSON.parse(l));
-      expect(produced).toEqual([expect.objectContaining({ Table: process.env.FERRY_TABLE, Topic: 'orders', RecordsProduced: 2, BytesProduced: 6 })]);
+      expect(produced).toEqual([
+        expect.objectContaining({ Table: process.env.FERRY_TABLE, Topic: 'orders', RecordsProduced: 2, BytesProduced: 6 }),
+      ]);
       expect((await call('/v1/topics/nope/records', json({ records: [{ value: 1 }] }))).status).toBe(404);
       expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ Topic: '-', Kind: 'not_found', ProduceErrors: 1 });
       expect((await call('/v1/topics/orders/partitions/0/records?offset=0')).status).toBe(200);

@@ -48,7 +48,13 @@ const props = (p: Record<string, unknown>) => ({
 const create = (p: Record<string, unknown>) =>
   handler({ ...base, RequestType: 'Create', ResourceProperties: props(p) } as CdkCustomResourceEvent);
 const update = (physical: string, p: Record<string, unknown>, old: Record<string, unknown>) =>
-  handler({ ...base, RequestType: 'Update', PhysicalResourceId: physical, ResourceProperties: props(p), OldResourceProperties: props(old) } as CdkCustomResourceEvent);
+  handler({
+    ...base,
+    RequestType: 'Update',
+    PhysicalResourceId: physical,
+    ResourceProperties: props(p),
+    OldResourceProperties: props(old),
+  } as CdkCustomResourceEvent);
 const remove = (physical: string, p: Record<string, unknown>) =>
   handler({ ...base, RequestType: 'Delete', PhysicalResourceId: physical, ResourceProperties: props(p) } as CdkCustomResourceEvent);
 
@@ -70,7 +76,9 @@ describe('Ferry topic custom resource', () => {
     expect(res.PhysicalResourceId).toBe(name);
     expect((await api('GET', `/v1/topics/${name}`)).json).toMatchObject({ partitionCount: 4, retentionMs: 60_000 });
     await expect(update(name, { ...p, partitions: 3 }, { ...p, partitions: 4 })).rejects.toThrow(/partitions can only grow/);
-    await expect(update(name, { ...p, partitions: 4, replicationFactor: 2 }, { ...p, partitions: 4 })).rejects.toThrow(/replicationFactor 1; it cannot change to 2/);
+    await expect(update(name, { ...p, partitions: 4, replicationFactor: 2 }, { ...p, partitions: 4 })).rejects.toThrow(
+      /replicationFactor 1; it cannot change to 2/,
+    );
   });
 
   it('replaces the topic on a rename; CloudFormation then deletes the old one under its removal policy', async () => {
@@ -162,7 +170,13 @@ describe('Ferry topic custom resource', () => {
       OldResourceProperties: withConsumers([consumer]),
     } as CdkCustomResourceEvent);
     expect(await mine()).toEqual([]);
-    await handler({ ...base, RequestType: 'Update', PhysicalResourceId: name, ResourceProperties: withConsumers([consumer]), OldResourceProperties: withConsumers([]) } as CdkCustomResourceEvent);
+    await handler({
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: name,
+      ResourceProperties: withConsumers([consumer]),
+      OldResourceProperties: withConsumers([]),
+    } as CdkCustomResourceEvent);
     await remove(name, { name, partitions: 2, removalPolicy: 'retain' });
     expect(await mine()).toEqual([]);
   });

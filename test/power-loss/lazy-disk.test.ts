@@ -12,7 +12,10 @@ import { LazyDisk } from './lazy-disk';
 
 /** Runs `script` (CommonJS) under the layer until it printed `n` acks, then kill -9s it; returns the acks. */
 async function runThenKill(disk: LazyDisk, script: string, args: string[], n: number): Promise<string[]> {
-  const child = spawnTracked(process.execPath, ['-e', script, ...args], { env: { ...process.env, ...disk.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(process.execPath, ['-e', script, ...args], {
+    env: { ...process.env, ...disk.env() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acks: string[] = [];
   let buf = '';
   let err = '';
@@ -27,7 +30,9 @@ async function runThenKill(disk: LazyDisk, script: string, args: string[], n: nu
         if (acks.length === n) resolve();
       }
     });
-    child.once('exit', (code) => (acks.length >= n ? resolve() : reject(new Error(`writer exited (${code}) after ${acks.length} acks:\n${err}`))));
+    child.once('exit', (code) =>
+      acks.length >= n ? resolve() : reject(new Error(`writer exited (${code}) after ${acks.length} acks:\n${err}`)),
+    );
   });
   child.kill('SIGKILL');
   if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
@@ -111,7 +116,12 @@ describe('LazyDisk (the power-loss layer)', () => {
     const acked = await runThenKill(disk, SQLITE_WRITER, [file, 'FULL'], 300);
     await disk.cut();
     const db = new Database(file);
-    const ids = new Set(db.prepare('SELECT id FROM t').all().map((r) => (r as { id: number }).id));
+    const ids = new Set(
+      db
+        .prepare('SELECT id FROM t')
+        .all()
+        .map((r) => (r as { id: number }).id),
+    );
     db.close();
     for (const i of acked) expect(ids.has(Number(i))).toBe(true);
 

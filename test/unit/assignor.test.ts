@@ -1,7 +1,8 @@
 import * as fc from 'fast-check';
 import { assign, movedPartitions, type Assignment } from '../../lib/core/groups/assignor';
 
-const members = (n: number, topics = ['t']) => Array.from({ length: n }, (_, i) => ({ memberId: `m${String(i).padStart(3, '0')}`, topics }));
+const members = (n: number, topics = ['t']) =>
+  Array.from({ length: n }, (_, i) => ({ memberId: `m${String(i).padStart(3, '0')}`, topics }));
 const sizes = (a: Assignment) => [...a.values()].map((t) => [...t.values()].reduce((s, ps) => s + ps.length, 0));
 const owners = (a: Assignment) => {
   const out = new Map<string, string>();
@@ -13,7 +14,10 @@ describe('assign (sticky, even)', () => {
   it('gives every partition to exactly one member, sizes differing by at most one', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 7 }), (n, p, q) => {
-        const counts = new Map([['t', p], ['u', q]]);
+        const counts = new Map([
+          ['t', p],
+          ['u', q],
+        ]);
         const a = assign(members(n, ['t', 'u']), counts, new Map());
         const all = [...a.values()].flatMap((t) => [...t].flatMap(([topic, ps]) => ps.map((x) => `${topic}#${x}`)));
         expect(all.length).toBe(p + q);
@@ -52,7 +56,11 @@ describe('assign (sticky, even)', () => {
         const all = members(n);
         const before = assign(all, counts, new Map());
         const leaver = all[k % n].memberId;
-        const after = assign(all.filter((m) => m.memberId !== leaver), counts, before);
+        const after = assign(
+          all.filter((m) => m.memberId !== leaver),
+          counts,
+          before,
+        );
         const leaverHad = sizes(new Map([[leaver, before.get(leaver)!]]))[0];
         expect(movedPartitions(before, after)).toBe(leaverHad);
         const s = sizes(after);
@@ -64,11 +72,28 @@ describe('assign (sticky, even)', () => {
   });
 
   it('gives a partition only to members subscribed to its topic, and new partitions to someone', () => {
-    const ms = [{ memberId: 'a', topics: ['x'] }, { memberId: 'b', topics: ['x', 'y'] }];
-    const a = assign(ms, new Map([['x', 4], ['y', 2]]), new Map());
+    const ms = [
+      { memberId: 'a', topics: ['x'] },
+      { memberId: 'b', topics: ['x', 'y'] },
+    ];
+    const a = assign(
+      ms,
+      new Map([
+        ['x', 4],
+        ['y', 2],
+      ]),
+      new Map(),
+    );
     expect(a.get('a')!.get('y')).toBeUndefined();
     expect(a.get('b')!.get('y')).toEqual([0, 1]);
-    const grown = assign(ms, new Map([['x', 6], ['y', 2]]), a);
+    const grown = assign(
+      ms,
+      new Map([
+        ['x', 6],
+        ['y', 2],
+      ]),
+      a,
+    );
     expect(sizes(grown).reduce((s, x) => s + x, 0)).toBe(8);
   });
 

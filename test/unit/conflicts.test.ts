@@ -38,7 +38,11 @@ describe('hot paths under transaction conflicts', () => {
       current.map((v, i) =>
         Promise.all([
           ...v.assignments[0].partitions.map((p) =>
-            members[i].groups.commit('g', { memberId: v.memberId, generation: v.generation, offsets: [{ topic: 'busy', partition: p, offset: 1n }] }),
+            members[i].groups.commit('g', {
+              memberId: v.memberId,
+              generation: v.generation,
+              offsets: [{ topic: 'busy', partition: p, offset: 1n }],
+            }),
           ),
           members[i].groups.heartbeat('g', v.memberId),
         ]),

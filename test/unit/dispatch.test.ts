@@ -50,7 +50,10 @@ describe('Dispatcher', () => {
   afterEach(async () => l.cleanup());
 
   const produce = (n: number, partition = 0, from = 0) =>
-    l.log.produce('orders', Array.from({ length: n }, (_, i) => rec(`v${from + i}`, { partition })));
+    l.log.produce(
+      'orders',
+      Array.from({ length: n }, (_, i) => rec(`v${from + i}`, { partition })),
+    );
 
   it('delivers every record in offset order through retries, committing after success', async () => {
     await produce(10);
@@ -68,7 +71,10 @@ describe('Dispatcher', () => {
 
   it('cuts a batch over the invoker payload limit to whole records that fit, never dead-lettering it for size', async () => {
     const big = 'x'.repeat(900);
-    await l.log.produce('orders', Array.from({ length: 10 }, (_, i) => rec(`${i}${big}`, { partition: 0 })));
+    await l.log.produce(
+      'orders',
+      Array.from({ length: 10 }, (_, i) => rec(`${i}${big}`, { partition: 0 })),
+    );
     const inv = Object.assign(new ScriptedInvoker(ok), { maxEventBytes: 3_000 });
     const d = new Dispatcher(l.log, inv, config({ batchSize: 10, maxRetries: 0 }), 'a');
     await drain(l, d);
@@ -79,7 +85,11 @@ describe('Dispatcher', () => {
   });
 
   it('dead-letters at once, saying why, a record that cannot fit one invocation even alone', async () => {
-    await l.log.produce('orders', [rec('small', { partition: 0 }), rec('y'.repeat(5_000), { partition: 0 }), rec('after', { partition: 0 })]);
+    await l.log.produce('orders', [
+      rec('small', { partition: 0 }),
+      rec('y'.repeat(5_000), { partition: 0 }),
+      rec('after', { partition: 0 }),
+    ]);
     const inv = Object.assign(new ScriptedInvoker(ok), { maxEventBytes: 3_000 });
     const d = new Dispatcher(l.log, inv, config({ batchSize: 10 }), 'a');
     await drain(l, d);
@@ -91,7 +101,14 @@ describe('Dispatcher', () => {
 
   it('backs off exponentially with jitter between retries', async () => {
     await produce(1);
-    const d = new Dispatcher(l.log, new ScriptedInvoker(() => { throw new Error('x'); }), config({ maxRetries: 5 }), 'a');
+    const d = new Dispatcher(
+      l.log,
+      new ScriptedInvoker(() => {
+        throw new Error('x');
+      }),
+      config({ maxRetries: 5 }),
+      'a',
+    );
     const gaps: number[] = [];
     for (let i = 0; i < 4; i++) {
       const before = l.clock.now();
@@ -107,7 +124,11 @@ describe('Dispatcher', () => {
   });
 
   it('sends a poison record to the dead-letter topic after maxRetries, with its origin and error, and moves on', async () => {
-    await l.log.produce('orders', [rec('ok-1', { partition: 0, key: rec('k1').value, headers: Object.assign(Object.create(null), { trace: 't1' }) }), rec('poison', { partition: 0 }), rec('ok-2', { partition: 0 })]);
+    await l.log.produce('orders', [
+      rec('ok-1', { partition: 0, key: rec('k1').value, headers: Object.assign(Object.create(null), { trace: 't1' }) }),
+      rec('poison', { partition: 0 }),
+      rec('ok-2', { partition: 0 }),
+    ]);
     const inv = new ScriptedInvoker((e) => {
       if (e.records.some((r) => r.value === 'poison')) throw new Error('cannot parse poison');
       return ok();
@@ -128,8 +149,17 @@ describe('Dispatcher', () => {
   });
 
   it('keeps key, value and headers of a dead-lettered record', async () => {
-    await l.log.produce('orders', [rec({ id: 7 }, { partition: 1, key: rec('user-7').value, headers: Object.assign(Object.create(null), { trace: 'abc' }) })]);
-    const d = new Dispatcher(l.log, new ScriptedInvoker(() => { throw new Error('boom'); }), config({ maxRetries: 0 }), 'a');
+    await l.log.produce('orders', [
+      rec({ id: 7 }, { partition: 1, key: rec('user-7').value, headers: Object.assign(Object.create(null), { trace: 'abc' }) }),
+    ]);
+    const d = new Dispatcher(
+      l.log,
+      new ScriptedInvoker(() => {
+        throw new Error('boom');
+      }),
+      config({ maxRetries: 0 }),
+      'a',
+    );
     await drain(l, d, 1);
     const [dead] = (await l.log.fetch('orders-email-dlq', 1, 0n, all)).records;
     expect(Buffer.from(dead.key!.bytes).toString()).toBe('"user-7"');
@@ -289,17 +319,25 @@ describe('Dispatcher metrics', () => {
   afterEach(async () => l.cleanup());
 
   const sample = (name: string) => {
-    const line = metrics.render().split('\n').find((x) => x.startsWith(`${name}{topic="orders",consumer="email"}`));
+    const line = metrics
+      .render()
+      .split('\n')
+      .find((x) => x.startsWith(`${name}{topic="orders",consumer="email"}`));
     return line === undefined ? undefined : Number(line.split(' ').pop());
   };
 
   it('counts invocations, failures and dead-lettered records, and reports lag at each fetch', async () => {
     await l.log.produce('orders', [rec('a', { partition: 0 }), rec('b', { partition: 0 })]);
     l.clock.t += 5_000; // the records are 5 s old when the consumer first fetches them
-    const d = new Dispatcher(l.log, new ScriptedInvoker((_, call) => {
-      if (call <= 3) throw new Error('downstream down');
-      return ok();
-    }), config({ batchSize: 10, maxRetries: 2, bisectOnError: false }), 'a');
+    const d = new Dispatcher(
+      l.log,
+      new ScriptedInvoker((_, call) => {
+        if (call <= 3) throw new Error('downstream down');
+        return ok();
+      }),
+      config({ batchSize: 10, maxRetries: 2, bisectOnError: false }),
+      'a',
+    );
     const first = await d.tick(0);
     expect(first.kind).toBe('failed');
     expect(sample('ferry_consumer_lag_records')).toBe(2);
@@ -320,8 +358,16 @@ describe('Dispatcher metrics', () => {
   });
 
   it('counts a throttle when the rate limit makes it wait', async () => {
-    await l.log.produce('orders', Array.from({ length: 20 }, (_, i) => rec(`v${i}`, { partition: 0 })));
-    const d = new Dispatcher(l.log, { invoke: async () => ({ batchItemFailures: [] }) }, config({ batchSize: 10, maxRecordsPerSecond: 10 }), 'a');
+    await l.log.produce(
+      'orders',
+      Array.from({ length: 20 }, (_, i) => rec(`v${i}`, { partition: 0 })),
+    );
+    const d = new Dispatcher(
+      l.log,
+      { invoke: async () => ({ batchItemFailures: [] }) },
+      config({ batchSize: 10, maxRecordsPerSecond: 10 }),
+      'a',
+    );
     await d.tick(0); // the first second's budget
     expect(sample('ferry_throttles_total')).toBeUndefined();
     await d.tick(0); // waits for the next second

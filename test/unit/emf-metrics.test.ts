@@ -5,7 +5,11 @@ import { emfProblems } from '../helpers/emf-spec';
 describe('EmfMetrics (CloudWatch embedded metric format)', () => {
   const collect = () => {
     const lines: string[] = [];
-    const m = new EmfMetrics({ Table: 'ferry-test' }, (l) => lines.push(l), () => 1_764_547_200_000);
+    const m = new EmfMetrics(
+      { Table: 'ferry-test' },
+      (l) => lines.push(l),
+      () => 1_764_547_200_000,
+    );
     return { m, lines };
   };
 
@@ -25,7 +29,16 @@ describe('EmfMetrics (CloudWatch embedded metric format)', () => {
     expect(docs[0]).toEqual({
       _aws: {
         Timestamp: 1_764_547_200_000,
-        CloudWatchMetrics: [{ Namespace: 'Ferry', Dimensions: [['Table', 'Topic']], Metrics: [{ Name: 'RecordsProduced', Unit: 'Count' }, { Name: 'BytesProduced', Unit: 'Bytes' }] }],
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Ferry',
+            Dimensions: [['Table', 'Topic']],
+            Metrics: [
+              { Name: 'RecordsProduced', Unit: 'Count' },
+              { Name: 'BytesProduced', Unit: 'Bytes' },
+            ],
+          },
+        ],
       },
       Table: 'ferry-test',
       Topic: 'orders',
@@ -55,14 +68,22 @@ describe('EmfMetrics (CloudWatch embedded metric format)', () => {
     }
     m.flush();
     for (const l of lines) expect(emfProblems(l)).toEqual([]);
-    expect(lines.flatMap((l) => JSON.parse(l)._aws.CloudWatchMetrics[0].Metrics.map((x: { Name: string }) => x.Name)).sort()).toEqual(Object.keys(METRICS).sort());
+    expect(lines.flatMap((l) => JSON.parse(l)._aws.CloudWatchMetrics[0].Metrics.map((x: { Name: string }) => x.Name)).sort()).toEqual(
+      Object.keys(METRICS).sort(),
+    );
     expect(() => m.add('RecordsProducd', 1)).toThrow(/not in lib\/core\/metric-catalog/);
     expect(() => m.add('GroupLagSeconds', 1)).toThrow(/is a gauge/);
   });
 
   it('the checker refuses what CloudWatch would not extract', () => {
     expect(emfProblems('{"Topic":"x","RecordsProduced":1}')).toEqual(['no _aws metadata object']);
-    const bad = { _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'Ferry', Dimensions: [['Topic']], Metrics: [{ Name: 'N', Unit: 'Records' }] }] }, N: 'one' };
+    const bad = {
+      _aws: {
+        Timestamp: 1,
+        CloudWatchMetrics: [{ Namespace: 'Ferry', Dimensions: [['Topic']], Metrics: [{ Name: 'N', Unit: 'Records' }] }],
+      },
+      N: 'one',
+    };
     expect(emfProblems(JSON.stringify(bad))).toEqual([
       'CloudWatchMetrics[0]: dimension Topic is not a string member of the root',
       'CloudWatchMetrics[0]: unit Records is not a CloudWatch unit',

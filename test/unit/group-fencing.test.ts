@@ -13,7 +13,10 @@ describe('offsets fenced by generation on their own items', () => {
   beforeEach(async () => {
     l = await makeLocalLog();
     await l.log.topics.create({ name: 'orders', partitions: 2 });
-    await l.log.produce('orders', [0, 1].map((p) => ({ key: null, value: { encoding: 'json' as const, bytes: Buffer.from('1') }, headers: {}, partition: p })));
+    await l.log.produce(
+      'orders',
+      [0, 1].map((p) => ({ key: null, value: { encoding: 'json' as const, bytes: Buffer.from('1') }, headers: {}, partition: p })),
+    );
   });
   afterEach(async () => l.cleanup());
 
@@ -24,7 +27,11 @@ describe('offsets fenced by generation on their own items', () => {
     const gates = new Gates();
     const zombie = new Log({ ...l.ctx, meta: new GatedMetadataStore(l.ctx.meta, gates) });
     gates.close(/^meta\.write put g#g o#/);
-    const commit = zombie.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 1n }] });
+    const commit = zombie.groups.commit('g', {
+      memberId: a.memberId,
+      generation: a.generation,
+      offsets: [{ topic: 'orders', partition: 0, offset: 1n }],
+    });
     await gates.reached(/^meta\.write put g#g o#/);
     // Meanwhile a second member joins: generation 2 (the rebalance fences the offset items first).
     const b = await l.log.groups.join('g', { topics: ['orders'] });
@@ -41,12 +48,24 @@ describe('offsets fenced by generation on their own items', () => {
     const aOwns = a2.assignments[0].partitions[0];
     const bOwns = b.assignments[0].partitions[0];
     await expect(
-      l.log.groups.commit('g', { memberId: a.memberId, generation: a2.generation, offsets: [{ topic: 'orders', partition: bOwns, offset: 1n }] }),
+      l.log.groups.commit('g', {
+        memberId: a.memberId,
+        generation: a2.generation,
+        offsets: [{ topic: 'orders', partition: bOwns, offset: 1n }],
+      }),
     ).rejects.toMatchObject({ kind: 'fenced', details: { reason: 'not_owner' } });
     await expect(
-      l.log.groups.commit('g', { memberId: 'nobody-1', generation: a2.generation, offsets: [{ topic: 'orders', partition: aOwns, offset: 1n }] }),
+      l.log.groups.commit('g', {
+        memberId: 'nobody-1',
+        generation: a2.generation,
+        offsets: [{ topic: 'orders', partition: aOwns, offset: 1n }],
+      }),
     ).rejects.toMatchObject({ kind: 'fenced', details: { reason: 'unknown_member' } });
-    await l.log.groups.commit('g', { memberId: a.memberId, generation: a2.generation, offsets: [{ topic: 'orders', partition: aOwns, offset: 1n }] });
+    await l.log.groups.commit('g', {
+      memberId: a.memberId,
+      generation: a2.generation,
+      offsets: [{ topic: 'orders', partition: aOwns, offset: 1n }],
+    });
     expect(await committed()).toEqual([[aOwns, 1n]]);
   });
 
@@ -65,7 +84,11 @@ describe('offsets fenced by generation on their own items', () => {
     // The refused commit moved the group up to the fence: a heartbeat learns it and the member commits again.
     const again = await l.log.groups.heartbeat('g', a.memberId);
     expect(again.generation).toBe(a.generation + 1);
-    await l.log.groups.commit('g', { memberId: a.memberId, generation: again.generation, offsets: [{ topic: 'orders', partition: 0, offset: 1n }] });
+    await l.log.groups.commit('g', {
+      memberId: a.memberId,
+      generation: again.generation,
+      offsets: [{ topic: 'orders', partition: 0, offset: 1n }],
+    });
     expect(await committed()).toEqual([[0, 1n]]);
   });
 });

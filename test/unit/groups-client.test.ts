@@ -63,13 +63,20 @@ describe('FerryClient against the embedded server', () => {
   it('batches concurrent sends into few requests and answers each in order', async () => {
     posts = 0;
     const producer = client.producer({ lingerMs: 20 });
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => producer.send({ topic: 't', messages: [{ value: i, partition: 0 }] })));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => producer.send({ topic: 't', messages: [{ value: i, partition: 0 }] })),
+    );
     expect(posts).toBeLessThanOrEqual(2);
     expect(results.map((r) => r[0].offset)).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });
 
   it('sends several topics at once with sendBatch (kafkajs), answering every message in order', async () => {
-    await client.admin().createTopics({ topics: [{ topic: 'sb', numPartitions: 1 }, { topic: 'sb2', numPartitions: 3 }] });
+    await client.admin().createTopics({
+      topics: [
+        { topic: 'sb', numPartitions: 1 },
+        { topic: 'sb2', numPartitions: 3 },
+      ],
+    });
     const producer = client.producer();
     const out = await producer.sendBatch({
       topicMessages: [

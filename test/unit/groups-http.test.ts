@@ -42,11 +42,22 @@ describe('consumer group routes', () => {
     expect(j.body).toEqual({ memberId: expect.any(String), generation: 1, assignments: [{ topic: 'orders', partitions: [0, 1] }] });
     const m = j.body.memberId;
     expect((await call('POST', `/v1/groups/web/members/${m}/heartbeat`)).body).toEqual(j.body);
-    const c = await call('POST', '/v1/groups/web/offsets', { memberId: m, generation: 1, offsets: [{ topic: 'orders', partition: 1, offset: 0 }] });
+    const c = await call('POST', '/v1/groups/web/offsets', {
+      memberId: m,
+      generation: 1,
+      offsets: [{ topic: 'orders', partition: 1, offset: 0 }],
+    });
     expect(c).toEqual({ status: 200, body: { offsets: [{ topic: 'orders', partition: 1, offset: '0' }] } });
     const d = await call('GET', '/v1/groups/web');
     expect(d.body.offsets[1]).toEqual({
-      topic: 'orders', partition: 1, committedOffset: '0', logStartOffset: '0', highWatermark: '0', lag: '0', lagSeconds: 0, owner: m,
+      topic: 'orders',
+      partition: 1,
+      committedOffset: '0',
+      logStartOffset: '0',
+      highWatermark: '0',
+      lag: '0',
+      lagSeconds: 0,
+      owner: m,
     });
     expect((await call('GET', '/v1/groups')).body.groups).toEqual([{ groupId: 'web', generation: 1, members: 1, state: 'stable' }]);
     const s = await call('POST', '/v1/groups/web/seek', { topic: 'orders', partition: 0, to: 'latest' });
@@ -67,10 +78,34 @@ describe('consumer group routes', () => {
     ['malformed JSON', 'POST', '/v1/groups/g/members', '{"topics":', 400],
     ['a malformed member id', 'POST', '/v1/groups/g/members/BAD%2Fid/heartbeat', undefined, 400],
     ['a heartbeat from an unknown member', 'POST', '/v1/groups/g/members/abc/heartbeat', undefined, 409],
-    ['a hex offset', 'POST', '/v1/groups/g/offsets', { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: '0x1' }] }, 400],
-    ['a negative partition', 'POST', '/v1/groups/g/offsets', { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: -1, offset: '1' }] }, 400],
-    ['an offset beyond 2^53', 'POST', '/v1/groups/g/offsets', { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: '9007199254740993' }] }, 400],
-    ['a commit from an unknown member', 'POST', '/v1/groups/g/offsets', { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: '0' }] }, 409],
+    [
+      'a hex offset',
+      'POST',
+      '/v1/groups/g/offsets',
+      { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: '0x1' }] },
+      400,
+    ],
+    [
+      'a negative partition',
+      'POST',
+      '/v1/groups/g/offsets',
+      { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: -1, offset: '1' }] },
+      400,
+    ],
+    [
+      'an offset beyond 2^53',
+      'POST',
+      '/v1/groups/g/offsets',
+      { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: '9007199254740993' }] },
+      400,
+    ],
+    [
+      'a commit from an unknown member',
+      'POST',
+      '/v1/groups/g/offsets',
+      { memberId: 'abc', generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: '0' }] },
+      409,
+    ],
     ['a bad seek target', 'POST', '/v1/groups/g/seek', { topic: 'orders', to: 'middle' }, 400],
     ['a seek to a non-time', 'POST', '/v1/groups/g/seek', { topic: 'orders', to: { timestamp: 'yesterday' } }, 400],
     ['a seek on an unknown topic', 'POST', '/v1/groups/g/seek', { topic: 'nope', to: 'earliest' }, 404],

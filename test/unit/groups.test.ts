@@ -55,7 +55,10 @@ describe('Groups', () => {
   });
 
   const produce = (partition: number, n: number, timestamp?: number) =>
-    log.produce('orders', Array.from({ length: n }, (_, i) => ({ key: null, value: jsonPayload(i), headers: {}, partition, timestamp })));
+    log.produce(
+      'orders',
+      Array.from({ length: n }, (_, i) => ({ key: null, value: jsonPayload(i), headers: {}, partition, timestamp })),
+    );
 
   it('assigns every partition to the first member, then splits them 3/3 with a new generation', async () => {
     const a = await log.groups.join('g', { topics: ['orders'] });
@@ -75,7 +78,11 @@ describe('Groups', () => {
     await rejects(log.groups.delete('nobody'), 'not_found');
     const a = await log.groups.join('g', { topics: ['orders'], sessionTimeoutMs: 1000 });
     await produce(0, 3);
-    await log.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 3n }] });
+    await log.groups.commit('g', {
+      memberId: a.memberId,
+      generation: a.generation,
+      offsets: [{ topic: 'orders', partition: 0, offset: 3n }],
+    });
     await rejects(log.groups.delete('g'), 'conflict');
     expect((await log.groups.list()).map((g) => g.groupId)).toEqual(['g']); // the refused delete changed nothing
     clock.advance(1001); // a's session expires: the group is empty
@@ -122,15 +129,29 @@ describe('Groups', () => {
   it('accepts a commit only from the current generation owner (G7)', async () => {
     await produce(0, 5);
     const a = await log.groups.join('g', { topics: ['orders'] });
-    const owner = (await log.groups.commit('g', { memberId: a.memberId, generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: 2n }] }))[0];
+    const owner = (
+      await log.groups.commit('g', { memberId: a.memberId, generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: 2n }] })
+    )[0];
     expect(owner.offset).toBe(2n);
     const b = await log.groups.join('g', { topics: ['orders'] });
     // a's generation 1 is stale now, even for a partition it still owns
-    await rejects(log.groups.commit('g', { memberId: a.memberId, generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: 3n }] }), 'fenced', 'stale_generation');
+    await rejects(
+      log.groups.commit('g', { memberId: a.memberId, generation: 1, offsets: [{ topic: 'orders', partition: 0, offset: 3n }] }),
+      'fenced',
+      'stale_generation',
+    );
     const bOwns = b.assignments[0].partitions[0];
     const aOwns = (await log.groups.heartbeat('g', a.memberId)).assignments[0].partitions[0];
-    await rejects(log.groups.commit('g', { memberId: a.memberId, generation: 2, offsets: [{ topic: 'orders', partition: bOwns, offset: 0n }] }), 'fenced', 'not_owner');
-    await rejects(log.groups.commit('g', { memberId: 'zzz', generation: 2, offsets: [{ topic: 'orders', partition: aOwns, offset: 0n }] }), 'fenced', 'unknown_member');
+    await rejects(
+      log.groups.commit('g', { memberId: a.memberId, generation: 2, offsets: [{ topic: 'orders', partition: bOwns, offset: 0n }] }),
+      'fenced',
+      'not_owner',
+    );
+    await rejects(
+      log.groups.commit('g', { memberId: 'zzz', generation: 2, offsets: [{ topic: 'orders', partition: aOwns, offset: 0n }] }),
+      'fenced',
+      'unknown_member',
+    );
     const committed = await log.groups.committed('g');
     expect(committed.get('orders')!.get(0)!.offset).toBe(2n);
   });
@@ -138,7 +159,8 @@ describe('Groups', () => {
   it('never lets a committed offset move back except by seek (G6), nor beyond the high watermark', async () => {
     await produce(0, 10);
     const a = await log.groups.join('g', { topics: ['orders'] });
-    const commit = (offset: bigint) => log.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset }] });
+    const commit = (offset: bigint) =>
+      log.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset }] });
     await commit(7n);
     await rejects(commit(3n), 'conflict');
     await commit(7n); // the same offset again is fine
@@ -179,7 +201,11 @@ describe('Groups', () => {
     await produce(2, 2);
     clock.advance(5_000);
     const a = await log.groups.join('g', { topics: ['orders'] });
-    await log.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 2, offset: 3n }] });
+    await log.groups.commit('g', {
+      memberId: a.memberId,
+      generation: a.generation,
+      offsets: [{ topic: 'orders', partition: 2, offset: 3n }],
+    });
     const p2 = (await log.groups.describe('g')).offsets.find((o) => o.partition === 2)!;
     expect(p2.lag).toBe(2n);
     expect(p2.lagSeconds).toBeCloseTo(5, 3);
@@ -194,7 +220,8 @@ describe('Groups', () => {
       { key: null, value: jsonPayload('x'), headers: {}, partition: 3, timestamp: t0 + 250 },
       { key: null, value: jsonPayload('y'), headers: {}, partition: 3, timestamp: t0 + 300 },
     ]); // 6, 7 in one batch
-    const at = async (timestamp: number) => (await log.groups.seek('g', { topic: 'orders', partition: 3, to: { timestamp } })).offsets[0].offset;
+    const at = async (timestamp: number) =>
+      (await log.groups.seek('g', { topic: 'orders', partition: 3, to: { timestamp } })).offsets[0].offset;
     expect(await at(t0)).toBe(0n);
     expect(await at(t0 + 100)).toBe(0n);
     expect(await at(t0 + 101)).toBe(3n);

@@ -105,9 +105,17 @@ describe('hot-path writes share no item', () => {
     const [pa, pb] = [process(), process()];
     const mine = (v: typeof a2) => v.assignments[0].partitions[0];
     await Promise.all([
-      pa.log.groups.commit('g', { memberId: a.memberId, generation: a2.generation, offsets: [{ topic: 'orders', partition: mine(a2), offset: 0n }] }),
+      pa.log.groups.commit('g', {
+        memberId: a.memberId,
+        generation: a2.generation,
+        offsets: [{ topic: 'orders', partition: mine(a2), offset: 0n }],
+      }),
       pa.log.groups.heartbeat('g', a.memberId),
-      pb.log.groups.commit('g', { memberId: b.memberId, generation: b.generation, offsets: [{ topic: 'orders', partition: mine(b), offset: 0n }] }),
+      pb.log.groups.commit('g', {
+        memberId: b.memberId,
+        generation: b.generation,
+        offsets: [{ topic: 'orders', partition: mine(b), offset: 0n }],
+      }),
       pb.log.groups.heartbeat('g', b.memberId),
     ]);
     expect(pa.meta.writes).toHaveLength(2);

@@ -38,7 +38,16 @@ describe('metadata item codecs', () => {
   });
 
   it('round-trip a topic and refuse a damaged one', () => {
-    const t = { name: 'orders', topicId: '1-a', partitionCount: 3, replicationFactor: 1, retentionMs: -1, retentionBytes: -1, maxRecordBytes: 10, createdAt: 5 };
+    const t = {
+      name: 'orders',
+      topicId: '1-a',
+      partitionCount: 3,
+      replicationFactor: 1,
+      retentionMs: -1,
+      retentionBytes: -1,
+      maxRecordBytes: 10,
+      createdAt: 5,
+    };
     expect(topicItem.decode({ pk: 'topics', sk: 't#orders', version: 1, data: topicItem.encode(t) })).toEqual(t);
     try {
       topicItem.decode({ pk: 'topics', sk: 't#orders', version: 1, data: { ...t, partitionCount: '3' } });
@@ -75,18 +84,21 @@ describe('keys', () => {
 describe('idempotent request results', () => {
   it('round-trip as runs, small for large requests', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ partition: fc.integer({ min: 0, max: 5 }), n: fc.integer({ min: 1, max: 50 }) }), { maxLength: 20 }), (groups) => {
-        const next = new Map<number, bigint>();
-        const results = groups.flatMap(({ partition, n }) =>
-          Array.from({ length: n }, () => {
-            const offset = next.get(partition) ?? 0n;
-            next.set(partition, offset + 1n);
-            return { partition, offset };
-          }),
-        );
-        const stored = JSON.parse(JSON.stringify(encodeResults(results)));
-        expect(decodeResults(stored)).toEqual(results);
-      }),
+      fc.property(
+        fc.array(fc.record({ partition: fc.integer({ min: 0, max: 5 }), n: fc.integer({ min: 1, max: 50 }) }), { maxLength: 20 }),
+        (groups) => {
+          const next = new Map<number, bigint>();
+          const results = groups.flatMap(({ partition, n }) =>
+            Array.from({ length: n }, () => {
+              const offset = next.get(partition) ?? 0n;
+              next.set(partition, offset + 1n);
+              return { partition, offset };
+            }),
+          );
+          const stored = JSON.parse(JSON.stringify(encodeResults(results)));
+          expect(decodeResults(stored)).toEqual(results);
+        },
+      ),
     );
     const big = Array.from({ length: 10_000 }, (_, i) => ({ partition: i % 2, offset: BigInt(Math.floor(i / 2)) }));
     expect(JSON.stringify(encodeResults(big)).length).toBeLessThan(300_000);

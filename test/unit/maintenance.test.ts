@@ -205,7 +205,8 @@ describe('idempotent producer', () => {
   it('stores a batch once when two retries race, both answering the same offsets (G5)', async () => {
     await l.log.topics.create({ name: 'i', partitions: 2 });
     const p = await l.log.producers.init();
-    const send = (log = l.log) => log.produce('i', [rec('a', { partition: 0 }), rec('b', { partition: 1 })], { producer: { ...p, sequence: 0 } });
+    const send = (log = l.log) =>
+      log.produce('i', [rec('a', { partition: 0 }), rec('b', { partition: 1 })], { producer: { ...p, sequence: 0 } });
     const [x, y, z] = await Promise.all([send(), send(l.twin()), send()]);
     expect(y).toEqual(x);
     expect(z).toEqual(x);
@@ -228,7 +229,11 @@ describe('idempotent producer', () => {
     const claimed = await l.log.producers.claim(topic, { ...p, sequence: 0 }, 1);
     if (!('claim' in claimed)) throw new Error('expected a claim');
     await l.log.producers.init('worker-1'); // a new instance takes over: epoch 1
-    const stale = l.log.appender.append(topic, [{ partition: 0, record: { key: null, value: rec(1).value, headers: {}, timestamp: 1 } }], claimed.claim);
+    const stale = l.log.appender.append(
+      topic,
+      [{ partition: 0, record: { key: null, value: rec(1).value, headers: {}, timestamp: 1 } }],
+      claimed.claim,
+    );
     await expect(stale).rejects.toMatchObject({ kind: 'fenced' });
     expect((await l.log.fetch('k', 0, 0n, all)).records).toHaveLength(0);
   });

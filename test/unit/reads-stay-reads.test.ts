@@ -89,12 +89,18 @@ describe('reads stay reads', () => {
       await l.log.produce('orders', [rec('c', { partition: 0 })]);
       l.clock.advance(3_000);
       const a = await reader.groups.join('g', { topics: ['orders'] });
-      await reader.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 2n }] });
+      await reader.groups.commit('g', {
+        memberId: a.memberId,
+        generation: a.generation,
+        offsets: [{ topic: 'orders', partition: 0, offset: 2n }],
+      });
       stores.forEach((s) => s.reset());
       const d = await reader.groups.describe('g');
       expect(d.offsets[0]).toMatchObject({ committedOffset: 2n, lag: 1n, lagSeconds: 3 });
-      expect((await reader.groups.describe('other-group').catch(() => undefined))).toBeUndefined();
-      await reader.groups.commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 0n }] }).catch(() => undefined);
+      expect(await reader.groups.describe('other-group').catch(() => undefined)).toBeUndefined();
+      await reader.groups
+        .commit('g', { memberId: a.memberId, generation: a.generation, offsets: [{ topic: 'orders', partition: 0, offset: 0n }] })
+        .catch(() => undefined);
       expect(await reader.groups.fetchOffsets('g')).toEqual([{ topic: 'orders', partition: 0, offset: 2n, committedAt: t0 + 10_000 }]);
       await reader.groups.seek('g', { topic: 'orders', to: 'earliest' });
       const fresh = await reader.groups.describe('g');

@@ -8,7 +8,11 @@ const payload = fc.oneof(
   fc.record({ encoding: fc.constant('binary' as const), bytes: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }),
 );
 const headers = fc
-  .dictionary(fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.isWellFormed()), fc.string({ maxLength: 50 }).filter((s) => s.isWellFormed()), { maxKeys: 5 })
+  .dictionary(
+    fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.isWellFormed()),
+    fc.string({ maxLength: 50 }).filter((s) => s.isWellFormed()),
+    { maxKeys: 5 },
+  )
   .map((d) => Object.assign(Object.create(null), d));
 const record: fc.Arbitrary<StoredRecord> = fc.record({
   key: fc.option(payload, { nil: null }),
@@ -74,7 +78,9 @@ describe('segment codec', () => {
   });
 
   it('detects truncation and a count that disagrees with the index', () => {
-    const batch = encodeBatch([{ key: null, value: { encoding: 'json', bytes: Buffer.from('"v"') }, headers: Object.create(null), timestamp: 1 }]);
+    const batch = encodeBatch([
+      { key: null, value: { encoding: 'json', bytes: Buffer.from('"v"') }, headers: Object.create(null), timestamp: 1 },
+    ]);
     for (let n = 0; n < batch.length; n++) expectDataError(() => decodeBatch(batch.subarray(0, n)));
     expectDataError(() => decodeBatch(batch, 2));
   });

@@ -230,7 +230,12 @@ export class DynamoDBMetadataStore implements MetadataStore {
       }
       const transient = reasons.every((r) => ['None', 'ThrottlingError', 'ProvisionedThroughputExceeded'].includes(r.Code ?? 'None'));
       if (transient) {
-        throw new FerryError('unavailable', `DynamoDB table ${this.table} is busy (transaction cancelled: ${codes}); try again`, {}, { cause: e });
+        throw new FerryError(
+          'unavailable',
+          `DynamoDB table ${this.table} is busy (transaction cancelled: ${codes}); try again`,
+          {},
+          { cause: e },
+        );
       }
       throw new Error(`DynamoDB table ${this.table}: transaction of ${ops.length} ops cancelled (${codes})`, { cause: e });
     }
@@ -253,7 +258,16 @@ export class DynamoDBMetadataStore implements MetadataStore {
         return { Delete: { TableName: this.table, Key: keyOf(op.pk, op.sk), ...condition(op.expect), ...onFail } };
       case 'check': {
         const c = condition(op.expect);
-        return { ConditionCheck: { TableName: this.table, Key: keyOf(op.pk, op.sk), ConditionExpression: c.ConditionExpression!, ExpressionAttributeNames: c.ExpressionAttributeNames, ExpressionAttributeValues: c.ExpressionAttributeValues, ...onFail } };
+        return {
+          ConditionCheck: {
+            TableName: this.table,
+            Key: keyOf(op.pk, op.sk),
+            ConditionExpression: c.ConditionExpression!,
+            ExpressionAttributeNames: c.ExpressionAttributeNames,
+            ExpressionAttributeValues: c.ExpressionAttributeValues,
+            ...onFail,
+          },
+        };
       }
     }
   }

@@ -61,7 +61,12 @@ export function errorName(e: unknown): string | undefined {
  * The SDK does not retry it (it is neither throttling nor transient to the SDK), so it is never hidden.
  */
 export function conflict(service: string, what: string, e: unknown): FerryError {
-  return new FerryError('unavailable', `${service}: ${what} conflicted with another transaction; try again`, { reason: 'conflict' }, { cause: e });
+  return new FerryError(
+    'unavailable',
+    `${service}: ${what} conflicted with another transaction; try again`,
+    { reason: 'conflict' },
+    { cause: e },
+  );
 }
 
 /** The error to throw for a failed SDK call: `unavailable` when transient, else a plain Error. */

@@ -70,9 +70,14 @@ export function readAwsEnv(env: Record<string, string | undefined>): AwsEnv {
   const problems: string[] = [];
   const table = env.FERRY_TABLE?.trim() ?? '';
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(table)) {
-    problems.push(`FERRY_TABLE must name the DynamoDB table (3-255 characters from [a-zA-Z0-9_.-]); got ${JSON.stringify(env.FERRY_TABLE ?? '')}`);
+    problems.push(
+      `FERRY_TABLE must name the DynamoDB table (3-255 characters from [a-zA-Z0-9_.-]); got ${JSON.stringify(env.FERRY_TABLE ?? '')}`,
+    );
   }
-  const buckets = (env.FERRY_BUCKETS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const buckets = (env.FERRY_BUCKETS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (buckets.length === 0) problems.push('FERRY_BUCKETS must list at least one S3 bucket (comma-separated; the first is store s0)');
   for (const b of buckets) {
     // General purpose and directory buckets (`name--azid--x-s3`) alike.
@@ -85,10 +90,7 @@ export function readAwsEnv(env: Record<string, string | undefined>): AwsEnv {
   return { table, buckets };
 }
 
-export async function openAwsHome(
-  env: Record<string, string | undefined> = process.env,
-  options: AwsHomeOptions = {},
-): Promise<AwsHome> {
+export async function openAwsHome(env: Record<string, string | undefined> = process.env, options: AwsHomeOptions = {}): Promise<AwsHome> {
   const { table, buckets } = readAwsEnv(env);
   // Unset: the SDK's own chain (AWS_REGION in its process environment, then the profile's region).
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;

@@ -7,13 +7,7 @@
  *   const store = new S3ObjectStore({ name: 's0', bucket: 'my-ferry-segments-a', client: new S3Client({}) });
  *   await store.putIfAbsent('topics/0001/0002.seg', bytes);
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ByteRange, ListPage, ObjectStore } from '../../ports/object-store';
 import { attemptsOf, errorName, sdkFailure } from './errors';
 
@@ -129,7 +123,13 @@ export class S3ObjectStore implements ObjectStore {
     try {
       for (;;) {
         const res = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys: limit, ContinuationToken: token, StartAfter: token ? undefined : startAfter }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix,
+            MaxKeys: limit,
+            ContinuationToken: token,
+            StartAfter: token ? undefined : startAfter,
+          }),
         );
         const page = (res.Contents ?? []).map((o) => ({ key: o.Key!.slice(this.keyPrefix.length), size: o.Size ?? 0 }));
         const fresh = skipping ? page.filter((o) => o.key > after) : page;

@@ -92,7 +92,7 @@ export async function ensureTable(client: DynamoDBClient, table: string): Promis
     if ((e as Error).name !== 'ResourceInUseException') throw e; // created meanwhile
   }
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: table });
-  await client.send(
-    new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: ATTR.ttl, Enabled: true } }),
-  ).catch(() => undefined); // already enabled, or an emulator without TTL: never needed for correctness
+  await client
+    .send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: ATTR.ttl, Enabled: true } }))
+    .catch(() => undefined); // already enabled, or an emulator without TTL: never needed for correctness
 }

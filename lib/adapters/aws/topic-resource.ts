@@ -71,7 +71,14 @@ export function parseTopicProps(raw: Record<string, unknown> | undefined): Topic
     problems.push(`removalPolicy must be "retain" or "destroy"; got ${JSON.stringify(removalPolicy)}`);
   }
   if (problems.length) throw new FerryError('invalid', `invalid Ferry topic properties: ${problems.join('; ')}`, { problems });
-  return { name, partitions: partitions!, replicationFactor, retentionMs, retentionBytes, removalPolicy: removalPolicy as TopicProps['removalPolicy'] };
+  return {
+    name,
+    partitions: partitions!,
+    replicationFactor,
+    retentionMs,
+    retentionBytes,
+    removalPolicy: removalPolicy as TopicProps['removalPolicy'],
+  };
 }
 
 /** Applies one custom-resource event to the topics (testable without Lambda). */
@@ -83,19 +90,21 @@ export function parseConsumers(raw: unknown): Array<Partial<ConsumerConfig> & Pi
   if (raw === undefined || raw === '') return [];
   if (!Array.isArray(raw)) throw new FerryError('invalid', 'consumers must be a list');
   const num = (v: unknown) => (v === undefined || v === '' ? undefined : Number(v));
-  return raw.map((c: Record<string, unknown>) => ({
-    name: String(c.name),
-    handler: String(c.functionArn),
-    batchSize: num(c.batchSize),
-    maxBatchingWindowMs: num(c.maxBatchingWindowMs),
-    startingPosition: (c.startingPosition === 'latest' ? 'latest' : 'earliest') as StartingPosition,
-    maxRetries: num(c.maxRetries),
-    maxRecordAgeMs: num(c.maxRecordAgeMs),
-    bisectOnError: c.bisectOnError === true || c.bisectOnError === 'true',
-    maxRecordsPerSecond: num(c.maxRecordsPerSecond),
-    maxConcurrency: num(c.maxConcurrency),
-    deadLetterTopic: c.deadLetterTopic === undefined || c.deadLetterTopic === '' ? undefined : String(c.deadLetterTopic),
-  })).map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as typeof c);
+  return raw
+    .map((c: Record<string, unknown>) => ({
+      name: String(c.name),
+      handler: String(c.functionArn),
+      batchSize: num(c.batchSize),
+      maxBatchingWindowMs: num(c.maxBatchingWindowMs),
+      startingPosition: (c.startingPosition === 'latest' ? 'latest' : 'earliest') as StartingPosition,
+      maxRetries: num(c.maxRetries),
+      maxRecordAgeMs: num(c.maxRecordAgeMs),
+      bisectOnError: c.bisectOnError === true || c.bisectOnError === 'true',
+      maxRecordsPerSecond: num(c.maxRecordsPerSecond),
+      maxConcurrency: num(c.maxConcurrency),
+      deadLetterTopic: c.deadLetterTopic === undefined || c.deadLetterTopic === '' ? undefined : String(c.deadLetterTopic),
+    }))
+    .map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as typeof c);
 }
 
 export async function applyTopicEvent(

@@ -214,9 +214,7 @@ export class FsObjectStore implements ObjectStore {
     const from = options.startAfter;
     const selected = keys.filter((k) => from === undefined || k > from).slice(0, limit + 1);
     const page = selected.slice(0, limit);
-    const objects = await Promise.all(
-      page.map(async (key) => ({ key, size: (await fs.stat(path.join(this.objects, key))).size })),
-    );
+    const objects = await Promise.all(page.map(async (key) => ({ key, size: (await fs.stat(path.join(this.objects, key))).size })));
     return { objects, next: selected.length > limit ? page[page.length - 1] : undefined };
   }
 

@@ -127,7 +127,10 @@ function localHealth(meta: SqliteMetadataStore, stores: FsObjectStore[]): Promis
   return checkHealth([
     ['metadata', () => meta.get(metaKeys.homePk, metaKeys.storesSk)],
     // The directory must still be there and writable (a removed disk answers reads as "missing", not as an error).
-    ...stores.map((s): [string, () => Promise<unknown>] => [`store ${s.name}`, () => fs.access(path.join(s.root, 'objects'), fsConstants.W_OK)]),
+    ...stores.map((s): [string, () => Promise<unknown>] => [
+      `store ${s.name}`,
+      () => fs.access(path.join(s.root, 'objects'), fsConstants.W_OK),
+    ]),
   ]);
 }
 

@@ -82,7 +82,9 @@ export async function nameStores(meta: MetadataStore, dirs: string[]): Promise<S
   // FsObjectStore.open writes the STORE file of a new store (durably) before its first object.
   const record = { stores: named.map((s) => ({ name: s.name, dir: s.dir })) };
   if (!known || JSON.stringify(known) !== JSON.stringify(record.stores)) {
-    const res = await meta.write([{ op: 'put', pk: metaKeys.homePk, sk: metaKeys.storesSk, data: record, expect: item ? item.version : 'absent' }]);
+    const res = await meta.write([
+      { op: 'put', pk: metaKeys.homePk, sk: metaKeys.storesSk, data: record, expect: item ? item.version : 'absent' },
+    ]);
     if (!res.ok) throw new FerryError('conflict', 'another process changed the object store list while this one started');
   }
   return named;

@@ -8,7 +8,14 @@ import type { Log } from '../log/log';
 import type { ConsumerConfig } from './config';
 
 /** Produces `records` of `topic`'s `partition` to the consumer's dead-letter topic (created if missing). */
-export async function sendToDeadLetterTopic(log: Log, config: ConsumerConfig, topic: TopicConfig, partition: number, records: FetchedRecord[], error: string): Promise<void> {
+export async function sendToDeadLetterTopic(
+  log: Log,
+  config: ConsumerConfig,
+  topic: TopicConfig,
+  partition: number,
+  records: FetchedRecord[],
+  error: string,
+): Promise<void> {
   const dlq = await ensureDeadLetterTopic(log, config, topic);
   // Same partition number when the dead-letter topic has it, so its order follows the source partition.
   const target = partition < dlq.partitionCount ? partition : undefined;
@@ -33,7 +40,11 @@ async function ensureDeadLetterTopic(log: Log, config: ConsumerConfig, topic: To
   } catch (e) {
     if (!(e instanceof FerryError && e.kind === 'not_found')) throw e;
     try {
-      return await log.topics.create({ name: config.deadLetterTopic, partitions: topic.partitionCount, replicationFactor: topic.replicationFactor });
+      return await log.topics.create({
+        name: config.deadLetterTopic,
+        partitions: topic.partitionCount,
+        replicationFactor: topic.replicationFactor,
+      });
     } catch (again) {
       if (!(again instanceof FerryError && again.kind === 'conflict')) throw again;
       return log.topics.get(config.deadLetterTopic);

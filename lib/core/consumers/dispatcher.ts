@@ -118,7 +118,13 @@ export class Dispatcher {
   }
 
   /** Delivers a batch read at the committed offset: dead-letters what cannot go, invokes, settles the outcome. */
-  private async deliver(topic: TopicConfig, partition: number, state: DispatchState, batch: FetchedRecord[], now: number): Promise<TickOutcome> {
+  private async deliver(
+    topic: TopicConfig,
+    partition: number,
+    state: DispatchState,
+    batch: FetchedRecord[],
+    now: number,
+  ): Promise<TickOutcome> {
     // Too old to deliver: straight to the dead-letter topic.
     if (this.config.maxRecordAgeMs !== -1) {
       const tooOld = [];
@@ -126,7 +132,8 @@ export class Dispatcher {
         if (now - r.timestamp > this.config.maxRecordAgeMs) tooOld.push(r);
         else break;
       }
-      if (tooOld.length) return this.deadLetter(topic, partition, state, tooOld, `record older than maxRecordAgeMs (${this.config.maxRecordAgeMs} ms)`);
+      if (tooOld.length)
+        return this.deadLetter(topic, partition, state, tooOld, `record older than maxRecordAgeMs (${this.config.maxRecordAgeMs} ms)`);
     }
     // A batch over the invoke payload limit is cut to the records that fit (never failed for its size); a
     // record that cannot fit even alone can never be delivered, so it is dead-lettered at once, saying why.
@@ -155,7 +162,11 @@ export class Dispatcher {
       const reported = new Set(result.batchItemFailures.map((f) => String(f.itemIdentifier)));
       const index = batch.findIndex((r) => reported.has(r.offset.toString()));
       if (reported.size && index === -1) {
-        return { failedFrom: 0, reported: new Set(), error: `batchItemFailures named offsets not in the batch (${[...reported].slice(0, 3).join(', ')})` };
+        return {
+          failedFrom: 0,
+          reported: new Set(),
+          error: `batchItemFailures named offsets not in the batch (${[...reported].slice(0, 3).join(', ')})`,
+        };
       }
       if (index !== -1) return { failedFrom: index, reported, error: `handler reported record ${batch[index].offset} as failed` };
       return { reported, error: '' };
@@ -168,7 +179,13 @@ export class Dispatcher {
   }
 
   /** Commits a delivered batch, or records the retry, the bisection or the dead letters of a failed one. */
-  private async settle(topic: TopicConfig, partition: number, state: DispatchState, batch: FetchedRecord[], outcome: Invocation): Promise<TickOutcome> {
+  private async settle(
+    topic: TopicConfig,
+    partition: number,
+    state: DispatchState,
+    batch: FetchedRecord[],
+    outcome: Invocation,
+  ): Promise<TickOutcome> {
     const { failedFrom, reported, error } = outcome;
     const commit = (next: Partial<DispatchState>) => this.leases.commit(topic, partition, state, next);
     if (failedFrom === undefined) {

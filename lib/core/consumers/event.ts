@@ -25,7 +25,12 @@ export function consumerEvent(topic: string, partition: number, records: Fetched
  * How many records from the start of `records` fit an event of at most `maxEventBytes` (0: not even the first,
  * whose size is then `firstBytes`).
  */
-export function recordsThatFit(topic: string, partition: number, records: FetchedRecord[], maxEventBytes: number): { fit: number; firstBytes: number } {
+export function recordsThatFit(
+  topic: string,
+  partition: number,
+  records: FetchedRecord[],
+  maxEventBytes: number,
+): { fit: number; firstBytes: number } {
   const sizes = consumerEvent(topic, partition, records).records.map((r) => Buffer.byteLength(JSON.stringify(r)));
   return { fit: fitPrefix(sizes, maxEventBytes, EVENT_OVERHEAD), firstBytes: sizes[0] };
 }

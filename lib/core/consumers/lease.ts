@@ -26,7 +26,15 @@ export class PartitionLeases {
     const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
     let state: Omit<DispatchState, 'version'>;
     if (!item) {
-      state = { offset: await startOffset(), epoch: 1, owner: this.owner, leaseUntil: now + this.leaseMs, attempts: 0, retryAt: 0, limit: 0 };
+      state = {
+        offset: await startOffset(),
+        epoch: 1,
+        owner: this.owner,
+        leaseUntil: now + this.leaseMs,
+        attempts: 0,
+        retryAt: 0,
+        limit: 0,
+      };
     } else {
       const s = dispatchStateItem.decode(item);
       if (s.owner !== this.owner && s.leaseUntil > now) return undefined;
@@ -40,7 +48,12 @@ export class PartitionLeases {
   }
 
   /** Writes the state if this dispatcher still holds the lease at the version it last wrote. */
-  async commit(topic: TopicConfig, partition: number, state: DispatchState, next: Partial<DispatchState>): Promise<DispatchState | undefined> {
+  async commit(
+    topic: TopicConfig,
+    partition: number,
+    state: DispatchState,
+    next: Partial<DispatchState>,
+  ): Promise<DispatchState | undefined> {
     const updated = { ...state, ...next };
     const res = await this.ctx.meta.write([
       {

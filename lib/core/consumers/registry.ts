@@ -17,7 +17,10 @@ export class ConsumerRegistry {
   }
 
   /** Makes the topic's consumers exactly `consumers` (validated, defaults filled in). */
-  async replaceForTopic(topic: string, consumers: Array<Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name' | 'handler'>>): Promise<ConsumerConfig[]> {
+  async replaceForTopic(
+    topic: string,
+    consumers: Array<Partial<ConsumerConfig> & Pick<ConsumerConfig, 'name' | 'handler'>>,
+  ): Promise<ConsumerConfig[]> {
     const configs = consumers.map((c) => {
       const config: ConsumerConfig = {
         ...consumerDefaults,
@@ -45,10 +48,14 @@ export class ConsumerRegistry {
 function decodeConsumer(item: Item): ConsumerConfig {
   const config = item.data as unknown as ConsumerConfig;
   try {
-    if (typeof config.handler !== 'string' || typeof config.bisectOnError !== 'boolean') throw new Error('handler or bisectOnError missing');
+    if (typeof config.handler !== 'string' || typeof config.bisectOnError !== 'boolean')
+      throw new Error('handler or bisectOnError missing');
     checkConsumer(config);
   } catch (e) {
-    throw new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid push consumer: ${(e as Error).message}`, { pk: item.pk, sk: item.sk });
+    throw new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid push consumer: ${(e as Error).message}`, {
+      pk: item.pk,
+      sk: item.sk,
+    });
   }
   return config;
 }

@@ -23,11 +23,7 @@ const SEP = '#'; // outside the topic name character set
  *   assign([{ memberId: 'a', topics: ['t'] }, { memberId: 'b', topics: ['t'] }], new Map([['t', 6]]), new Map())
  *   // a → t: [0, 2, 4], b → t: [1, 3, 5]
  */
-export function assign(
-  members: readonly AssignorMember[],
-  partitionCounts: ReadonlyMap<string, number>,
-  previous: Assignment,
-): Assignment {
+export function assign(members: readonly AssignorMember[], partitionCounts: ReadonlyMap<string, number>, previous: Assignment): Assignment {
   const ids = members.map((m) => m.memberId).sort();
   const subs = new Map(members.map((m) => [m.memberId, new Set(m.topics)]));
   const owned = new Map<string, string[]>(ids.map((id) => [id, []]));

@@ -26,10 +26,14 @@ export async function deleteGroup(ctx: CoreContext, groupId: string): Promise<De
     if (!snap.state) throw notFound(`consumer group "${groupId}" does not exist`, { groupId });
     const live = liveMembers(snap, ctx.clock.now());
     if (live.length) {
-      throw new FerryError('conflict', `group "${groupId}" has ${live.length} live member${live.length === 1 ? '' : 's'}: stop them (or wait for their sessions to expire) before deleting it`, {
-        groupId,
-        members: live.map((m) => m.memberId),
-      });
+      throw new FerryError(
+        'conflict',
+        `group "${groupId}" has ${live.length} live member${live.length === 1 ? '' : 's'}: stop them (or wait for their sessions to expire) before deleting it`,
+        {
+          groupId,
+          members: live.map((m) => m.memberId),
+        },
+      );
     }
     const res = await ctx.meta.write([
       { op: 'delete', pk: snap.pk, sk: groupKeys.stateSk, expect: snap.version },

@@ -47,25 +47,29 @@ export class GroupReader {
         if (e instanceof FerryError && e.kind === 'not_found') continue;
         throw e;
       }
-      const rows = await mapLimit(Array.from({ length: topic.partitionCount }, (_, p) => p), 16, async (partition) => {
-        const head = await this.fetcher.head(topic, partition);
-        const c = committed.get(name)?.get(partition);
-        const committedOffset = c && c.topicId === topic.topicId ? c.offset : null;
-        let from = committedOffset ?? head.logStartOffset;
-        if (from < head.logStartOffset) from = head.logStartOffset;
-        const lag = head.nextOffset > from ? head.nextOffset - from : 0n;
-        const lagSeconds = lag > 0n ? await this.lagSeconds(topic, partition, from, now) : 0;
-        return {
-          topic: name,
-          partition,
-          committedOffset,
-          logStartOffset: head.logStartOffset,
-          highWatermark: head.nextOffset,
-          lag,
-          lagSeconds,
-          owner: owners.get(`${name}#${partition}`) ?? null,
-        };
-      });
+      const rows = await mapLimit(
+        Array.from({ length: topic.partitionCount }, (_, p) => p),
+        16,
+        async (partition) => {
+          const head = await this.fetcher.head(topic, partition);
+          const c = committed.get(name)?.get(partition);
+          const committedOffset = c && c.topicId === topic.topicId ? c.offset : null;
+          let from = committedOffset ?? head.logStartOffset;
+          if (from < head.logStartOffset) from = head.logStartOffset;
+          const lag = head.nextOffset > from ? head.nextOffset - from : 0n;
+          const lagSeconds = lag > 0n ? await this.lagSeconds(topic, partition, from, now) : 0;
+          return {
+            topic: name,
+            partition,
+            committedOffset,
+            logStartOffset: head.logStartOffset,
+            highWatermark: head.nextOffset,
+            lag,
+            lagSeconds,
+            owner: owners.get(`${name}#${partition}`) ?? null,
+          };
+        },
+      );
       offsets.push(...rows);
     }
     return {

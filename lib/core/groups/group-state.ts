@@ -70,7 +70,8 @@ export function putState(snap: Snapshot, next: GroupState): WriteOp {
 /** Every partition of every topic the old or the new generation assigns (the largest count seen of each). */
 export function fenceScope(before: GroupState | undefined, next: GroupState): FenceScope[] {
   const counts = new Map<string, number>();
-  for (const c of [...(before?.partitionCounts ?? []), ...next.partitionCounts]) counts.set(c.topic, Math.max(c.count, counts.get(c.topic) ?? 0));
+  for (const c of [...(before?.partitionCounts ?? []), ...next.partitionCounts])
+    counts.set(c.topic, Math.max(c.count, counts.get(c.topic) ?? 0));
   for (const a of [...(before?.assignments ?? []), ...next.assignments]) {
     for (const p of a.partitions) counts.set(a.topic, Math.max(p + 1, counts.get(a.topic) ?? 0));
   }
@@ -92,13 +93,14 @@ export function view(state: GroupState, memberId: string): MemberView {
 }
 
 export function checkMemberId(memberId: string): void {
-  if (!isMemberId(memberId)) throw invalid(`member id ${JSON.stringify(String(memberId).slice(0, 80))} is not valid`, { field: 'memberId' });
+  if (!isMemberId(memberId))
+    throw invalid(`member id ${JSON.stringify(String(memberId).slice(0, 80))} is not valid`, { field: 'memberId' });
 }
 
 export function unknownMember(groupId: string, memberId: string): FerryError {
-  return new FerryError(
-    'fenced',
-    `member ${memberId} is not in group "${groupId}" (it left, or its session expired): join again`,
-    { reason: 'unknown_member', groupId, memberId },
-  );
+  return new FerryError('fenced', `member ${memberId} is not in group "${groupId}" (it left, or its session expired): join again`, {
+    reason: 'unknown_member',
+    groupId,
+    memberId,
+  });
 }

@@ -22,7 +22,19 @@ import type { TopicConfig } from '../model';
 import type { WriteOp } from '../../ports/metadata-store';
 import { deleteGroup, type DeletedGroup } from './delete-group';
 import { GroupReader } from './describe';
-import { checkMemberId, emptyState, fenceScope, liveMembers, loadGroup, putState, removeOps, unknownMember, view, type Plan, type Snapshot } from './group-state';
+import {
+  checkMemberId,
+  emptyState,
+  fenceScope,
+  liveMembers,
+  loadGroup,
+  putState,
+  removeOps,
+  unknownMember,
+  view,
+  type Plan,
+  type Snapshot,
+} from './group-state';
 import { GroupOffsets, staleGeneration, type CommittedPosition } from './offsets';
 import { Positions } from './positions';
 import { Rebalancer } from './rebalance';
@@ -173,7 +185,10 @@ export class Groups {
     }
     const pk = groupKeys.groupPk(groupId);
     // Plain reads: nothing here joins a transaction; the offset items' fences make the checks hold (group-offsets.ts).
-    const [stateItem, beatItem] = await Promise.all([this.ctx.meta.get(pk, groupKeys.stateSk), this.ctx.meta.get(pk, groupKeys.memberSk(input.memberId))]);
+    const [stateItem, beatItem] = await Promise.all([
+      this.ctx.meta.get(pk, groupKeys.stateSk),
+      this.ctx.meta.get(pk, groupKeys.memberSk(input.memberId)),
+    ]);
     const now = this.ctx.clock.now();
     const state = stateItem && groupStateItem.decode(stateItem);
     const member = state?.members.find((m) => m.memberId === input.memberId);
@@ -182,7 +197,9 @@ export class Groups {
     }
     if (input.generation !== state.generation) throw staleGeneration(groupId, input.generation, state.generation);
     for (const o of input.offsets) {
-      const owns = state.assignments.some((a) => a.memberId === input.memberId && a.topic === o.topic && a.partitions.includes(o.partition));
+      const owns = state.assignments.some(
+        (a) => a.memberId === input.memberId && a.topic === o.topic && a.partitions.includes(o.partition),
+      );
       if (!owns) {
         throw new FerryError(
           'fenced',
@@ -221,7 +238,10 @@ export class Groups {
    * Moves committed offsets, backwards or forwards (the one way they may move back). The generation moves
    * on too, so members drop their positions (their next commit is fenced) and read the new offsets.
    */
-  async seek(groupId: string, input: SeekInput): Promise<{ generation: number; offsets: Array<{ topic: string; partition: number; offset: bigint }> }> {
+  async seek(
+    groupId: string,
+    input: SeekInput,
+  ): Promise<{ generation: number; offsets: Array<{ topic: string; partition: number; offset: bigint }> }> {
     validateGroupId(groupId);
     const topic = await this.topics.get(validateTopicName(input.topic), { fresh: true });
     if (input.partition !== undefined && (input.partition < 0 || input.partition >= topic.partitionCount)) {
@@ -231,7 +251,9 @@ export class Groups {
       });
     }
     const partitions = input.partition !== undefined ? [input.partition] : Array.from({ length: topic.partitionCount }, (_, p) => p);
-    const targets = await Promise.all(partitions.map(async (p) => ({ partition: p, offset: await this.positions.resolve(topic, p, input.to) })));
+    const targets = await Promise.all(
+      partitions.map(async (p) => ({ partition: p, offset: await this.positions.resolve(topic, p, input.to) })),
+    );
     const set = new Map(targets.map((t) => [`${topic.name}#${t.partition}`, { topic, offset: t.offset }]));
     const generation = await this.mutate(groupId, async (snap, now) => {
       const state = snap.state ?? emptyState(now);
@@ -303,5 +325,4 @@ export class Groups {
       return res.ok ? { done: result } : RETRY;
     });
   }
-
 }

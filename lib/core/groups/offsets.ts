@@ -58,39 +58,48 @@ export class GroupOffsets {
   async commit(groupId: string, state: GroupState, memberId: string, generation: number, offsets: OffsetCommit[]): Promise<OffsetCommit[]> {
     const pk = groupKeys.groupPk(groupId);
     await mapLimit(offsets, 16, (o) =>
-      withRetry(this.ctx, { busy: `group "${groupId}" offsets are being changed concurrently; try again`, details: { groupId } }, async () => {
-        const topic = await this.topics.get(o.topic);
-        const sk = groupKeys.offsetSk(o.topic, o.partition);
-        const [current, head] = await Promise.all([this.ctx.meta.get(pk, sk), this.fetcher.head(topic, o.partition)]);
-        const stored = current && offsetItem.decode(current);
-        if (stored && stored.fence > generation) throw staleGeneration(groupId, generation, stored.fence);
-        if (o.offset > head.nextOffset) {
-          throw new FerryError(
-            'offset_out_of_range',
-            `offset ${o.offset} of ${o.topic} partition ${o.partition} is beyond its high watermark ${head.nextOffset}`,
-            { topic: o.topic, partition: o.partition, logStartOffset: head.logStartOffset.toString(), highWatermark: head.nextOffset.toString() },
-          );
-        }
-        const same = stored && stored.topicId === topic.topicId ? stored.offset : null;
-        if (same !== null && o.offset < same) {
-          throw new FerryError(
-            'conflict',
-            `offset ${o.offset} of ${o.topic} partition ${o.partition} is below the committed offset ${same}; ` +
-              'a committed offset moves back only by seek',
-            { topic: o.topic, partition: o.partition, committedOffset: same.toString() },
-          );
-        }
-        const data = offsetItem.encode({
-          offset: o.offset,
-          fence: stored?.fence ?? 0,
-          topicId: topic.topicId,
-          generation: state.generation,
-          memberId,
-          committedAt: this.ctx.clock.now(),
-        });
-        const res = await this.ctx.meta.write([{ op: 'put', pk, sk, data, expect: current ? current.version : 'absent' }]);
-        return res.ok ? { done: undefined } : RETRY; // moved meanwhile (a fence, another commit): judge again
-      }),
+      withRetry(
+        this.ctx,
+        { busy: `group "${groupId}" offsets are being changed concurrently; try again`, details: { groupId } },
+        async () => {
+          const topic = await this.topics.get(o.topic);
+          const sk = groupKeys.offsetSk(o.topic, o.partition);
+          const [current, head] = await Promise.all([this.ctx.meta.get(pk, sk), this.fetcher.head(topic, o.partition)]);
+          const stored = current && offsetItem.decode(current);
+          if (stored && stored.fence > generation) throw staleGeneration(groupId, generation, stored.fence);
+          if (o.offset > head.nextOffset) {
+            throw new FerryError(
+              'offset_out_of_range',
+              `offset ${o.offset} of ${o.topic} partition ${o.partition} is beyond its high watermark ${head.nextOffset}`,
+              {
+                topic: o.topic,
+                partition: o.partition,
+                logStartOffset: head.logStartOffset.toString(),
+                highWatermark: head.nextOffset.toString(),
+              },
+            );
+          }
+          const same = stored && stored.topicId === topic.topicId ? stored.offset : null;
+          if (same !== null && o.offset < same) {
+            throw new FerryError(
+              'conflict',
+              `offset ${o.offset} of ${o.topic} partition ${o.partition} is below the committed offset ${same}; ` +
+                'a committed offset moves back only by seek',
+              { topic: o.topic, partition: o.partition, committedOffset: same.toString() },
+            );
+          }
+          const data = offsetItem.encode({
+            offset: o.offset,
+            fence: stored?.fence ?? 0,
+            topicId: topic.topicId,
+            generation: state.generation,
+            memberId,
+            committedAt: this.ctx.clock.now(),
+          });
+          const res = await this.ctx.meta.write([{ op: 'put', pk, sk, data, expect: current ? current.version : 'absent' }]);
+          return res.ok ? { done: undefined } : RETRY; // moved meanwhile (a fence, another commit): judge again
+        },
+      ),
     );
     return offsets;
   }
@@ -99,7 +108,12 @@ export class GroupOffsets {
    * Raises the fence of every partition item in `scope` to `generation` (never lowers it), optionally setting
    * the offset too (a seek). Must finish before `generation` is written to the state item.
    */
-  async fence(groupId: string, scope: FenceScope[], generation: number, set?: Map<string, { topic: TopicConfig; offset: bigint }>): Promise<void> {
+  async fence(
+    groupId: string,
+    scope: FenceScope[],
+    generation: number,
+    set?: Map<string, { topic: TopicConfig; offset: bigint }>,
+  ): Promise<void> {
     const pk = groupKeys.groupPk(groupId);
     const targets: Array<{ topic: string; partition: number }> = [];
     for (const s of scope) for (let p = 0; p < s.partitions; p++) targets.push({ topic: s.topic, partition: p });
@@ -157,7 +171,8 @@ export class GroupOffsets {
       const config = await this.topics.get(name).catch(() => undefined);
       if (!config) continue;
       for (const [partition, c] of [...partitions].sort((a, b) => a[0] - b[0])) {
-        if (c.offset !== null && c.topicId === config.topicId) out.push({ topic: name, partition, offset: c.offset, committedAt: c.committedAt });
+        if (c.offset !== null && c.topicId === config.topicId)
+          out.push({ topic: name, partition, offset: c.offset, committedAt: c.committedAt });
       }
     }
     return out;

@@ -20,16 +20,27 @@ export class Positions {
     const pk = groupKeys.groupPk(groupId);
     const now = this.ctx.clock.now();
     for (const topic of topics) {
-      await mapLimit(Array.from({ length: topic.partitionCount }, (_, p) => p), 16, async (partition) => {
-        const sk = groupKeys.offsetSk(topic.name, partition);
-        const current = await this.ctx.meta.get(pk, sk);
-        const stored = current && offsetItem.decode(current);
-        if (stored && stored.topicId === topic.topicId && stored.offset !== null) return;
-        const head = await this.fetcher.head(topic, partition);
-        const data = offsetItem.encode({ offset: head.nextOffset, fence: stored?.fence ?? 0, topicId: topic.topicId, generation: 0, memberId: null, committedAt: now });
-        // Lost race: someone else started it (or committed); either way an offset exists now.
-        await this.ctx.meta.write([{ op: 'put', pk, sk, data, expect: current ? current.version : 'absent' }]);
-      });
+      await mapLimit(
+        Array.from({ length: topic.partitionCount }, (_, p) => p),
+        16,
+        async (partition) => {
+          const sk = groupKeys.offsetSk(topic.name, partition);
+          const current = await this.ctx.meta.get(pk, sk);
+          const stored = current && offsetItem.decode(current);
+          if (stored && stored.topicId === topic.topicId && stored.offset !== null) return;
+          const head = await this.fetcher.head(topic, partition);
+          const data = offsetItem.encode({
+            offset: head.nextOffset,
+            fence: stored?.fence ?? 0,
+            topicId: topic.topicId,
+            generation: 0,
+            memberId: null,
+            committedAt: now,
+          });
+          // Lost race: someone else started it (or committed); either way an offset exists now.
+          await this.ctx.meta.write([{ op: 'put', pk, sk, data, expect: current ? current.version : 'absent' }]);
+        },
+      );
     }
   }
 
@@ -55,7 +66,13 @@ export class Positions {
    * The first offset whose record's timestamp is at or after `timestamp` (the high watermark if none): the
    * first index entry whose maxTimestamp reaches it holds the answer, found in its batch.
    */
-  async offsetForTimestamp(topic: TopicConfig, partition: number, timestamp: number, logStart: bigint, highWatermark: bigint): Promise<bigint> {
+  async offsetForTimestamp(
+    topic: TopicConfig,
+    partition: number,
+    timestamp: number,
+    logStart: bigint,
+    highWatermark: bigint,
+  ): Promise<bigint> {
     const pk = metaKeys.partitionPk(topic.topicId, partition);
     let gte: string | undefined;
     for (;;) {

@@ -29,7 +29,6 @@ export interface Scheduled {
   deliverAt: number;
 }
 
-
 export class Scheduler {
   constructor(
     private readonly ctx: CoreContext,

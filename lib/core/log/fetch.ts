@@ -80,7 +80,12 @@ export class Fetcher {
   }
 
   /** Index entries covering `[offset, highWatermark)`, as many as the limits can use. */
-  async entriesFrom(pk: string, offset: bigint, highWatermark: bigint, opts: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>): Promise<IndexEntry[]> {
+  async entriesFrom(
+    pk: string,
+    offset: bigint,
+    highWatermark: bigint,
+    opts: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
+  ): Promise<IndexEntry[]> {
     const prefix = metaKeys.entrySkPrefix;
     const [first] = await this.ctx.meta.query(pk, { prefix, lte: metaKeys.entrySk(offset), reverse: true, limit: 1 });
     if (!first) {

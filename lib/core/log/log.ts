@@ -152,7 +152,11 @@ export class Log {
     const result = await this.fetcher.fetch(topic, partition, offset, opts);
     if (result.records.length) {
       this.ctx.metrics?.add('RecordsFetched', result.records.length, { Topic: topic.name });
-      this.ctx.metrics?.add('BytesFetched', result.records.reduce((n, r) => n + userBytes(r), 0), { Topic: topic.name });
+      this.ctx.metrics?.add(
+        'BytesFetched',
+        result.records.reduce((n, r) => n + userBytes(r), 0),
+        { Topic: topic.name },
+      );
     }
     return result;
   }

@@ -58,14 +58,10 @@ export class Topics {
       problems.push(`partitions must be an integer from 1 to ${limits.maxPartitions} (got ${t.partitionCount})`);
     }
     if (previous && t.partitionCount < previous.partitionCount) {
-      problems.push(
-        `partitions can only grow: the topic has ${previous.partitionCount}, ${t.partitionCount} would remove some`,
-      );
+      problems.push(`partitions can only grow: the topic has ${previous.partitionCount}, ${t.partitionCount} would remove some`);
     }
     if (!Number.isSafeInteger(t.replicationFactor) || t.replicationFactor < 1 || t.replicationFactor > stores) {
-      problems.push(
-        `replicationFactor must be from 1 to the number of object stores (${stores}); got ${t.replicationFactor}`,
-      );
+      problems.push(`replicationFactor must be from 1 to the number of object stores (${stores}); got ${t.replicationFactor}`);
     }
     if (!Number.isSafeInteger(t.retentionMs) || (t.retentionMs < 1 && t.retentionMs !== -1)) {
       problems.push(`retentionMs must be a positive integer or -1 (forever); got ${t.retentionMs}`);
@@ -130,9 +126,7 @@ export class Topics {
         maxRecordBytes: patch.maxRecordBytes ?? previous.maxRecordBytes,
       };
       this.check(topic, previous);
-      const res = await this.ctx.meta.write([
-        { op: 'put', pk: item.pk, sk: item.sk, data: topicItem.encode(topic), expect: item.version },
-      ]);
+      const res = await this.ctx.meta.write([{ op: 'put', pk: item.pk, sk: item.sk, data: topicItem.encode(topic), expect: item.version }]);
       if (!res.ok) return RETRY;
       this.cache.set(name, { topic, at: this.ctx.clock.now() });
       return { done: topic };

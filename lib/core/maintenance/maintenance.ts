@@ -100,7 +100,10 @@ export class Maintenance {
   }
 
   /** Restores missing or damaged copies (repair.ts); `onLost` hears of every batch with no intact copy left. */
-  repair(topic: TopicConfig, onLost?: (lost: { partition: number; baseOffset: bigint; count: number; objectKey: string }) => void): Promise<number> {
+  repair(
+    topic: TopicConfig,
+    onLost?: (lost: { partition: number; baseOffset: bigint; count: number; objectKey: string }) => void,
+  ): Promise<number> {
     return this.repairer.repair(topic, onLost);
   }
 }

@@ -17,7 +17,10 @@ export class ReplicaRepair {
    * returns how many were written. `onLost` hears of every batch with no intact copy left (reads of it answer
    * `data`).
    */
-  async repair(topic: TopicConfig, onLost?: (lost: { partition: number; baseOffset: bigint; count: number; objectKey: string }) => void): Promise<number> {
+  async repair(
+    topic: TopicConfig,
+    onLost?: (lost: { partition: number; baseOffset: bigint; count: number; objectKey: string }) => void,
+  ): Promise<number> {
     const byObject = new Map<string, IndexEntry[]>();
     const partitionOf = new Map<IndexEntry, number>();
     for (let p = 0; p < topic.partitionCount; p++) {

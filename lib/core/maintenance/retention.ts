@@ -37,10 +37,7 @@ export class Retention {
       const cutoff = topic.retentionMs === -1 ? -Infinity : this.ctx.clock.now() - topic.retentionMs;
       let bytes = live.reduce((n, e) => n + e.byteLength, 0);
       let drop = 0;
-      while (
-        drop < live.length &&
-        (live[drop].maxTimestamp < cutoff || (topic.retentionBytes !== -1 && bytes > topic.retentionBytes))
-      ) {
+      while (drop < live.length && (live[drop].maxTimestamp < cutoff || (topic.retentionBytes !== -1 && bytes > topic.retentionBytes))) {
         bytes -= live[drop].byteLength;
         drop++;
       }

@@ -46,7 +46,10 @@ export const dispatchStateItem = {
       numberOrAbsent(d.retryAt) &&
       numberOrAbsent(d.limit);
     if (!ok) {
-      throw new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid push consumer state`, { pk: item.pk, sk: item.sk });
+      throw new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid push consumer state`, {
+        pk: item.pk,
+        sk: item.sk,
+      });
     }
     return {
       offset: BigInt(d.offset as string),

@@ -47,7 +47,12 @@ export class GcFence {
 
   /** The condition a referencing write carries. */
   check(topicId: string, partition: number, state: FenceState): WriteOp {
-    return { op: 'check', pk: metaKeys.gcFencePk(topicId, partition), sk: metaKeys.gcFenceSk, expect: state.version === 0 ? 'absent' : state.version };
+    return {
+      op: 'check',
+      pk: metaKeys.gcFencePk(topicId, partition),
+      sk: metaKeys.gcFenceSk,
+      expect: state.version === 0 ? 'absent' : state.version,
+    };
   }
 
   /** Throws `unavailable` when an upload born at `bornAt` may already have been collected. */
@@ -70,7 +75,13 @@ export class GcFence {
         if (state.horizon >= horizon) return { done: undefined };
         const pk = metaKeys.gcFencePk(topicId, partition);
         const res = await this.ctx.meta.write([
-          { op: 'put', pk, sk: metaKeys.gcFenceSk, data: gcFenceItem.encode(horizon), expect: state.version === 0 ? 'absent' : state.version },
+          {
+            op: 'put',
+            pk,
+            sk: metaKeys.gcFenceSk,
+            data: gcFenceItem.encode(horizon),
+            expect: state.version === 0 ? 'absent' : state.version,
+          },
         ]);
         if (!res.ok) return RETRY;
         this.cache.set(pk, { version: state.version + 1, horizon });

@@ -10,10 +10,7 @@ const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 function checkName(what: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name) || name === '.' || name === '..') {
     const shown = typeof name === 'string' ? JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name) : typeof name;
-    throw invalid(
-      `${what} ${shown} is not valid: use 1-249 characters from [a-zA-Z0-9._-], and not "." or ".."`,
-      { field: what },
-    );
+    throw invalid(`${what} ${shown} is not valid: use 1-249 characters from [a-zA-Z0-9._-], and not "." or ".."`, { field: what });
   }
   return name;
 }

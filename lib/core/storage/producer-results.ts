@@ -54,7 +54,8 @@ export interface RequestSlot {
 
 export function decodeSlot(item: { sk: string; version: number; data: Record<string, unknown> }): RequestSlot {
   const sequence = item.data.sequence;
-  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence)) throw new FerryError('data', `producer request slot ${item.sk} has no sequence`);
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence))
+    throw new FerryError('data', `producer request slot ${item.sk} has no sequence`);
   return { sk: item.sk, version: item.version, sequence, data: item.data };
 }
 

@@ -44,7 +44,9 @@ function parseTimestamp(raw: number | string): number {
   if (typeof raw === 'number') return raw;
   const ms = parseIsoTime(raw);
   if (!Number.isFinite(ms)) {
-    throw invalid(`to.timestamp must be epoch milliseconds or an ISO-8601 time with a zone, like 2024-05-01T12:00:00Z (got ${JSON.stringify(raw.slice(0, 64))})`);
+    throw invalid(
+      `to.timestamp must be epoch milliseconds or an ISO-8601 time with a zone, like 2024-05-01T12:00:00Z (got ${JSON.stringify(raw.slice(0, 64))})`,
+    );
   }
   return ms;
 }
@@ -113,7 +115,11 @@ function offsetHandlers({ log, body, noQuery, query }: RouteDeps): Handlers {
       noQuery(c);
       const input = parseWith(commitSchema, await body(c));
       for (const o of input.offsets) TokenAuth.check(c.get('grant' as never), 'consume', o.topic);
-      const offsets = input.offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) }));
+      const offsets = input.offsets.map((o, i) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: parseOffset(o.offset, `offsets[${i}].offset`),
+      }));
       const done = await log.groups.commit(g, { memberId: input.memberId, generation: input.generation, offsets });
       return c.json({ offsets: done.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })) });
     },

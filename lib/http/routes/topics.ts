@@ -10,15 +10,7 @@ import {
   produceSchema,
   producerRefSchema,
 } from '../schemas';
-import {
-  parseDeliverAt,
-  parseCount,
-  parseOffset,
-  parsePartition,
-  toHeaders,
-  toPayload,
-  topicJson,
-} from '../wire';
+import { parseDeliverAt, parseCount, parseOffset, parsePartition, toHeaders, toPayload, topicJson } from '../wire';
 import { TokenAuth } from '../auth';
 import { jsonText, type Handlers, type RouteDeps, type RouteModule } from './common';
 import { fetchAnswerJson } from '../fetch-answer';
@@ -161,10 +153,14 @@ export function plainRecord(raw: unknown): RecordFields | undefined {
   for (const k of Object.keys(r)) if (!RECORD_FIELDS.has(k)) return undefined;
   const { partition, timestamp, deliverAt, deliverAfterMs } = r;
   if (partition !== undefined && !(Number.isSafeInteger(partition) && (partition as number) >= 0)) return undefined;
-  if (timestamp !== undefined && !(Number.isSafeInteger(timestamp) && (timestamp as number) >= 0 && (timestamp as number) <= MAX_TIMESTAMP)) {
+  if (
+    timestamp !== undefined &&
+    !(Number.isSafeInteger(timestamp) && (timestamp as number) >= 0 && (timestamp as number) <= MAX_TIMESTAMP)
+  ) {
     return undefined;
   }
-  if (deliverAt !== undefined && !(typeof deliverAt === 'number' ? Number.isFinite(deliverAt) : typeof deliverAt === 'string')) return undefined;
+  if (deliverAt !== undefined && !(typeof deliverAt === 'number' ? Number.isFinite(deliverAt) : typeof deliverAt === 'string'))
+    return undefined;
   if (deliverAfterMs !== undefined && !(Number.isSafeInteger(deliverAfterMs) && (deliverAfterMs as number) >= 0)) return undefined;
   return r as RecordFields;
 }

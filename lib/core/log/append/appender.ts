@@ -108,7 +108,11 @@ export class Appender {
 
   /** Starts flushes while there is work, a free slot and no idempotent barrier. */
   private pump(topicId: string, pipe: TopicPipe): void {
-    while (pipe.queue.length > 0 && !pipe.barrier && (pipe.inFlight === 0 || (pipe.inFlight < PIPELINE_DEPTH && queuedBytes(pipe.queue) >= PIPELINE_MIN_BYTES))) {
+    while (
+      pipe.queue.length > 0 &&
+      !pipe.barrier &&
+      (pipe.inFlight === 0 || (pipe.inFlight < PIPELINE_DEPTH && queuedBytes(pipe.queue) >= PIPELINE_MIN_BYTES))
+    ) {
       const requests = this.take(pipe.queue);
       const barrier = requests.some((r) => r.idem);
       const previous = pipe.tail;
@@ -208,12 +212,19 @@ export class Appender {
         throw new FerryError('conflict', `sequence ${idem.sequence} of producer ${idem.producerId} is too old to answer again`);
       }
       if (what === 'previous') {
-        throw new FerryError('conflict', `sequence gap: producer ${idem.producerId} sent sequence ${idem.sequence} but ${idem.sequence - 1} was never stored`, {
-          producerId: idem.producerId,
-          sequence: idem.sequence,
-        });
+        throw new FerryError(
+          'conflict',
+          `sequence gap: producer ${idem.producerId} sent sequence ${idem.sequence} but ${idem.sequence - 1} was never stored`,
+          {
+            producerId: idem.producerId,
+            sequence: idem.sequence,
+          },
+        );
       }
-      throw new FerryError('fenced', `producer ${idem.producerId} epoch ${idem.epoch} is no longer current`, { producerId: idem.producerId, epoch: idem.epoch });
+      throw new FerryError('fenced', `producer ${idem.producerId} epoch ${idem.epoch} is no longer current`, {
+        producerId: idem.producerId,
+        epoch: idem.epoch,
+      });
     } catch (e) {
       request.reject(e);
     }

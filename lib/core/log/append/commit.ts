@@ -39,7 +39,13 @@ export class Committer {
    * Commits each partition batch; groups of partitions share one atomic metadata write (as many as the store
    * takes). A group that keeps losing its race, or whose write fails, fails only the requests touching it.
    */
-  async commit(topic: TopicConfig, batches: PartitionBatch[], entries: IndexEntry[], failed: Map<Pending, unknown>, startedAt: number): Promise<void> {
+  async commit(
+    topic: TopicConfig,
+    batches: PartitionBatch[],
+    entries: IndexEntry[],
+    failed: Map<Pending, unknown>,
+    startedAt: number,
+  ): Promise<void> {
     const idempotent = batches.some((b) => b.owners.some(([o]) => o.idem));
     const perWrite = idempotent ? batches.length : Math.max(1, Math.floor(this.ctx.meta.maxOpsPerWrite / OPS_PER_PARTITION));
     for (let start = 0; start < batches.length; start += perWrite) {
@@ -104,7 +110,13 @@ export class Committer {
       const next = headItem.encode({ nextOffset: h.nextOffset + BigInt(b.records.length), logStartOffset: h.logStartOffset });
       ops.push(
         { op: 'put', pk: pks[i], sk: metaKeys.headSk, data: next, expect: h.version === 0 ? 'absent' : h.version },
-        { op: 'put', pk: pks[i], sk: metaKeys.entrySk(h.nextOffset), data: entryItem.encode({ ...entries[i], baseOffset: h.nextOffset }), expect: 'absent' },
+        {
+          op: 'put',
+          pk: pks[i],
+          sk: metaKeys.entrySk(h.nextOffset),
+          data: entryItem.encode({ ...entries[i], baseOffset: h.nextOffset }),
+          expect: 'absent',
+        },
       );
       roles.push({ partition: i }, { partition: i });
     });
@@ -118,7 +130,11 @@ export class Committer {
   private committed(group: PartitionBatch[], { pks, heads }: PlannedWrite): void {
     group.forEach((b, i) => {
       const h = heads[i];
-      this.heads.set(pks[i], { nextOffset: h.nextOffset + BigInt(b.records.length), logStartOffset: h.logStartOffset, version: h.version + 1 });
+      this.heads.set(pks[i], {
+        nextOffset: h.nextOffset + BigInt(b.records.length),
+        logStartOffset: h.logStartOffset,
+        version: h.version + 1,
+      });
       this.notifier.notify(pks[i]);
     });
   }
