@@ -54,6 +54,7 @@ program
   )
   .option('--config <file>', 'ferry.config.json: topics to create and push consumers (handler modules, webhooks) to run')
   .option('--log-format <format>', 'text, or json: one JSON object a line with the fields of the Lambda logs', 'text')
+  .option('--log-level <level>', 'info, or debug: also one line per request (method, path, status, milliseconds)', 'info')
   .action(
     async (opts: {
       port: number;
@@ -64,7 +65,10 @@ program
       config?: string;
       backend: string;
       logFormat: string;
+      logLevel: string;
     }) => {
+      if (opts.logLevel !== 'info' && opts.logLevel !== 'debug')
+        throw new Error(`--log-level must be info or debug (got ${opts.logLevel})`);
       if (opts.backend !== 'local' && opts.backend !== 'aws') throw new Error(`--backend must be local or aws (got ${opts.backend})`);
       if (opts.logFormat !== 'text' && opts.logFormat !== 'json')
         throw new Error(`--log-format must be text or json (got ${opts.logFormat})`);
@@ -89,6 +93,7 @@ program
         port: opts.port,
         onUnexpectedError: (e, route) => log.error('unexpected error', { route, error: errorFields(e) }),
         onWarning: (message, fields) => log.error(message, fields),
+        onRequest: opts.logLevel === 'debug' ? (r) => log.info(`${r.method} ${r.path} ${r.status} ${r.ms} ms`, { ...r }) : undefined,
         onConsumerEvent: ({ kind, ...event }) =>
           log.error(
             kind === 'retry'

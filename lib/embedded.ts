@@ -12,7 +12,7 @@ import { openLocalHome, type LocalHomeOptions } from './adapters/local/home';
 import type { CoreContext } from './core/context';
 import { Log } from './core/log/log';
 import { Maintenance } from './core/maintenance/maintenance';
-import { createApp } from './http/app';
+import { createApp, type AppOptions } from './http/app';
 import { TokenAuth, type TokensFile } from './http/auth';
 import { LocalInvoker } from './adapters/local/invokers';
 import { configProblems, type FerryConfig } from './config';
@@ -54,6 +54,8 @@ export interface EmbeddedOptions extends Partial<LocalHomeOptions> {
   onUnexpectedError?: (error: unknown, route: string) => void;
   /** A push consumer's failed delivery (retried later) or dead-lettered records, for the server's log. */
   onConsumerEvent?: (event: ConsumerLogEvent) => void;
+  /** Every answered request (method, path, route, status, milliseconds), for a request log. */
+  onRequest?: AppOptions['onRequest'];
   /** What the core warns of without failing a request (a replica fallback), for the server's log. */
   onWarning?: (message: string, fields: Record<string, unknown>) => void;
 }
@@ -97,7 +99,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         return metrics.render();
       },
     };
-    const app = createApp({ log, auth, onUnexpectedError: options.onUnexpectedError, ops });
+    const app = createApp({ log, auth, onUnexpectedError: options.onUnexpectedError, ops, onRequest: options.onRequest });
     const server = await startServer(app, {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,

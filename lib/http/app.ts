@@ -24,6 +24,17 @@ export interface AppOptions {
   onUnexpectedError?: (error: unknown, route: string) => void;
   /** `GET /health` and `GET /metrics` (the embedded server). */
   ops?: OpsOptions;
+  /** Hears of every request once answered (`ferry dev --log-level debug`): never a body, a header or a token. */
+  onRequest?: (request: RequestLogEntry) => void;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  /** The route pattern that matched (`/v1/topics/:topic/records`), or `*` for none. */
+  route: string;
+  status: number;
+  ms: number;
 }
 
 /** The handlers of API v1's route table (lib/protocol/routes.ts); a new route adds its row there, its handler here. */
@@ -43,7 +54,7 @@ function registerRoutes(app: Hono, deps: RouteDeps): void {
 }
 
 /** Builds the app. `app.fetch(request)` answers any request. */
-export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Hono {
+export function createApp({ log, auth, onUnexpectedError, ops, onRequest }: AppOptions): Hono {
   const app = new Hono();
   const { limits } = log.ctx.settings;
   const deps: RouteDeps = {
@@ -53,6 +64,14 @@ export function createApp({ log, auth, onUnexpectedError, ops }: AppOptions): Ho
     query: (c, known) => queryParams(new URL(c.req.url), known),
     topicParam: (c) => validateTopicName(c.req.param('topic')),
   };
+  if (onRequest) {
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      await next();
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      onRequest({ method: c.req.method, path: new URL(c.req.url).pathname, route: c.req.routePath, status: c.res.status, ms });
+    });
+  }
   if (auth) app.use('*', auth.middleware());
   registerRoutes(app, deps);
   if (ops) opsRoutes(ops).register(app, deps);

@@ -32,6 +32,44 @@ describe('ferry dev --log-format json', () => {
     }
   });
 
+  it('with --log-level debug, logs one line per request (also refused ones), never a body', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-reqlog-'));
+    const child = spawnTracked(
+      process.execPath,
+      [BIN, 'dev', '--port', '0', '--data', dir, '--log-format', 'json', '--log-level', 'debug'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const lines: Array<Record<string, unknown>> = [];
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+    try {
+      while (!lines.length) await new Promise((r) => setTimeout(r, 50));
+      const url = String(lines[0].url);
+      const json = { 'content-type': 'application/json' };
+      await fetch(`${url}/v1/topics`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'orders', partitions: 1 }) });
+      await fetch(`${url}/v1/topics/orders/records`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ records: [{ value: 'secret-value' }] }),
+      });
+      await fetch(`${url}/v1/topics/nope`);
+      while (lines.filter((l) => l.route !== undefined).length < 3) await new Promise((r) => setTimeout(r, 50));
+      const requests = lines.filter((l) => l.route !== undefined);
+      expect(requests.map((r) => [r.method, r.path, r.route, r.status])).toEqual([
+        ['POST', '/v1/topics', '/v1/topics', 201],
+        ['POST', '/v1/topics/orders/records', '/v1/topics/:topic/records', 200],
+        ['GET', '/v1/topics/nope', '/v1/topics/:topic', 404],
+      ]);
+      expect(requests.every((r) => typeof r.ms === 'number' && r.level === 'INFO')).toBe(true);
+      expect(JSON.stringify(lines)).not.toContain('secret-value');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes errors with their name, message and cause', () => {
     const err: string[] = [];
     devLog(
