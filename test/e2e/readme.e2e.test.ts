@@ -107,6 +107,11 @@ describe('README.md', () => {
     expect(outputs[1].trim().split('\n')).toHaveLength(2); // two records, then disconnect
     expect(outputs[2].trim().split('\n')).toHaveLength(2);
     expect(outputs[3]).toMatch(/'orders'/);
+    // The walk-through stays consistent: orders now has the partition count the push-consumer config declares
+    // (ferry dev --config refuses a config topic whose count differs from the server's).
+    const config = runnable.filter((b) => b.lang === 'json').map((b) => JSON.parse(b.code)).find((j) => j.consumers);
+    const orders = await (await fetch(`${server.url}/v1/topics/orders`)).json();
+    expect(orders.partitionCount).toBe(config.topics.find((t: { name: string }) => t.name === 'orders').partitions);
   });
 
   it('has a handler module that runs and answers batch item failures', async () => {
