@@ -17,8 +17,8 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 const run = (cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; timeout: number }) =>
   runTracked(cmd, args, { env: o.env, cwd: o.cwd, timeoutMs: o.timeout });
 const ROOT = path.join(__dirname, '..', '..');
-// AWS credentials or a second shell with emulators; the 15-minute chaos run (test/chaos runs its short version).
-const NOT_RUN_HERE = ['AWS home', 'Deploy to AWS', 'Reliability'];
+// AWS credentials or a second shell with emulators (docs/ holds the long chaos and benchmark runs, not run here).
+const NOT_RUN_HERE = ['AWS home', 'Deploy to AWS'];
 
 interface Block {
   section: string;
@@ -68,7 +68,7 @@ describe('README.md', () => {
   const env = () => ({ ...process.env, FERRY_URL: server.url, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` });
   const local = (code: string) => code.replaceAll('http://127.0.0.1:8080', server.url);
 
-  it('skips only the blocks that need AWS or the long chaos run', () => {
+  it('skips only the blocks that need AWS', () => {
     const skipped = all.filter((b) => !runnable.includes(b));
     expect(new Set(skipped.map((b) => b.section))).toEqual(new Set(NOT_RUN_HERE));
     expect(runnable.filter((b) => b.lang === 'sh').length).toBeGreaterThanOrEqual(6);
@@ -109,7 +109,10 @@ describe('README.md', () => {
     expect(outputs[3]).toMatch(/'orders'/);
     // The walk-through stays consistent: orders now has the partition count the push-consumer config declares
     // (ferry dev --config refuses a config topic whose count differs from the server's).
-    const config = runnable.filter((b) => b.lang === 'json').map((b) => JSON.parse(b.code)).find((j) => j.consumers);
+    const config = runnable
+      .filter((b) => b.lang === 'json')
+      .map((b) => JSON.parse(b.code))
+      .find((j) => j.consumers);
     const orders = await (await fetch(`${server.url}/v1/topics/orders`)).json();
     expect(orders.partitionCount).toBe(config.topics.find((t: { name: string }) => t.name === 'orders').partitions);
   });
