@@ -8,6 +8,8 @@
  *   await fetch(`${ferry.url}/v1/topics`);
  *   await ferry.close();
  */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { openLocalHome, type LocalHomeOptions } from './adapters/local/home';
 import type { CoreContext } from './core/context';
 import { Log } from './core/log/log';
@@ -167,7 +169,16 @@ async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptio
     const topic = await log.topics.get(c.topic);
     await ensure({ name: c.deadLetterTopic, partitions: topic.partitionCount, replicationFactor: topic.replicationFactor });
   }
-  const owner = `dev-${process.pid}`;
+  // The lease owner of this server's push consumers. On the local home the data directory's lock lets one
+  // process in at a time, so an owner named after the directory is never shared by two live servers: a
+  // restart (after kill -9) takes over its own leases at once instead of waiting 30 s for them to expire.
+  // A home given from outside (the AWS backend: many servers, one table) keeps an owner per process.
+  const owner = options.home
+    ? `dev-${process.pid}`
+    : `dev-${createHash('sha256')
+        .update(path.resolve(options.dataDir ?? './.ferry'))
+        .digest('hex')
+        .slice(0, 16)}`;
   const runner = new ConsumerRunner(
     log,
     config.consumers.map((c) => new Dispatcher(log, invoker, c, owner)),

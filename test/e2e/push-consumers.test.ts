@@ -108,6 +108,48 @@ describe('ferry dev --config: push consumers', () => {
     }
   });
 
+  it('after kill -9, a restart on the same data delivers again at once (its own leases, not 30 s of expiry)', async () => {
+    const data = path.join(dir, 'restart-data');
+    const out = path.join(dir, 'restart.jsonl');
+    const config = path.join(dir, 'restart.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        topics: [{ name: 'jobs', partitions: 1 }],
+        consumers: [{ topic: 'jobs', name: 'worker', handler: path.relative(dir, FIXTURE) }],
+      }),
+    );
+    const delivered = async () =>
+      (await readFile(out, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => JSON.parse(l).records.map((r: { value: unknown }) => r.value));
+    const produce = (url: string, value: string) =>
+      fetch(`${url}/v1/topics/jobs/records`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ records: [{ value }] }),
+      });
+    const first = await startServerProcess(['--data', data, '--config', config], { FERRY_TEST_OUT: out });
+    try {
+      await produce(first.url, 'before');
+      await until('the first delivery', async () => ((await delivered()).includes('before') ? true : undefined));
+    } finally {
+      await first.kill('SIGKILL'); // its leases stay in the table, held by it
+    }
+    const second = await startServerProcess(['--data', data, '--config', config], { FERRY_TEST_OUT: out });
+    try {
+      const started = Date.now();
+      await produce(second.url, 'after');
+      // The dead server's lease lasts 30 s; the restarted one is the same owner and goes on at once.
+      await until('the delivery after the restart', async () => ((await delivered()).includes('after') ? true : undefined), 10_000);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await delivered()).toEqual(['before', 'after']);
+    } finally {
+      await second.kill();
+    }
+  });
+
   it('delivers in order to a module and a webhook, retries, and dead-letters with origin headers', async () => {
     const out = path.join(dir, 'events.jsonl');
     const config = path.join(dir, 'ferry.config.json');
