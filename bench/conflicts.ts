@@ -18,7 +18,7 @@ async function main() {
   const { FsObjectStore } = await import(`${root}/lib/adapters/local/fs-object-store`);
   const { SqliteMetadataStore } = await import(`${root}/lib/adapters/local/sqlite-metadata-store`);
   const { randomIds, systemClock } = await import(`${root}/lib/adapters/system`);
-  const { Log } = await import(`${root}/lib/core/log`);
+  const { createCore } = await import(`${root}/lib/core/create-core`);
   const { makeSettings } = await import(`${root}/lib/core/settings`);
   const { FerryError } = await import(`${root}/lib/protocol/errors`);
   const dir = await mkdtemp(path.join(tmpdir(), 'ferry-measure-'));
@@ -62,8 +62,8 @@ async function main() {
     ids: randomIds,
     settings: makeSettings({ commitAttempts: 20, topicCacheMs: 0 }),
   });
-  await new Log(ctx(meta)).topics.create({ name: 'busy', partitions: 12 });
-  const producers = Array.from({ length: 16 }, () => new Log(ctx(wrapped)));
+  await createCore(ctx(meta)).log.topics.create({ name: 'busy', partitions: 12 });
+  const producers = Array.from({ length: 16 }, () => createCore(ctx(wrapped)).log);
   let ok = 0,
     failed = 0;
   const t0 = Date.now();
@@ -84,7 +84,7 @@ async function main() {
   const ms = Date.now() - t0;
   const gConf0 = { ...conflicts };
   // 4 members, each commits its partitions 10 times and heartbeats
-  const members = Array.from({ length: 4 }, () => new Log(ctx(wrapped)));
+  const members = Array.from({ length: 4 }, () => createCore(ctx(wrapped)).log);
   const views: any[] = [];
   for (const m of members) views.push(await m.groups.join('g', { topics: ['busy'] }));
   const cur = await Promise.all(views.map((v, i) => members[i].groups.heartbeat('g', v.memberId)));

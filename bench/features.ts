@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import { startEmbedded } from '../lib/embedded';
 import { parseConfig } from '../lib/config';
 import { openLocalHome } from '../lib/adapters/local/home';
-import { Log } from '../lib/core/log/log';
+import { createCore } from '../lib/core/create-core';
 import { Maintenance } from '../lib/core/maintenance/maintenance';
 import { jsonToPayload } from '../lib/core/codec/payload';
 import type { Clock } from '../lib/ports/clock';
@@ -157,7 +157,7 @@ async function gc(dir: string) {
   let now = Date.now();
   const clock: Clock = { now: () => now, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) };
   const home = await openLocalHome({ dataDir: path.join(dir, 'gc'), clock });
-  const log = new Log(home.ctx);
+  const log = createCore(home.ctx).log;
   await log.topics.create({ name: 'gc', partitions: 12, retentionMs: 60_000 });
   const objects = 2000;
   for (let i = 0; i < objects; i++) {

@@ -16,8 +16,7 @@ import { parseConfig, type FerryConfig } from '../lib/config';
 import { tryItLines } from '../lib/dev-banner';
 import { openLocalHome } from '../lib/adapters/local/home';
 import { openAwsHome } from '../lib/adapters/aws/home';
-import { Log } from '../lib/core/log/log';
-import { Maintenance } from '../lib/core/maintenance/maintenance';
+import { createCore } from '../lib/core/create-core';
 import { devLog, errorFields, type LogFormat } from '../lib/dev-log';
 
 // A closed stdout (ferry dev | head) must not crash the server.
@@ -192,9 +191,8 @@ program
   .action(async (opts: { data: string; store: string[] }) => {
     const home = await openLocalHome({ dataDir: opts.data, storeDirs: opts.store });
     try {
-      const log = new Log(home.ctx);
-      const maintenance = new Maintenance(log);
-      const topics = await log.topics.list();
+      const { maintenance, topics: allTopics } = createCore(home.ctx);
+      const topics = await allTopics.list();
       let repaired = 0;
       const lost: string[] = [];
       for (const [i, topic] of topics.entries()) {

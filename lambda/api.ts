@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
-import { Log } from '../lib/core/log/log';
+import { createCore } from '../lib/core/create-core';
 import { createApp, createFallbackApp } from '../lib/http/app';
 
 const logger = new Logger({ serviceName: 'ferry-api' });
@@ -23,7 +23,7 @@ let app: Promise<Handle> | undefined;
 
 async function init(): Promise<Handle> {
   const home = await openAwsHome(process.env, { metrics });
-  const log = new Log(home.ctx);
+  const log = createCore(home.ctx).log;
   return handle(
     createApp({
       log,

@@ -12,10 +12,9 @@ import type { Context } from 'aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { LambdaInvoker } from '../lib/adapters/aws/lambda-invoker';
-import { ConsumerRegistry } from '../lib/core/consumers/registry';
 import { Dispatcher } from '../lib/core/consumers/dispatcher';
 import { ConsumerRunner } from '../lib/core/consumers/runner';
-import { Log } from '../lib/core/log/log';
+import { createCore } from '../lib/core/create-core';
 
 const logger = new Logger({ serviceName: 'ferry-dispatcher' });
 /** Invocations, handler failures, dead letters, throttles and consumer lag: one flush per run. */
@@ -33,8 +32,9 @@ async function dispatch(_event: unknown, context: Context): Promise<{ consumers:
   logger.addContext(context);
   const started = Date.now();
   const home = await openAwsHome(process.env, { metrics });
-  const log = new Log(home.ctx);
-  const consumers = await new ConsumerRegistry(home.ctx).list();
+  const core = createCore(home.ctx);
+  const log = core.log;
+  const consumers = await core.consumers.list();
   if (consumers.length === 0) return { consumers: 0, ranMs: Date.now() - started };
   const invoker = new LambdaInvoker();
   const owner = `lambda-${context.awsRequestId}`;

@@ -14,15 +14,15 @@ import type { Context } from 'aws-lambda';
 import { EmfMetrics } from '../lib/adapters/aws/emf-metrics';
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { runDelayTimer } from '../lib/core/log/delay-timer';
-import { Log } from '../lib/core/log/log';
-import { Maintenance, type MaintenanceReport } from '../lib/core/maintenance/maintenance';
+import { createCore, type Core } from '../lib/core/create-core';
+import type { MaintenanceReport } from '../lib/core/maintenance/maintenance';
 
 const logger = new Logger({ serviceName: 'ferry-maintenance' });
 /** Pass duration, retained and collected objects, delayed records, every group's lag: one flush per run. */
 const metrics = new EmfMetrics({ Table: process.env.FERRY_TABLE ?? '' });
 
 /** One home per container: a warm instance reuses its clients. */
-let log: Promise<Log> | undefined;
+let core: Promise<Core> | undefined;
 
 export async function handler(
   event: { job?: string } | undefined,
@@ -30,8 +30,8 @@ export async function handler(
 ): Promise<MaintenanceReport | { delayedMoved: number }> {
   logger.addContext(context);
   try {
-    const current = await (log ??= openAwsHome(process.env, { metrics }).then((home) => new Log(home.ctx))).catch((e) => {
-      log = undefined;
+    const current = await (core ??= openAwsHome(process.env, { metrics }).then((home) => createCore(home.ctx))).catch((e) => {
+      core = undefined;
       throw e;
     });
     if (event?.job === 'delayed') {
@@ -39,11 +39,11 @@ export async function handler(
         0,
         Math.min(Number(process.env.FERRY_DELAY_WINDOW_MS ?? 55_000), context.getRemainingTimeInMillis() - 5_000),
       );
-      const delayedMoved = await runDelayTimer(current, { windowMs });
+      const delayedMoved = await runDelayTimer(current.log, { windowMs });
       logger.info('delay timer done', { delayedMoved });
       return { delayedMoved };
     }
-    const maintenance = new Maintenance(current);
+    const { maintenance } = current;
     const report = await maintenance.run({ repair: true });
     await maintenance.reportGroupLag();
     logger.info('maintenance pass done', { ...report });

@@ -7,8 +7,9 @@ import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lamb
 import { openAwsHome } from '../lib/adapters/aws/home';
 import { applyTopicEvent, type TopicResourceData } from '../lib/adapters/aws/topic-resource';
 import type { Settings } from '../lib/core/settings';
-import { Topics } from '../lib/core/log/topics';
-import { ConsumerRegistry } from '../lib/core/consumers/registry';
+import { createCore } from '../lib/core/create-core';
+import type { Topics } from '../lib/core/log/topics';
+import type { ConsumerRegistry } from '../lib/core/consumers/registry';
 
 const logger = new Logger({ serviceName: 'ferry-topic-resource' });
 
@@ -21,11 +22,10 @@ export async function handler(event: CdkCustomResourceEvent): Promise<CdkCustomR
     physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
     properties: event.ResourceProperties, // topic settings only: no records, no credentials
   });
-  topics ??= openAwsHome(process.env).then((home) => ({
-    topics: new Topics(home.ctx),
-    settings: home.ctx.settings,
-    registry: new ConsumerRegistry(home.ctx),
-  }));
+  topics ??= openAwsHome(process.env).then((home) => {
+    const core = createCore(home.ctx);
+    return { topics: core.topics, settings: home.ctx.settings, registry: core.consumers };
+  });
   try {
     const t = await topics;
     const res = await applyTopicEvent(event, t.topics, t.settings, t.registry);

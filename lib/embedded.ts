@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { openLocalHome, type LocalHomeOptions } from './adapters/local/home';
 import type { CoreContext } from './core/context';
-import { Log } from './core/log/log';
+import type { Log } from './core/log/log';
+import { createCore } from './core/create-core';
 import { Maintenance } from './core/maintenance/maintenance';
 import { createApp, type AppOptions } from './http/app';
 import { TokenAuth, type TokensFile } from './http/auth';
@@ -90,8 +91,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   home.ctx.metrics ??= metrics;
   if (options.onWarning) home.ctx.warnings ??= { warn: options.onWarning };
   try {
-    const log = new Log(home.ctx);
-    const maintenance = new Maintenance(log);
+    const { log, maintenance } = createCore(home.ctx);
     const consumers = options.config ? await applyConfig(log, options.config, options) : undefined;
     const auth = options.tokens ? new TokenAuth(options.tokens) : undefined;
     const ops = {

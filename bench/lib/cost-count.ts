@@ -16,7 +16,7 @@ import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-st
 import { FsObjectStore } from '../../lib/adapters/local/fs-object-store';
 import { randomIds, systemClock } from '../../lib/adapters/system';
 import type { CoreContext } from '../../lib/core/context';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { makeSettings } from '../../lib/core/settings';
 import type { RecordInput } from '../../lib/core/model';
 import type { Item, ItemData, MetadataStore, SkRange, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
@@ -154,7 +154,7 @@ export async function countWorkload(opts: {
   const counter = new Counter();
   const { ctx, close } = await makeContext(opts.replicationFactor, counter);
   try {
-    const log = new Log(ctx);
+    const log = createCore(ctx).log;
     const partitions = Math.max(12, opts.partitionsPerRequest);
     await log.topics.create({ name: 'cost', partitions, replicationFactor: opts.replicationFactor });
     counter.take();
@@ -205,7 +205,7 @@ export async function countOneRequest(opts: { batch: number; partitions: number;
   const counter = new Counter();
   const { ctx, close } = await makeContext(opts.replicationFactor, counter);
   try {
-    const log = new Log(ctx);
+    const log = createCore(ctx).log;
     await log.topics.create({ name: 'one', partitions: Math.max(opts.partitions, 12), replicationFactor: opts.replicationFactor });
     await log.produce('one', records(opts.payloads, opts.batch, opts.partitions, 0, 1024)); // warm the topic cache
     counter.take();

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { FsObjectStore } from '../../lib/adapters/local/fs-object-store';
 import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-store';
 import { randomIds } from '../../lib/adapters/system';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { Maintenance } from '../../lib/core/maintenance/maintenance';
 import { makeSettings } from '../../lib/core/settings';
 import { Gates, GatedMetadataStore } from '../helpers/faults';
@@ -37,8 +37,8 @@ async function cluster() {
   const clock = new SimClock();
   const settings = makeSettings({ topicCacheMs: 0, orphanGraceMs: GRACE });
   const gates = new Gates();
-  const writer = new Log({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings });
-  const other = new Log({ meta, stores, clock, ids: randomIds, settings });
+  const writer = createCore({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings }).log;
+  const other = createCore({ meta, stores, clock, ids: randomIds, settings }).log;
   await other.topics.create({ name: 'orders', partitions: 1, retentionMs: -1 });
   return {
     clock,

@@ -21,7 +21,8 @@ import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-st
 import type { CoreContext } from '../../lib/core/context';
 import { idTime, metaKeys, objectKeys, padTime } from '../../lib/core/storage/keys';
 import { entryItem } from '../../lib/core/storage/items';
-import { Log } from '../../lib/core/log/log';
+import type { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { Maintenance } from '../../lib/core/maintenance/maintenance';
 import { makeSettings } from '../../lib/core/settings';
 import type { Ids } from '../../lib/ports/ids';
@@ -157,7 +158,7 @@ class Cluster {
         ids: this.ids,
         settings: this.settings,
       };
-      this.current = { log: new Log(ctx), faults };
+      this.current = { log: createCore(ctx).log, faults };
     }
     const log = this.current.log;
     return { log, maintenance: new Maintenance(log) };
@@ -165,13 +166,13 @@ class Cluster {
 
   /** A process that sees no faults (setup, and the final drain). */
   clean(): { log: Log; maintenance: Maintenance } {
-    const log = new Log({
+    const log = createCore({
       meta: this.backing.meta,
       stores: this.backing.stores,
       clock: this.clock,
       ids: this.ids,
       settings: this.settings,
-    });
+    }).log;
     return { log, maintenance: new Maintenance(log) };
   }
 }

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { FsObjectStore } from '../../lib/adapters/local/fs-object-store';
 import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-store';
 import { randomIds } from '../../lib/adapters/system';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { makeSettings } from '../../lib/core/settings';
 import { Gates, GatedMetadataStore } from '../helpers/faults';
 import { jsonPayload } from '../helpers/records';
@@ -41,8 +41,8 @@ async function twoProcesses() {
   const clock = new SimClock();
   const settings = makeSettings({ topicCacheMs: 0 });
   const gates = new Gates();
-  const zombie = new Log({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings });
-  const successor = new Log({ meta, stores, clock, ids: randomIds, settings });
+  const zombie = createCore({ meta: new GatedMetadataStore(meta, gates), stores, clock, ids: randomIds, settings }).log;
+  const successor = createCore({ meta, stores, clock, ids: randomIds, settings }).log;
   return {
     dir,
     meta,

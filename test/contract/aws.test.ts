@@ -11,7 +11,8 @@ import { randomIds, systemClock } from '../../lib/adapters/system';
 import type { CoreContext } from '../../lib/core/context';
 import { FerryError } from '../../lib/protocol/errors';
 import { objectKeys } from '../../lib/core/storage/keys';
-import { Log, type ProduceAnswer } from '../../lib/core/log/log';
+import { type ProduceAnswer } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import type { ProduceResult } from '../../lib/core/model';
 import { makeSettings } from '../../lib/core/settings';
 import { createApp } from '../../lib/http/app';
@@ -33,7 +34,7 @@ logContract('AWS (S3ObjectStore + DynamoDBMetadataStore)', {
 });
 
 const newLog = (ports: Pick<CoreContext, 'meta' | 'stores'>, settings = makeSettings({ topicCacheMs: 0 })) =>
-  new Log({ ...ports, clock: systemClock, ids: randomIds, settings });
+  createCore({ ...ports, clock: systemClock, ids: randomIds, settings }).log;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** The offset of a produce answer that was committed (not scheduled). */
 const offsetOf = (answer: ProduceAnswer) => (answer as ProduceResult).offset;

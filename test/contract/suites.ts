@@ -3,7 +3,8 @@
  * and the AWS ones (S3 + DynamoDB on emulators). A case that cannot apply to an adapter says why.
  */
 import { makeSettings } from '../../lib/core/settings';
-import { Log } from '../../lib/core/log/log';
+import type { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import type { CoreContext } from '../../lib/core/context';
 import type { ProduceResult } from '../../lib/core/model';
 import type { MetadataStore } from '../../lib/ports/metadata-store';
@@ -151,7 +152,7 @@ export function logContract(name: string, factory: Factory<Pick<CoreContext, 'me
   describe(`Log contract: ${name}`, () => {
     const makeLog = async (ports?: Pick<CoreContext, 'meta' | 'stores'>) => {
       const p = ports ?? (await factory.make());
-      return new Log({ ...p, clock: systemClock, ids: randomIds, settings: makeSettings({ topicCacheMs: 0 }) });
+      return createCore({ ...p, clock: systemClock, ids: randomIds, settings: makeSettings({ topicCacheMs: 0 }) }).log;
     };
     afterAll(async () => factory.cleanup?.());
 

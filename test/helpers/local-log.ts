@@ -5,7 +5,8 @@ import { FsObjectStore } from '../../lib/adapters/local/fs-object-store';
 import { SqliteMetadataStore } from '../../lib/adapters/local/sqlite-metadata-store';
 import { randomIds } from '../../lib/adapters/system';
 import type { CoreContext } from '../../lib/core/context';
-import { Log } from '../../lib/core/log/log';
+import type { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { Maintenance } from '../../lib/core/maintenance/maintenance';
 import { makeSettings, type SettingsInput } from '../../lib/core/settings';
 import type { RecordInput } from '../../lib/core/model';
@@ -33,7 +34,7 @@ export async function makeLocalLog(options: { stores?: number; settings?: Settin
   );
   const meta = new SqliteMetadataStore(path.join(dir, 'meta.sqlite'));
   const ctx: CoreContext = { meta, stores, clock, ids: randomIds, settings: makeSettings({ topicCacheMs: 0, ...options.settings }) };
-  const log = new Log(ctx);
+  const log = createCore(ctx).log;
   return {
     dir,
     clock,
@@ -41,7 +42,7 @@ export async function makeLocalLog(options: { stores?: number; settings?: Settin
     stores,
     log,
     maintenance: new Maintenance(log),
-    twin: () => new Log(ctx),
+    twin: () => createCore(ctx).log,
     cleanup: async () => {
       await meta.close();
       await rm(dir, { recursive: true, force: true });

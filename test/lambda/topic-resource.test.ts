@@ -18,10 +18,10 @@ beforeAll(async () => {
   ({ handler } = await import('../../lambda/topic-resource'));
   // The same cluster seen through the HTTP app, to check what the resource did.
   const { openAwsHome } = await import('../../lib/adapters/aws/home');
-  const { Log } = await import('../../lib/core/log/log');
+  const { createCore } = await import('../../lib/core/create-core');
   const { createApp } = await import('../../lib/http/app');
   const home = await openAwsHome(process.env, { settings: { topicCacheMs: 0 } });
-  const app = createApp({ log: new Log(home.ctx) });
+  const app = createApp({ log: createCore(home.ctx).log });
   api = async (method, path, body) => {
     const res = await app.request(path, {
       method,

@@ -4,7 +4,7 @@
  * transaction. Every acknowledged record is read back once, and no conflict happens on an item shared by a
  * whole topic or group — only the inherent ones, on one partition's head.
  */
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { ConflictingMetadataStore, ConflictTable } from '../helpers/conflicting-metadata-store';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';
 
@@ -18,7 +18,7 @@ describe('hot paths under transaction conflicts', () => {
   it('16 producers on 12 partitions and 4 committing members: all records once, no shared-item conflicts', async () => {
     await l.log.topics.create({ name: 'busy', partitions: 12 });
     const table = new ConflictTable();
-    const instance = () => new Log({ ...l.ctx, meta: new ConflictingMetadataStore(l.ctx.meta, table) });
+    const instance = () => createCore({ ...l.ctx, meta: new ConflictingMetadataStore(l.ctx.meta, table) }).log;
     const producers = Array.from({ length: 16 }, instance);
     const sent: string[] = [];
     await Promise.all(

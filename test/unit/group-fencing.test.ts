@@ -4,7 +4,7 @@
  * metadata store holds a commit's write while the group moves on) show a stale commit is never stored.
  */
 import { FerryError } from '../../lib/protocol/errors';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { Gates, GatedMetadataStore } from '../helpers/faults';
 import { makeLocalLog, type LocalLog } from '../helpers/local-log';
 
@@ -25,7 +25,7 @@ describe('offsets fenced by generation on their own items', () => {
   it('refuses a commit that read the old generation when its write lands after a rebalance', async () => {
     const a = await l.log.groups.join('g', { topics: ['orders'] });
     const gates = new Gates();
-    const zombie = new Log({ ...l.ctx, meta: new GatedMetadataStore(l.ctx.meta, gates) });
+    const zombie = createCore({ ...l.ctx, meta: new GatedMetadataStore(l.ctx.meta, gates) }).log;
     gates.close(/^meta\.write put g#g o#/);
     const commit = zombie.groups.commit('g', {
       memberId: a.memberId,

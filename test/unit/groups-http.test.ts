@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Hono } from 'hono';
 import { openLocalHome, type LocalHome } from '../../lib/adapters/local/home';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { createApp } from '../../lib/http/app';
 
 describe('consumer group routes', () => {
@@ -15,7 +15,7 @@ describe('consumer group routes', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-groups-http-'));
     home = await openLocalHome({ dataDir: dir });
-    const log = new Log(home.ctx);
+    const log = createCore(home.ctx).log;
     await log.topics.create({ name: 'orders', partitions: 2 });
     app = createApp({ log });
   });

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openLocalHome, type LocalHome } from '../../lib/adapters/local/home';
 import { isFerryError, type ErrorKind } from '../../lib/protocol/errors';
-import { Log } from '../../lib/core/log/log';
+import type { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import type { Clock } from '../../lib/ports/clock';
 import { jsonPayload } from '../helpers/records';
 
@@ -46,7 +47,7 @@ describe('Groups', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-groups-'));
     clock = new FakeClock();
     home = await openLocalHome({ dataDir: dir, clock });
-    log = new Log(home.ctx);
+    log = createCore(home.ctx).log;
     await log.topics.create({ name: 'orders', partitions: 6 });
   });
   afterEach(async () => {

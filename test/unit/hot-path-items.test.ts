@@ -4,7 +4,7 @@
  * tests record the item keys of every write and assert that concurrent hot-path writes share none.
  */
 import { FerryError } from '../../lib/protocol/errors';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import type { MetadataStore, WriteOp, WriteResult } from '../../lib/ports/metadata-store';
 import { RecordingMetadataStore } from '../helpers/recording';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';
@@ -45,7 +45,7 @@ describe('hot-path writes share no item', () => {
 
   const process = () => {
     const meta = new KeyRecorder(l.ctx.meta);
-    return { meta, log: new Log({ ...l.ctx, meta }) };
+    return { meta, log: createCore({ ...l.ctx, meta }).log };
   };
 
   it('two producers committing to different partitions of one topic touch disjoint items', async () => {

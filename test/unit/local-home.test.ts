@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openLocalHome } from '../../lib/adapters/local/home';
-import { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { rec } from '../helpers/local-log';
 
 describe('openLocalHome', () => {
@@ -23,7 +23,7 @@ describe('openLocalHome', () => {
   /** A data directory with a topic and one record, so its stores hold objects. */
   const withData = async (...stores: string[]) => {
     const home = await open(...stores);
-    const log = new Log(home.ctx);
+    const log = createCore(home.ctx).log;
     await log.topics.create({ name: 'orders', partitions: 1, replicationFactor: stores.length });
     await log.produce('orders', [rec('x')]);
     await home.close();

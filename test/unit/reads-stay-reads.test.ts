@@ -2,7 +2,8 @@
  * Each function on AWS has only the rights its code uses (DESIGN §4c): a read route never writes, and the groups
  * function, which has no S3 rights, never reads an object. Recording ports count what each path asks for.
  */
-import { Log } from '../../lib/core/log/log';
+import type { Log } from '../../lib/core/log/log';
+import { createCore } from '../../lib/core/create-core';
 import { runDelayTimer } from '../../lib/core/log/delay-timer';
 import { RecordingMetadataStore, RecordingObjectStore } from '../helpers/recording';
 import { makeLocalLog, rec, text, type LocalLog } from '../helpers/local-log';
@@ -19,7 +20,7 @@ describe('reads stay reads', () => {
     l = await makeLocalLog();
     meta = new RecordingMetadataStore(l.ctx.meta);
     stores = l.stores.map((s) => new RecordingObjectStore(s));
-    reader = new Log({ ...l.ctx, meta, stores });
+    reader = createCore({ ...l.ctx, meta, stores }).log;
   });
   afterEach(async () => l.cleanup());
 

@@ -11,7 +11,7 @@
  *
  * @example
  *   const home = await openAwsHome({ FERRY_TABLE: 'ferry', FERRY_BUCKETS: 'ferry-a,ferry-b', AWS_REGION: 'eu-west-1' });
- *   const log = new Log(home.ctx);
+ *   const log = createCore(home.ctx).log;
  */
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,22 +1,34 @@
 /**
  * The log: topics, produce and fetch over the ports. This is what the HTTP app (locally and in Lambda) calls.
  */
-import { Appender } from './append/appender';
+import type { Appender } from './append/appender';
 import type { CoreContext } from '../context';
 import { FerryError, invalid } from '../../protocol/errors';
-import { Groups } from '../groups/groups';
-import { Fetcher, type FetchOptions } from './fetch';
+import type { Groups } from '../groups/groups';
+import type { Fetcher, FetchOptions } from './fetch';
 import type { FetchResult, ProduceResult, RecordInput, StoredRecord, TopicConfig } from '../model';
-import { Notifier } from './notifier';
-import { GcFence } from '../storage/gc-fence';
+import type { Notifier } from './notifier';
+import type { GcFence } from '../storage/gc-fence';
 import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
-import { Topics } from './topics';
-import { Producers, type ProducerRef } from './producers';
-import { Scheduler, type DelayedRecord, type Scheduled } from './delay';
+import type { Topics } from './topics';
+import type { Producers, ProducerRef } from './producers';
+import type { Scheduler, DelayedRecord, Scheduled } from './delay';
 import type { AppendRecord } from './append/appender';
 
 /** One record's answer: its offset, or — for a delayed record — its scheduled id and due time. */
 export type ProduceAnswer = ProduceResult | Scheduled;
+
+/** The services the log is made of (createCore builds them). */
+export interface LogParts {
+  topics: Topics;
+  appender: Appender;
+  fetcher: Fetcher;
+  notifier: Notifier;
+  fence: GcFence;
+  groups: Groups;
+  producers: Producers;
+  scheduler: Scheduler;
+}
 
 export class Log {
   readonly topics: Topics;
@@ -30,16 +42,22 @@ export class Log {
   readonly scheduler: Scheduler;
   private readonly roundRobin: RoundRobin;
 
-  constructor(readonly ctx: CoreContext) {
-    this.topics = new Topics(ctx);
-    this.notifier = new Notifier(ctx.clock);
-    this.fence = new GcFence(ctx);
-    this.appender = new Appender(ctx, this.notifier, this.fence);
-    this.fetcher = new Fetcher(ctx, this.notifier);
-    this.groups = new Groups(ctx, this.topics, this.fetcher);
+  /** Built by createCore (lib/core/create-core.ts), which wires every service once. */
+  constructor(
+    readonly ctx: CoreContext,
+    parts: LogParts,
+  ) {
+    ({
+      topics: this.topics,
+      appender: this.appender,
+      fetcher: this.fetcher,
+      notifier: this.notifier,
+      fence: this.fence,
+      groups: this.groups,
+      producers: this.producers,
+      scheduler: this.scheduler,
+    } = parts);
     this.roundRobin = new RoundRobin(() => ctx.ids.random());
-    this.producers = new Producers(ctx);
-    this.scheduler = new Scheduler(ctx, this.appender, this.notifier, this.fence);
   }
 
   /**

@@ -1,0 +1,47 @@
+/**
+ * The core's explicit wiring: every service built once from the context, in dependency order. The services it
+ * returns are the core's public face; `Log` (produce / fetch) is one of them.
+ *
+ * @example
+ *   const core = createCore(home.ctx);
+ *   await core.topics.create({ name: 'orders', partitions: 3 });
+ *   await core.log.produce('orders', records);
+ */
+import type { CoreContext } from './context';
+import { ConsumerRegistry } from './consumers/registry';
+import { Groups } from './groups/groups';
+import { Appender } from './log/append/appender';
+import { Scheduler } from './log/delay';
+import { Fetcher } from './log/fetch';
+import { Log } from './log/log';
+import { Notifier } from './log/notifier';
+import { Producers } from './log/producers';
+import { Topics } from './log/topics';
+import { Maintenance } from './maintenance/maintenance';
+import { GcFence } from './storage/gc-fence';
+
+export interface Core {
+  readonly ctx: CoreContext;
+  readonly log: Log;
+  readonly topics: Topics;
+  readonly groups: Groups;
+  readonly producers: Producers;
+  readonly scheduler: Scheduler;
+  readonly maintenance: Maintenance;
+  /** Push consumers declared for the cloud (the topic custom resource writes them, the dispatcher reads them). */
+  readonly consumers: ConsumerRegistry;
+}
+
+export function createCore(ctx: CoreContext): Core {
+  const topics = new Topics(ctx);
+  const notifier = new Notifier(ctx.clock);
+  // Between garbage collection and writers: see storage/gc-fence.ts.
+  const fence = new GcFence(ctx);
+  const appender = new Appender(ctx, notifier, fence);
+  const fetcher = new Fetcher(ctx, notifier);
+  const groups = new Groups(ctx, topics, fetcher);
+  const producers = new Producers(ctx);
+  const scheduler = new Scheduler(ctx, appender, notifier, fence);
+  const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, groups, producers, scheduler });
+  return { ctx, log, topics, groups, producers, scheduler, maintenance: new Maintenance(log), consumers: new ConsumerRegistry(ctx) };
+}
