@@ -66,11 +66,14 @@ export const V1_ROUTES: readonly RouteSpec[] = [
 export type RouteKey = `${Method} ${string}`;
 export const routeKey = (r: Pick<RouteSpec, 'method' | 'path'>): RouteKey => `${r.method} ${r.path}`;
 
+/** The order methods are named in a 405's Allow header and message, whatever the table's row order. */
+const METHOD_ORDER: readonly Method[] = ['GET', 'POST', 'PATCH', 'DELETE'];
+
 /** Every path of the table with the methods it takes (any other method there answers 405). */
 export function allowedMethods(routes: readonly RouteSpec[] = V1_ROUTES): Array<[path: string, methods: Method[]]> {
   const byPath = new Map<string, Method[]>();
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r.method]);
-  return [...byPath];
+  return [...byPath].map(([path, methods]) => [path, METHOD_ORDER.filter((m) => methods.includes(m))]);
 }
 
 /** The route a request path (its segments, decoded) matches, with its parameters (undefined: none of the table's). */

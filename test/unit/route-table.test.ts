@@ -24,7 +24,12 @@ describe('the v1 route table (lib/protocol/routes.ts)', () => {
   });
 
   it('lists every method a path takes (the 405 Allow header)', () => {
-    expect(Object.fromEntries(allowedMethods())['/v1/topics/:topic']).toEqual(['GET', 'PATCH', 'DELETE']);
+    const allowed = Object.fromEntries(allowedMethods());
+    expect(allowed['/v1/topics/:topic']).toEqual(['GET', 'PATCH', 'DELETE']);
+    // GET first, as before the table existed, although the table lists POST /v1/topics first.
+    expect(allowed['/v1/topics']).toEqual(['GET', 'POST']);
+    expect(allowed['/v1/groups/:group']).toEqual(['GET', 'DELETE']);
+    expect(allowed['/v1/groups/:group/offsets']).toEqual(['GET', 'POST']);
   });
 
   it('drives the token rights: a route’s right on the topic its path names; other paths as their neighbours', () => {
