@@ -4,9 +4,9 @@
  */
 import type { CoreContext } from '../context';
 import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './config';
+import { consumerItem, damagedConsumer } from '../storage/consumer-items';
 import { metaKeys } from '../storage/keys';
 import type { Item, WriteOp } from '../../ports/metadata-store';
-import { FerryError } from '../../protocol/errors';
 
 export class ConsumerRegistry {
   constructor(private readonly ctx: CoreContext) {}
@@ -35,7 +35,12 @@ export class ConsumerRegistry {
     const keep = new Set(configs.map((c) => metaKeys.consumerSk(topic, c.name)));
     const ops: WriteOp[] = [
       ...existing.filter((i) => !keep.has(i.sk)).map((i): WriteOp => ({ op: 'delete', pk: i.pk, sk: i.sk })),
-      ...configs.map((c): WriteOp => ({ op: 'put', pk: metaKeys.consumersPk, sk: metaKeys.consumerSk(topic, c.name), data: { ...c } })),
+      ...configs.map((c): WriteOp => ({
+        op: 'put',
+        pk: metaKeys.consumersPk,
+        sk: metaKeys.consumerSk(topic, c.name),
+        data: consumerItem.encode(c),
+      })),
     ];
     for (let i = 0; i < ops.length; i += this.ctx.meta.maxOpsPerWrite) {
       await this.ctx.meta.write(ops.slice(i, i + this.ctx.meta.maxOpsPerWrite));
@@ -44,18 +49,16 @@ export class ConsumerRegistry {
   }
 }
 
-/** A registry item, checked by the same rules a new consumer meets: a damaged one is `data`, never misread. */
+/**
+ * A registry item, its shape checked by its decoder (storage/consumer-items.ts) and its values by the same rules
+ * a new consumer meets: a damaged one is `data` naming the item, never misread.
+ */
 function decodeConsumer(item: Item): ConsumerConfig {
-  const config = item.data as unknown as ConsumerConfig;
+  const config = consumerItem.decode(item);
   try {
-    if (typeof config.handler !== 'string' || typeof config.bisectOnError !== 'boolean')
-      throw new Error('handler or bisectOnError missing');
     checkConsumer(config);
   } catch (e) {
-    throw new FerryError('data', `metadata item ${item.pk} / ${item.sk} is not a valid push consumer: ${(e as Error).message}`, {
-      pk: item.pk,
-      sk: item.sk,
-    });
+    throw damagedConsumer(item, (e as Error).message);
   }
   return config;
 }
