@@ -29,6 +29,7 @@ async function main() {
   const kind = (pk: string, sk: string) => (pk.startsWith('g#') ? `group ${sk.split('#')[0]}` : pk.split('#')[0]);
   const wrapped = {
     maxOpsPerWrite: 100,
+    multiItemWrites: 'costly' as const,
     get: (pk: string, sk: string) => meta.get(pk, sk),
     query: (pk: string, r: any) => meta.query(pk, r),
     async write(ops: any[]): Promise<any> {

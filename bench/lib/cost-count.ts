@@ -48,6 +48,10 @@ export class CountingMetadataStore implements MetadataStore {
     // DynamoDB's transaction limit, whatever the local store takes: the core splits commits the same way.
     return Math.min(100, this.inner.maxOpsPerWrite);
   }
+  get multiItemWrites() {
+    // Priced as DynamoDB: the core writes single items where transactions are costly.
+    return 'costly' as const;
+  }
   async get(pk: string, sk: string): Promise<Item | undefined> {
     const item = await this.inner.get(pk, sk);
     this.counter.counts.metaReads++;

@@ -19,6 +19,7 @@ import { Producers } from './log/producers';
 import { Topics } from './log/topics';
 import { Maintenance } from './maintenance/maintenance';
 import { GcFence } from './storage/gc-fence';
+import { PartitionIndex } from './storage/partition-index';
 
 export interface Core {
   readonly ctx: CoreContext;
@@ -36,12 +37,13 @@ export function createCore(ctx: CoreContext): Core {
   const topics = new Topics(ctx);
   const notifier = new Notifier(ctx.clock);
   // Between garbage collection and writers: see storage/gc-fence.ts.
-  const fence = new GcFence(ctx);
-  const appender = new Appender(ctx, notifier, fence);
-  const fetcher = new Fetcher(ctx, notifier);
+  const index = new PartitionIndex(ctx);
+  const fence = new GcFence(ctx, index);
+  const appender = new Appender(ctx, notifier, index);
+  const fetcher = new Fetcher(ctx, notifier, index);
   const groups = new Groups(ctx, topics, fetcher);
   const producers = new Producers(ctx);
-  const scheduler = new Scheduler(ctx, appender, notifier, fence);
-  const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, groups, producers, scheduler });
+  const scheduler = new Scheduler(ctx, appender, notifier, fence, index);
+  const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, index, groups, producers, scheduler });
   return { ctx, log, topics, groups, producers, scheduler, maintenance: new Maintenance(log), consumers: new ConsumerRegistry(ctx) };
 }

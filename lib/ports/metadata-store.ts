@@ -24,6 +24,13 @@ export interface MetadataStore {
   /** Largest number of ops one `write` accepts (DynamoDB transactions: 100). */
   readonly maxOpsPerWrite: number;
 
+  /**
+   * What a multi-item write costs: `cheap` where it is one local transaction (SQLite), `costly` where it is a
+   * DynamoDB transaction (twice the write units, cancelled by any concurrent write to one of its items). The
+   * core writes single items on hot paths where it is costly, and groups independent writes where it is cheap.
+   */
+  readonly multiItemWrites: 'cheap' | 'costly';
+
   close?(): Promise<void>;
 }
 

@@ -90,11 +90,11 @@ describe('the checker', () => {
   });
 });
 
-/** A metadata store that acknowledges some index writes without storing them: the harness must notice. */
+/** A metadata store that acknowledges some commits (partition head writes) without storing them: the harness must notice. */
 class LyingMetadataStore extends ForwardingMetadataStore {
   private n = 0;
   override async write(ops: WriteOp[]): Promise<WriteResult> {
-    if (ops.some((o) => o.sk.startsWith('i#')) && ++this.n % 7 === 3) return { ok: true };
+    if (ops.some((o) => o.sk === 'head') && ++this.n % 7 === 3) return { ok: true };
     return this.inner.write(ops);
   }
 }

@@ -10,8 +10,8 @@
  * (lib/core/log/delay.ts, Scheduler.schedule writes the due item however old its upload is).
  *
  * These tests hold the writer at its metadata write with a gate, run GC past the grace period, then let the
- * write go. Fixed by the GC fence (lib/core/storage/gc-fence.ts): collection raises a per-topic horizon before it reads
- * references, and every referencing write carries a condition on it — so the paused writer's commit is refused
+ * write go. Fixed by the GC fence (lib/core/storage/gc-fence.ts): collection raises each partition's horizon (in its
+ * head, and in a fence item for due items) before it reads references, and every referencing write carries a condition on it — so the paused writer's commit is refused
  * (a definite `unavailable`, nothing visible) instead of indexing a deleted object. Either way, what was
  * acknowledged must be readable.
  */
@@ -62,12 +62,12 @@ describe('GC vs a paused writer', () => {
   it('an acknowledged record stays readable when its writer paused between the age check and the commit', async () => {
     const c = await cluster();
     try {
-      c.gates.close(/^meta\.write .*i#/); // the commit: head + index entry
+      c.gates.close(/^meta\.write put p#\S+ head/); // the commit: the head, carrying the index entry
       const acked = c.writer.produce('orders', [rec('paused')]);
-      await c.gates.reached(/^meta\.write .*i#/); // uploaded, age checked, about to write
+      await c.gates.reached(/^meta\.write put p#\S+ head/); // uploaded, age checked, about to write
       c.clock.advance(GRACE + 1); // the pause
       await c.gc.run();
-      c.gates.open(/^meta\.write .*i#/);
+      c.gates.open(/^meta\.write put p#\S+ head/);
       const outcome = await acked.then(
         (answers) => ({ acked: true as const, answers }),
         (e: { kind?: string }) => ({ acked: false as const, kind: e.kind }),

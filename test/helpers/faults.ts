@@ -182,6 +182,10 @@ export class FaultyMetadataStore implements MetadataStore {
     return this.inner.maxOpsPerWrite;
   }
 
+  get multiItemWrites() {
+    return this.inner.multiItemWrites;
+  }
+
   get(pk: string, sk: string): Promise<Item | undefined> {
     return this.faults.run(this.port, 'get', () => this.inner.get(pk, sk), sk.replace(/#.*/, '#'));
   }
@@ -274,6 +278,10 @@ export class GatedMetadataStore implements MetadataStore {
 
   get maxOpsPerWrite(): number {
     return this.inner.maxOpsPerWrite;
+  }
+
+  get multiItemWrites() {
+    return this.inner.multiItemWrites;
   }
 
   get(pk: string, sk: string): Promise<Item | undefined> {

@@ -8,6 +8,10 @@ export class ForwardingMetadataStore implements MetadataStore {
     return this.inner.maxOpsPerWrite;
   }
 
+  get multiItemWrites() {
+    return this.inner.multiItemWrites;
+  }
+
   get(pk: string, sk: string): Promise<Item | undefined> {
     return this.inner.get(pk, sk);
   }

@@ -24,6 +24,10 @@ export class RecordingMetadataStore implements MetadataStore {
     return this.inner.maxOpsPerWrite;
   }
 
+  get multiItemWrites() {
+    return this.inner.multiItemWrites;
+  }
+
   get(pk: string, sk: string): Promise<Item | undefined> {
     this.counts.gets++;
     return this.inner.get(pk, sk);

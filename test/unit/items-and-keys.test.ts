@@ -1,5 +1,7 @@
 import * as fc from 'fast-check';
-import { entryItem, headItem, topicItem } from '../../lib/core/storage/items';
+import { topicItem } from '../../lib/core/storage/items';
+import { chunkCodec, headCodec } from '../../lib/core/storage/partition-index';
+import type { IndexEntry } from '../../lib/core/model';
 import { metaKeys, objectKeys, padOffset, validateGroupId, validateTopicName } from '../../lib/core/storage/keys';
 import { decodeResults, encodeResults } from '../../lib/core/storage/producer-results';
 import { isFerryError } from '../../lib/protocol/errors';
@@ -7,33 +9,88 @@ import { isFerryError } from '../../lib/protocol/errors';
 const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });
 
 describe('metadata item codecs', () => {
-  it('round-trip a partition head', () => {
-    fc.assert(
-      fc.property(offset, offset, fc.integer({ min: 1, max: 1e9 }), (a, b, version) => {
-        const data = headItem.encode({ nextOffset: a, logStartOffset: b });
-        expect(headItem.decode({ pk: 'p', sk: 'head', version, data })).toEqual({ nextOffset: a, logStartOffset: b, version });
-      }),
-    );
-    expect(headItem.decode(undefined)).toEqual({ nextOffset: 0n, logStartOffset: 0n, version: 0 });
-  });
+  const pk = 'p#001-abc#3';
+  const entry = (baseOffset: bigint) =>
+    fc.record({
+      baseOffset: fc.constant(baseOffset),
+      count: fc.integer({ min: 1, max: 1e6 }),
+      objectKey: fc.oneof(fc.constant('topics/001-abc/000000000000001-x1.seg'), fc.string()),
+      byteStart: fc.nat(),
+      byteLength: fc.nat(),
+      maxTimestamp: fc.nat(),
+      replicas: fc.array(fc.string(), { maxLength: 3 }),
+    });
+  const chain = (base: bigint, list: Array<Omit<IndexEntry, 'baseOffset'>>): IndexEntry[] => {
+    let next = base;
+    return list.map((e) => {
+      const out = { ...e, baseOffset: next };
+      next += BigInt(e.count);
+      return out;
+    });
+  };
 
-  it('round-trip an index entry (through JSON, as stores keep it)', () => {
+  it('round-trip a partition head with its tail, horizon and producers (through JSON, as stores keep it)', () => {
     fc.assert(
       fc.property(
-        fc.record({
-          baseOffset: offset,
-          count: fc.integer({ min: 1, max: 1e6 }),
-          objectKey: fc.string(),
-          byteStart: fc.nat(),
-          byteLength: fc.nat(),
-          maxTimestamp: fc.nat(),
-          replicas: fc.array(fc.constantFrom('s0', 's1', 's2')),
-        }),
-        (e) => {
-          const data = JSON.parse(JSON.stringify(entryItem.encode(e)));
-          expect(entryItem.decode({ pk: 'p', sk: 'i', version: 1, data })).toEqual(e);
+        offset,
+        fc.array(entry(0n), { maxLength: 5 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.integer({ min: 1, max: 1e9 }),
+        (tailBase, list, horizon, version) => {
+          const tail = chain(tailBase, list);
+          const nextOffset = tail.length ? tail[tail.length - 1].baseOffset + BigInt(tail[tail.length - 1].count) : tailBase;
+          const head = {
+            nextOffset,
+            logStartOffset: 0n,
+            horizon: horizon ?? -Infinity,
+            tailBase,
+            tail,
+            producers: { p1: { epoch: 2, sequence: 7, base: tailBase, count: 1 } },
+          };
+          const data = JSON.parse(JSON.stringify(headCodec.encode(head, pk)));
+          expect(headCodec.decode({ pk, sk: 'head', version, data })).toEqual({ ...head, version });
         },
       ),
+    );
+    expect(headCodec.decode(undefined)).toMatchObject({ nextOffset: 0n, logStartOffset: 0n, version: 0, tail: [] });
+    // A head of an earlier version (no tail): every entry is in index items.
+    expect(headCodec.decode({ pk, sk: 'head', version: 4, data: { nextOffset: '9', logStartOffset: '2' } })).toMatchObject({
+      nextOffset: 9n,
+      tailBase: 9n,
+      tail: [],
+    });
+  });
+
+  it("round-trip an index chunk, and read an earlier version's one-entry item", () => {
+    fc.assert(
+      fc.property(offset, fc.array(entry(0n), { minLength: 1, maxLength: 8 }), (base, list) => {
+        const entries = chain(base, list);
+        const data = JSON.parse(JSON.stringify(chunkCodec.encode(entries, pk)));
+        expect(chunkCodec.decode({ pk, sk: metaKeys.entrySk(base), version: 1, data }).entries).toEqual(entries);
+      }),
+    );
+    const old = { baseOffset: '5', count: 2, objectKey: 'k', byteStart: 0, byteLength: 9, maxTimestamp: 1, replicas: ['s0'] };
+    expect(chunkCodec.decode({ pk, sk: metaKeys.entrySk(5n), version: 1, data: old })).toMatchObject({
+      end: 7n,
+      entries: [{ baseOffset: 5n }],
+    });
+  });
+
+  it('refuse damaged heads and chunks as data errors naming the item', () => {
+    const bad = [
+      { nextOffset: 'x', logStartOffset: '0' },
+      { nextOffset: '3', logStartOffset: '0', tailBase: '0', tail: [] }, // the tail does not reach nextOffset
+      { nextOffset: '1', logStartOffset: '0', tailBase: '0', tail: [[1, 'x', 0, 1, 0, 's0']] },
+      { nextOffset: '1', logStartOffset: '0', tailBase: '0', tail: [[1, 'x', 0, 1, 0, []]], producers: { p: [1] } },
+    ];
+    for (const data of bad) {
+      expect(() => headCodec.decode({ pk, sk: 'head', version: 1, data })).toThrow(expect.objectContaining({ kind: 'data' }));
+    }
+    expect(() =>
+      chunkCodec.decode({ pk, sk: metaKeys.entrySk(1n), version: 1, data: { baseOffset: '2', entries: [[1, 'x', 0, 1, 0, []]] } }),
+    ).toThrow(expect.objectContaining({ kind: 'data' }));
+    expect(() => chunkCodec.decode({ pk, sk: metaKeys.entrySk(1n), version: 1, data: { baseOffset: '1', entries: [] } })).toThrow(
+      expect.objectContaining({ kind: 'data' }),
     );
   });
 

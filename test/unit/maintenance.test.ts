@@ -111,8 +111,9 @@ describe('replication and repair', () => {
     for (const k of keys) await b.delete(k);
     // The object holding partition 0's first record:
     const topic = await l.log.topics.get('r');
-    const [first] = await l.ctx.meta.query(metaKeys.partitionPk(topic.topicId, 0), { prefix: metaKeys.entrySkPrefix, limit: 1 });
-    const damaged = String(first.data.objectKey);
+    const pk = metaKeys.partitionPk(topic.topicId, 0);
+    const [first] = await l.log.index.entries(pk, await l.log.index.head(pk));
+    const damaged = first.objectKey;
     const bytes = Buffer.from((await a.get(damaged))!);
     bytes[bytes.length - 2] ^= 0xff;
     await a.delete(damaged);

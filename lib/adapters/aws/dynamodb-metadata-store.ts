@@ -62,6 +62,7 @@ function condition(expect: Expect | undefined): Condition {
 export class DynamoDBMetadataStore implements MetadataStore {
   /** DynamoDB's TransactWriteItems limit. */
   readonly maxOpsPerWrite = 100;
+  readonly multiItemWrites = 'costly';
   readonly table: string;
   readonly client: DynamoDBClient;
   /** Writes cancelled by another in-flight transaction (TransactionConflict), for measurements. */

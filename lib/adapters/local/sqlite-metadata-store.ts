@@ -15,6 +15,7 @@ interface Row {
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly maxOpsPerWrite = Number.MAX_SAFE_INTEGER;
+  readonly multiItemWrites = 'cheap';
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly writeTx: (ops: WriteOp[]) => WriteResult;

@@ -3,7 +3,7 @@ import type { CoreContext } from '../context';
 import { FerryError, notFound } from '../../protocol/errors';
 import { mapLimit, type Fetcher } from '../log/fetch';
 import { registryItem, type GroupState } from '../storage/group-items';
-import { entryItem } from '../storage/items';
+import type { StoredHead } from '../storage/partition-index';
 import { groupKeys, metaKeys, validateGroupId } from '../storage/keys';
 import type { TopicConfig } from '../model';
 import type { Topics } from '../log/topics';
@@ -57,7 +57,7 @@ export class GroupReader {
           let from = committedOffset ?? head.logStartOffset;
           if (from < head.logStartOffset) from = head.logStartOffset;
           const lag = head.nextOffset > from ? head.nextOffset - from : 0n;
-          const lagSeconds = lag > 0n ? await this.lagSeconds(topic, partition, from, now) : 0;
+          const lagSeconds = lag > 0n ? await this.lagSeconds(topic, partition, head, from, now) : 0;
           return {
             topic: name,
             partition,
@@ -94,10 +94,9 @@ export class GroupReader {
    * access on AWS): the entry holding `from` knows its batch's newest timestamp, so this is exact for a
    * one-record batch and otherwise low by at most the batch's time span (one flush).
    */
-  private async lagSeconds(topic: TopicConfig, partition: number, from: bigint, now: number): Promise<number> {
-    const pk = metaKeys.partitionPk(topic.topicId, partition);
-    const [item] = await this.ctx.meta.query(pk, { prefix: metaKeys.entrySkPrefix, lte: metaKeys.entrySk(from), reverse: true, limit: 1 });
-    return item ? Math.max(0, (now - entryItem.decode(item).maxTimestamp) / 1000) : 0;
+  private async lagSeconds(topic: TopicConfig, partition: number, head: StoredHead, from: bigint, now: number): Promise<number> {
+    const e = await this.fetcher.index.entryAt(metaKeys.partitionPk(topic.topicId, partition), head, from);
+    return e ? Math.max(0, (now - e.maxTimestamp) / 1000) : 0;
   }
 
   /** Every group, in id order. Members whose session expired are not counted. */

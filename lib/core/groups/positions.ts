@@ -3,11 +3,9 @@ import type { CoreContext } from '../context';
 import { FerryError } from '../../protocol/errors';
 import { mapLimit, type Fetcher } from '../log/fetch';
 import { offsetItem } from '../storage/group-items';
-import { entryItem } from '../storage/items';
 import { groupKeys, metaKeys } from '../storage/keys';
 import type { TopicConfig } from '../model';
 import type { SeekTarget } from './types';
-import type { Item } from '../../ports/metadata-store';
 
 export class Positions {
   constructor(
@@ -74,27 +72,21 @@ export class Positions {
     highWatermark: bigint,
   ): Promise<bigint> {
     const pk = metaKeys.partitionPk(topic.topicId, partition);
-    let gte: string | undefined;
-    for (;;) {
-      const page: Item[] = await this.ctx.meta.query(pk, { prefix: metaKeys.entrySkPrefix, ...(gte && { gte }), limit: 256 });
-      for (const item of page) {
-        if (item.sk === gte) continue;
-        const e = entryItem.decode(item);
-        const end = e.baseOffset + BigInt(e.count);
-        if (end <= logStart) continue;
-        if (e.baseOffset >= highWatermark) return highWatermark;
-        if (e.maxTimestamp < timestamp) continue;
-        const from = e.baseOffset < logStart ? logStart : e.baseOffset;
-        const res = await this.fetcher.fetch(topic, partition, from, {
-          maxRecords: Number(end - from),
-          maxBytes: Number.MAX_SAFE_INTEGER,
-          waitMs: 0,
-        });
-        const hit = res.records.find((r) => r.offset < end && r.timestamp >= timestamp);
-        if (hit) return hit.offset;
-      }
-      if (page.length < 256) return highWatermark;
-      gte = page[page.length - 1].sk;
+    const head = await this.fetcher.head(topic, partition);
+    for (const e of await this.fetcher.index.entries(pk, head, logStart > head.logStartOffset ? logStart : head.logStartOffset)) {
+      const end = e.baseOffset + BigInt(e.count);
+      if (end <= logStart) continue;
+      if (e.baseOffset >= highWatermark) return highWatermark;
+      if (e.maxTimestamp < timestamp) continue;
+      const from = e.baseOffset < logStart ? logStart : e.baseOffset;
+      const res = await this.fetcher.fetch(topic, partition, from, {
+        maxRecords: Number(end - from),
+        maxBytes: Number.MAX_SAFE_INTEGER,
+        waitMs: 0,
+      });
+      const hit = res.records.find((r) => r.offset < end && r.timestamp >= timestamp);
+      if (hit) return hit.offset;
     }
+    return highWatermark;
   }
 }

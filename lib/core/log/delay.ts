@@ -10,11 +10,12 @@ import type { Appender } from './append/appender';
 import type { CoreContext } from '../context';
 import { FerryError, notFound } from '../../protocol/errors';
 import { assembleSegment, encodeBatch } from '../codec/segment';
-import { dueItem, entryItem, headItem, type DueRecord } from '../storage/items';
+import { dueItem, type DueRecord } from '../storage/items';
 import { idTime, metaKeys, objectKeys, scheduledId } from '../storage/keys';
 import type { StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
 import type { GcFence } from '../storage/gc-fence';
+import type { PartitionIndex } from '../storage/partition-index';
 import { RETRY, withRetry, type Attempt } from '../storage/cas';
 
 export interface DelayedRecord {
@@ -35,6 +36,7 @@ export class Scheduler {
     private readonly appender: Appender,
     private readonly notifier: Notifier,
     private readonly fence: GcFence,
+    private readonly index: PartitionIndex,
   ) {}
 
   /** Stores delayed records durably and indexes them by due time. */
@@ -124,7 +126,8 @@ export class Scheduler {
       byPartition.set(d.partition, list);
     }
     let moved = 0;
-    const perWrite = Math.max(1, Math.floor((this.ctx.meta.maxOpsPerWrite - 1) / 2));
+    // Per write: the head (and a chunk) plus one delete per record; a few dozen keep the head's tail small.
+    const perWrite = Math.max(1, Math.min(32, this.ctx.meta.maxOpsPerWrite - 2));
     for (const [partition, items] of byPartition) {
       for (let i = 0; i < items.length; i += perWrite) moved += await this.movePartition(topic, partition, items.slice(i, i + perWrite));
     }
@@ -143,22 +146,18 @@ export class Scheduler {
     // someone else is dropped. What stays busy is moved on the next run.
     return withRetry(this.ctx, { busy: '', exhausted: () => 0 }, async (): Promise<Attempt<number>> => {
       if (pending.length === 0) return { done: 0 };
-      const head = headItem.decode(await this.ctx.meta.get(pk, metaKeys.headSk));
-      const ops: WriteOp[] = [
-        {
-          op: 'put',
-          pk,
-          sk: metaKeys.headSk,
-          data: headItem.encode({ nextOffset: head.nextOffset + BigInt(pending.length), logStartOffset: head.logStartOffset }),
-          expect: head.version === 0 ? 'absent' : head.version,
-        },
-      ];
-      pending.forEach((d, i) => {
-        const baseOffset = head.nextOffset + BigInt(i);
-        const entry = { ...d, baseOffset, count: 1 };
-        ops.push({ op: 'put', pk, sk: metaKeys.entrySk(baseOffset), data: entryItem.encode(entry), expect: 'absent' });
-        ops.push({ op: 'delete', pk: duePk, sk: d.sk, expect: d.version });
-      });
+      const head = await this.index.head(pk);
+      // One entry per record, pointing at its own batch (nothing is copied); the due items go in the same write.
+      const entries = pending.map((d) => ({
+        count: 1,
+        objectKey: d.objectKey,
+        byteStart: d.byteStart,
+        byteLength: d.byteLength,
+        maxTimestamp: d.maxTimestamp,
+        replicas: d.replicas,
+      }));
+      const { ops } = await this.index.prepare(pk, head, entries);
+      for (const d of pending) ops.push({ op: 'delete', pk: duePk, sk: d.sk, expect: d.version });
       const res = await this.ctx.meta.write(ops).finally(() => this.appender.forgetHead(pk));
       if (res.ok) {
         this.notifier.notify(pk);

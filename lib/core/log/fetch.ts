@@ -5,9 +5,9 @@
 import type { CoreContext } from '../context';
 import { FerryError } from '../../protocol/errors';
 import { decodeBatch, recordSize } from '../codec/segment';
-import { entryItem, headItem } from '../storage/items';
 import { metaKeys } from '../storage/keys';
-import type { FetchResult, FetchedRecord, IndexEntry, PartitionHead, StoredRecord, TopicConfig } from '../model';
+import type { PartitionIndex, StoredHead } from '../storage/partition-index';
+import type { FetchResult, FetchedRecord, IndexEntry, StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
 
 export interface FetchOptions {
@@ -27,10 +27,11 @@ export class Fetcher {
   constructor(
     private readonly ctx: CoreContext,
     private readonly notifier: Notifier,
+    readonly index: PartitionIndex,
   ) {}
 
-  async head(topic: TopicConfig, partition: number): Promise<PartitionHead> {
-    return headItem.decode(await this.ctx.meta.get(metaKeys.partitionPk(topic.topicId, partition), metaKeys.headSk));
+  async head(topic: TopicConfig, partition: number): Promise<StoredHead> {
+    return this.index.head(metaKeys.partitionPk(topic.topicId, partition));
   }
 
   async fetch(topic: TopicConfig, partition: number, from: bigint | undefined, opts: FetchOptions): Promise<FetchResult> {
@@ -58,7 +59,7 @@ export class Fetcher {
     const empty = { records: [], nextOffset: offset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
     if (offset >= head.nextOffset) return empty;
 
-    const entries = await this.entriesFrom(pk, offset, head.nextOffset, opts);
+    const entries = await this.index.entriesFrom(pk, head, offset, opts);
     const records: FetchedRecord[] = [];
     let bytes = 0;
     const batches = await mapLimit(entries, 8, (e) => this.readBatch(topic, partition, e));
@@ -77,43 +78,6 @@ export class Fetcher {
     }
     const nextOffset = records.length ? records[records.length - 1].offset + 1n : offset;
     return { records, nextOffset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
-  }
-
-  /** Index entries covering `[offset, highWatermark)`, as many as the limits can use. */
-  async entriesFrom(
-    pk: string,
-    offset: bigint,
-    highWatermark: bigint,
-    opts: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
-  ): Promise<IndexEntry[]> {
-    const prefix = metaKeys.entrySkPrefix;
-    const [first] = await this.ctx.meta.query(pk, { prefix, lte: metaKeys.entrySk(offset), reverse: true, limit: 1 });
-    if (!first) {
-      throw new FerryError('data', `index of ${pk} has no entry at or below offset ${offset} (below the high watermark)`);
-    }
-    const out: IndexEntry[] = [];
-    let records = 0;
-    let bytes = 0;
-    let from = first.sk;
-    for (;;) {
-      const page = await this.ctx.meta.query(pk, { prefix, gte: from, limit: 64 });
-      for (const item of page) {
-        if (item.sk === from && out.length > 0) continue;
-        const e = entryItem.decode(item);
-        if (e.baseOffset >= highWatermark) return out;
-        const expected = out.length ? out[out.length - 1].baseOffset + BigInt(out[out.length - 1].count) : undefined;
-        if (expected !== undefined && e.baseOffset !== expected) {
-          throw new FerryError('data', `index of ${pk} has a gap: expected an entry at ${expected}, found ${e.baseOffset}`);
-        }
-        out.push(e);
-        const usable = e.baseOffset + BigInt(e.count) - (offset > e.baseOffset ? offset : e.baseOffset);
-        records += Number(usable);
-        bytes += e.byteLength;
-        if (records >= opts.maxRecords || bytes >= opts.maxBytes) return out;
-      }
-      if (page.length < 64) return out;
-      from = page[page.length - 1].sk;
-    }
   }
 
   /** One batch, from the first replica that has an intact copy. */

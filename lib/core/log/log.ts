@@ -9,7 +9,8 @@ import type { Fetcher, FetchOptions } from './fetch';
 import type { FetchResult, ProduceResult, RecordInput, StoredRecord, TopicConfig } from '../model';
 import type { Notifier } from './notifier';
 import type { GcFence } from '../storage/gc-fence';
-import { keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
+import type { PartitionIndex } from '../storage/partition-index';
+import { idempotentSpread, keyHashBytes, partitionForKey, RoundRobin } from './partitioner';
 import type { Topics } from './topics';
 import type { Producers, ProducerRef } from './producers';
 import type { Scheduler, DelayedRecord, Scheduled } from './delay';
@@ -25,6 +26,7 @@ export interface LogParts {
   fetcher: Fetcher;
   notifier: Notifier;
   fence: GcFence;
+  index: PartitionIndex;
   groups: Groups;
   producers: Producers;
   scheduler: Scheduler;
@@ -37,6 +39,8 @@ export class Log {
   readonly notifier: Notifier;
   /** Between garbage collection and writers: see gc-fence.ts. */
   readonly fence: GcFence;
+  /** The partitions' heads and index chunks: see storage/partition-index.ts. */
+  readonly index: PartitionIndex;
   readonly groups: Groups;
   readonly producers: Producers;
   readonly scheduler: Scheduler;
@@ -53,6 +57,7 @@ export class Log {
       fetcher: this.fetcher,
       notifier: this.notifier,
       fence: this.fence,
+      index: this.index,
       groups: this.groups,
       producers: this.producers,
       scheduler: this.scheduler,
@@ -73,6 +78,9 @@ export class Log {
     }
     const now = this.ctx.clock.now();
     let bytes = 0;
+    // An idempotent request spreads its unkeyed records the same way on every retry, so a retry meets the
+    // partitions an earlier attempt may have committed to (each head remembers the producer's last request).
+    const spread = options.producer && idempotentSpread(options.producer, topic.partitionCount);
     const immediate: Array<AppendRecord & { index: number }> = [];
     const delayed: Array<DelayedRecord & { index: number }> = [];
     inputs.forEach((input, index) => {
@@ -86,7 +94,7 @@ export class Log {
           { index, size, maxRecordBytes: topic.maxRecordBytes },
         );
       }
-      const partition = this.partitionOf(topic, input, index);
+      const partition = this.partitionOf(topic, input, index, spread);
       const deliverAt = this.checkDeliverAt(input.deliverAt, now, index);
       if (deliverAt !== undefined && deliverAt > now) delayed.push({ index, partition, record, deliverAt });
       else immediate.push({ index, partition, record });
@@ -139,7 +147,7 @@ export class Log {
     return Math.ceil(deliverAt);
   }
 
-  private partitionOf(topic: TopicConfig, input: RecordInput, index: number): number {
+  private partitionOf(topic: TopicConfig, input: RecordInput, index: number, spread?: () => number): number {
     if (input.partition !== undefined) {
       if (input.partition >= topic.partitionCount) {
         throw invalid(
@@ -150,7 +158,7 @@ export class Log {
       return input.partition;
     }
     if (input.key) return partitionForKey(keyHashBytes(input.key), topic.partitionCount);
-    return this.roundRobin.partition(topic.topicId, topic.partitionCount);
+    return spread ? spread() : this.roundRobin.partition(topic.topicId, topic.partitionCount);
   }
 
   /**

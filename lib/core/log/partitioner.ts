@@ -56,6 +56,15 @@ export class RoundRobin {
 const utf8 = new TextEncoder();
 
 /**
+ * Round robin for the unkeyed records of one idempotent request, starting where its (producer, epoch,
+ * sequence) hashes to: the same partitions on every retry while the partition count stays.
+ */
+export function idempotentSpread(ref: { id: string; epoch: number; sequence: number }, partitionCount: number): () => number {
+  let n = partitionForKey(utf8.encode(`${ref.id}:${ref.epoch}:${ref.sequence}`), partitionCount);
+  return () => n++ % partitionCount;
+}
+
+/**
  * The bytes hashed for a key (DESIGN.md §4): a JSON string → its UTF-8 bytes; binary → its bytes; any other
  * JSON value → the UTF-8 bytes of its JSON text. `keyJsonText` is the stored JSON text of a JSON key.
  */

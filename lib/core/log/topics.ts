@@ -1,7 +1,8 @@
 /** Topic administration: create, list, describe, alter, delete (DESIGN.md §3 "Topic"). */
 import type { CoreContext } from '../context';
 import { FerryError, invalid, notFound } from '../../protocol/errors';
-import { headItem, topicItem } from '../storage/items';
+import { topicItem } from '../storage/items';
+import { headCodec } from '../storage/partition-index';
 import { metaKeys, validateTopicName } from '../storage/keys';
 import { RETRY, withRetry } from '../storage/cas';
 import type { PartitionState, TopicConfig } from '../model';
@@ -103,7 +104,7 @@ export class Topics {
     const worker = async () => {
       while (next < topic.partitionCount) {
         const p = next++;
-        const head = headItem.decode(await this.ctx.meta.get(metaKeys.partitionPk(topic.topicId, p), metaKeys.headSk));
+        const head = headCodec.decode(await this.ctx.meta.get(metaKeys.partitionPk(topic.topicId, p), metaKeys.headSk));
         states[p] = { partition: p, logStartOffset: head.logStartOffset, highWatermark: head.nextOffset };
       }
     };

@@ -5,7 +5,7 @@ import { dueItem, topicItem } from '../storage/items';
 import { idTime, metaKeys, objectKeys } from '../storage/keys';
 import type { TopicConfig } from '../model';
 import type { Log } from '../log/log';
-import { listAll, partitionEntries } from './index-scan';
+import { listAll, referencedObjects } from './index-scan';
 
 export class GarbageCollector {
   private readonly ctx: CoreContext;
@@ -49,9 +49,7 @@ export class GarbageCollector {
     await this.log.fence.raise(topic.topicId, current.partitionCount, oldest);
     const live = new Set<string>();
     for (const item of await this.ctx.meta.query(metaKeys.duePk(topic.topicId))) live.add(dueItem.decode(item).objectKey);
-    for (let p = 0; p < current.partitionCount; p++) {
-      for (const e of await partitionEntries(this.ctx, topic, p)) live.add(e.objectKey);
-    }
+    for (let p = 0; p < current.partitionCount; p++) await referencedObjects(this.log.index, topic, p, live);
     let deleted = 0;
     let freed = 0;
     for (const { store, key, size } of candidates) {

@@ -1,14 +1,25 @@
 /** What maintenance's jobs share: the partition index and listing a store's objects page by page. */
 import type { ObjectStore } from '../../ports/object-store';
-import type { CoreContext } from '../context';
-import { entryItem } from '../storage/items';
 import { metaKeys } from '../storage/keys';
+import type { PartitionIndex } from '../storage/partition-index';
 import type { IndexEntry, TopicConfig } from '../model';
 
-/** Every index entry of a partition, in offset order. */
-export async function partitionEntries(ctx: CoreContext, topic: TopicConfig, partition: number): Promise<IndexEntry[]> {
+/** Every readable index entry of a partition (from `logStartOffset`), in offset order. */
+export async function partitionEntries(index: PartitionIndex, topic: TopicConfig, partition: number): Promise<IndexEntry[]> {
   const pk = metaKeys.partitionPk(topic.topicId, partition);
-  return (await ctx.meta.query(pk, { prefix: metaKeys.entrySkPrefix })).map(entryItem.decode);
+  return index.entries(pk, await index.head(pk));
+}
+
+/**
+ * Every object key the partition's index items name — chunks below `logStartOffset` and overlapping copies
+ * included — read head first: an entry that moves from the head's tail to a chunk meanwhile is in the head
+ * read, and one committed after the read can only name an object the collector's fence already protects.
+ */
+export async function referencedObjects(index: PartitionIndex, topic: TopicConfig, partition: number, into: Set<string>): Promise<void> {
+  const pk = metaKeys.partitionPk(topic.topicId, partition);
+  const head = await index.head(pk);
+  for (const e of head.tail) into.add(e.objectKey);
+  for (const c of await index.chunks(pk)) for (const e of c.entries) into.add(e.objectKey);
 }
 
 export async function* listAll(store: ObjectStore, prefix: string): AsyncGenerator<{ key: string; size: number }> {

@@ -24,7 +24,7 @@ export class ReplicaRepair {
     const byObject = new Map<string, IndexEntry[]>();
     const partitionOf = new Map<IndexEntry, number>();
     for (let p = 0; p < topic.partitionCount; p++) {
-      for (const e of await partitionEntries(this.ctx, topic, p)) {
+      for (const e of await partitionEntries(this.log.index, topic, p)) {
         const list = byObject.get(e.objectKey) ?? [];
         list.push(e);
         byObject.set(e.objectKey, list);

@@ -1,16 +1,17 @@
 /**
  * The fence between garbage collection and writers (G1 / G8). Collection may only delete an unreferenced
  * object after raising the *horizon* of every partition of its topic past the object's birth time; every write
- * that makes an object referenced (a partition commit, a delayed record's due item) checks, in the same atomic
- * metadata write, that the fence item of each partition it references the object for is still at the version
- * the writer saw, and the writer never commits an object born at or before the horizon it saw. So either the
- * reference lands before the horizon moves — and collection, which reads references only after moving it,
- * sees it — or the writer's condition fails, it reads the new horizon and refuses its (now possibly deleted)
- * upload as `unavailable`. No clock comparison across processes.
+ * that makes an object referenced checks, in the same atomic metadata write, that the item holding the horizon
+ * it saw is still at the version it saw, and the writer never commits an object born at or before that
+ * horizon. So either the reference lands before the horizon moves — and collection, which reads references
+ * only after moving it, sees it — or the writer's condition fails, it reads the new horizon and refuses its
+ * (now possibly deleted) upload as `unavailable`. No clock comparison across processes.
  *
- * One fence item per partition, not per topic: DynamoDB cancels a transaction that touches an item of another
- * in-flight transaction (a ConditionCheck included), so a per-topic item would make every producer of a topic
- * conflict with every other. Writers to different partitions now share no item (DESIGN §4c).
+ * Two items hold a partition's horizon, one per kind of writer: the partition's head (a produce commit is a
+ * put of the head on its version, so the horizon costs it nothing: storage/partition-index.ts), and a fence
+ * item that delayed records' due items check (their writes must not conflict with every produce commit of the
+ * partition). Collection raises both before it reads references. Per partition, not per topic: writers to
+ * different partitions share no item (DESIGN §4c).
  */
 import type { WriteOp } from '../../ports/metadata-store';
 import type { CoreContext } from '../context';
@@ -19,6 +20,7 @@ import { mapLimit } from '../log/fetch';
 import { gcFenceItem } from './items';
 import { metaKeys } from './keys';
 import { RETRY, withRetry } from './cas';
+import { headPut, type PartitionIndex } from './partition-index';
 
 export interface FenceState {
   /** 0: the fence item does not exist yet. */
@@ -30,7 +32,10 @@ export interface FenceState {
 export class GcFence {
   private readonly cache = new Map<string, FenceState>();
 
-  constructor(private readonly ctx: CoreContext) {}
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly index: PartitionIndex,
+  ) {}
 
   /** The fence as last seen by this process (read once, then refreshed when a condition on it fails). */
   async current(topicId: string, partition: number): Promise<FenceState> {
@@ -63,30 +68,45 @@ export class GcFence {
   }
 
   /**
-   * For collection: moves the horizon of every partition up to `horizon` (never down) before references are
-   * read. Each partition's item is its own single-item conditional write; a lost race (a concurrent raise, a
-   * store conflict) is tried again, a bounded number of times.
+   * For collection: moves the horizon of every partition up to `horizon` (never down), in its fence item and
+   * in its head, before references are read. Each is its own single-item conditional write; a lost race (a
+   * producer's commit, a concurrent raise, a store conflict) is tried again, a bounded number of times.
    */
   async raise(topicId: string, partitionCount: number, horizon: number): Promise<void> {
     const partitions = Array.from({ length: partitionCount }, (_, p) => p);
-    await mapLimit(partitions, 16, (partition) =>
-      withRetry(this.ctx, { busy: `the garbage-collection fence of partition ${partition} is contended; try again` }, async () => {
-        const state = await this.refresh(topicId, partition);
-        if (state.horizon >= horizon) return { done: undefined };
-        const pk = metaKeys.gcFencePk(topicId, partition);
-        const res = await this.ctx.meta.write([
-          {
-            op: 'put',
-            pk,
-            sk: metaKeys.gcFenceSk,
-            data: gcFenceItem.encode(horizon),
-            expect: state.version === 0 ? 'absent' : state.version,
-          },
-        ]);
-        if (!res.ok) return RETRY;
-        this.cache.set(pk, { version: state.version + 1, horizon });
-        return { done: undefined };
-      }),
-    );
+    await mapLimit(partitions, 16, async (partition) => {
+      await this.raiseItem(topicId, partition, horizon);
+      await this.raiseHead(topicId, partition, horizon);
+    });
+  }
+
+  private raiseHead(topicId: string, partition: number, horizon: number): Promise<void> {
+    const pk = metaKeys.partitionPk(topicId, partition);
+    return withRetry(this.ctx, { busy: `the head of partition ${partition} is contended; try again` }, async () => {
+      const head = await this.index.head(pk);
+      if (head.horizon >= horizon) return { done: undefined };
+      const res = await this.ctx.meta.write([headPut(pk, head, { ...head, horizon })]);
+      return res.ok ? { done: undefined } : RETRY;
+    });
+  }
+
+  private raiseItem(topicId: string, partition: number, horizon: number): Promise<void> {
+    return withRetry(this.ctx, { busy: `the garbage-collection fence of partition ${partition} is contended; try again` }, async () => {
+      const state = await this.refresh(topicId, partition);
+      if (state.horizon >= horizon) return { done: undefined };
+      const pk = metaKeys.gcFencePk(topicId, partition);
+      const res = await this.ctx.meta.write([
+        {
+          op: 'put',
+          pk,
+          sk: metaKeys.gcFenceSk,
+          data: gcFenceItem.encode(horizon),
+          expect: state.version === 0 ? 'absent' : state.version,
+        },
+      ]);
+      if (!res.ok) return RETRY;
+      this.cache.set(pk, { version: state.version + 1, horizon });
+      return { done: undefined };
+    });
   }
 }

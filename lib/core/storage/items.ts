@@ -3,7 +3,7 @@
  * (JSON-safe, exact beyond 2^53); decoding checks shapes so a damaged item is reported, not misread.
  */
 import { FerryError } from '../../protocol/errors';
-import type { IndexEntry, PartitionHead, TopicConfig } from '../model';
+import type { TopicConfig } from '../model';
 import type { Item, ItemData } from '../../ports/metadata-store';
 
 function damaged(what: string, item: { pk: string; sk: string }): FerryError {
@@ -13,59 +13,7 @@ function damaged(what: string, item: { pk: string; sk: string }): FerryError {
   });
 }
 
-const isOffset = (v: unknown): v is string => typeof v === 'string' && /^\d{1,20}$/.test(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
-
-export const headItem = {
-  encode(h: Pick<PartitionHead, 'nextOffset' | 'logStartOffset'>): ItemData {
-    return { nextOffset: h.nextOffset.toString(), logStartOffset: h.logStartOffset.toString() };
-  },
-  /** An absent head is an empty partition at version 0. */
-  decode(item: Item | undefined): PartitionHead {
-    if (!item) return { nextOffset: 0n, logStartOffset: 0n, version: 0 };
-    const { nextOffset, logStartOffset } = item.data;
-    if (!isOffset(nextOffset) || !isOffset(logStartOffset)) throw damaged('partition head', item);
-    return { nextOffset: BigInt(nextOffset), logStartOffset: BigInt(logStartOffset), version: item.version };
-  },
-};
-
-export const entryItem = {
-  encode(e: IndexEntry): ItemData {
-    return {
-      baseOffset: e.baseOffset.toString(),
-      count: e.count,
-      objectKey: e.objectKey,
-      byteStart: e.byteStart,
-      byteLength: e.byteLength,
-      maxTimestamp: e.maxTimestamp,
-      replicas: [...e.replicas],
-    };
-  },
-  decode(item: Item): IndexEntry {
-    const d = item.data;
-    if (
-      !isOffset(d.baseOffset) ||
-      !isInt(d.count) ||
-      typeof d.objectKey !== 'string' ||
-      !isInt(d.byteStart) ||
-      !isInt(d.byteLength) ||
-      typeof d.maxTimestamp !== 'number' ||
-      !Array.isArray(d.replicas) ||
-      !d.replicas.every((r) => typeof r === 'string')
-    ) {
-      throw damaged('index entry', item);
-    }
-    return {
-      baseOffset: BigInt(d.baseOffset),
-      count: d.count,
-      objectKey: d.objectKey,
-      byteStart: d.byteStart,
-      byteLength: d.byteLength,
-      maxTimestamp: d.maxTimestamp,
-      replicas: d.replicas as string[],
-    };
-  },
-};
 
 export const topicItem = {
   encode(t: TopicConfig): ItemData {

@@ -3,25 +3,24 @@
  * only a guess: every claim is conditional on its version, and a lost race or an unknown outcome drops it.
  */
 import type { CoreContext } from '../context';
-import { headItem } from './items';
+import { headCodec, type StoredHead } from './partition-index';
 import { metaKeys } from './keys';
-import type { PartitionHead } from '../model';
 
 export class PartitionHeads {
-  private readonly heads = new Map<string, PartitionHead>();
+  private readonly heads = new Map<string, StoredHead>();
 
   constructor(private readonly ctx: CoreContext) {}
 
   /** The head of partition key `pk`: cached, or read. */
-  async get(pk: string): Promise<PartitionHead> {
+  async get(pk: string): Promise<StoredHead> {
     const cached = this.heads.get(pk);
     if (cached) return cached;
-    const head = headItem.decode(await this.ctx.meta.get(pk, metaKeys.headSk));
+    const head = headCodec.decode(await this.ctx.meta.get(pk, metaKeys.headSk));
     this.heads.set(pk, head);
     return head;
   }
 
-  set(pk: string, head: PartitionHead): void {
+  set(pk: string, head: StoredHead): void {
     this.heads.set(pk, head);
   }
 

@@ -12,17 +12,16 @@
  * until it committed, so requests it hands back (after settling another) are flushed before any newer ones
  * and a producer's sequences are never committed out of order.
  *
- * An idempotent request (producer id, epoch, sequence) adds three conditions to the same atomic write: the
- * producer's epoch is current, its previous sequence was stored, and this sequence was not (its ring slot is
- * as read) — plus the request's offsets, kept for retries in that slot. So a retry can never store a batch
- * twice (G5), and the commit never deletes.
+ * An idempotent request (producer id, epoch, sequence) is recorded in each partition head it commits to (the
+ * producer's last request there), so a retry — or a racing copy — can never store a batch twice on a partition
+ * (G5); its offsets go to the producer's ring slot for retries (commit.ts). The commit never deletes.
  */
 import type { CoreContext } from '../../context';
 import { FerryError } from '../../../protocol/errors';
 import { recordSize } from '../../codec/segment';
 import { metaKeys } from '../../storage/keys';
-import type { GcFence } from '../../storage/gc-fence';
 import { PartitionHeads } from '../../storage/partition-heads';
+import type { PartitionIndex } from '../../storage/partition-index';
 import { decodeResults, decodeSlot, ringSize, sameBatch } from '../../storage/producer-results';
 import type { ProduceResult, TopicConfig } from '../../model';
 import type { Notifier } from '../notifier';
@@ -71,15 +70,16 @@ export class Appender {
   constructor(
     private readonly ctx: CoreContext,
     notifier: Notifier,
-    fence: GcFence,
+    index: PartitionIndex,
   ) {
     this.heads = new PartitionHeads(ctx);
     this.writer = new SegmentWriter(ctx);
-    this.committer = new Committer(ctx, notifier, fence, this.heads);
+    this.committer = new Committer(ctx, notifier, this.heads, index);
   }
 
-  /** Most partitions one idempotent request may touch (all its conditions share one atomic write). */
+  /** Most partitions one idempotent request may touch (where a flush is one atomic write, all its ops share it). */
   get maxIdempotentPartitions(): number {
+    if (this.ctx.meta.multiItemWrites === 'costly') return Number.POSITIVE_INFINITY;
     return Math.floor((this.ctx.meta.maxOpsPerWrite - OPS_PER_IDEMPOTENT_REQUEST) / OPS_PER_PARTITION);
   }
 
@@ -139,18 +139,22 @@ export class Appender {
   }
 
   /**
-   * The next flush: pending requests up to the byte cap. A flush holding an idempotent request commits in
-   * one atomic write, so another request joins it only while that write's ops (per partition touched, and
-   * per idempotent request) still fit what the store takes in one write; otherwise it goes alone.
+   * The next flush: pending requests up to the byte cap. Where a flush holding an idempotent request commits
+   * in one atomic write, another request joins it only while that write's ops (per partition touched, and
+   * per idempotent request) still fit what the store takes in one write; otherwise it goes alone. Two
+   * requests of one producer never share a flush (the second may be a retry of the first), and a request
+   * marked `alone` goes by itself.
    */
   private take(q: Pending[]): Pending[] {
     const take: Pending[] = [];
     const partitions = new Set<number>();
+    const producers = new Set<string>();
     let idempotent = 0;
     let bytes = 0;
     while (q.length && (take.length === 0 || bytes + q[0].bytes <= this.ctx.settings.flushMaxBytes)) {
       const next = q[0];
-      if (take.length > 0 && (idempotent > 0 || next.idem)) {
+      if (take.length > 0 && (next.alone || take[0].alone || (next.idem && producers.has(next.idem.producerId)))) break;
+      if (take.length > 0 && (idempotent > 0 || next.idem) && this.ctx.meta.multiItemWrites === 'cheap') {
         const joined = new Set(partitions);
         for (const r of next.records) joined.add(r.partition);
         const ops = joined.size * OPS_PER_PARTITION + (idempotent + (next.idem ? 1 : 0)) * OPS_PER_IDEMPOTENT_REQUEST;
@@ -158,7 +162,10 @@ export class Appender {
       }
       q.shift();
       for (const r of next.records) partitions.add(r.partition);
-      if (next.idem) idempotent++;
+      if (next.idem) {
+        idempotent++;
+        producers.add(next.idem.producerId);
+      }
       bytes += next.bytes;
       take.push(next);
     }
@@ -182,6 +189,10 @@ export class Appender {
       await this.committer.commit(topic, batches, entries, failed, startedAt);
     } catch (e) {
       if (e instanceof SettleRequest) {
+        if (e.what === 'committed') {
+          e.request.alone = true;
+          return requests;
+        }
         await this.settle(e);
         return requests.filter((r) => r !== e.request);
       }

@@ -25,6 +25,8 @@ export interface Pending {
   records: AppendRecord[];
   bytes: number;
   idem?: IdempotenceClaim;
+  /** Flush this request on its own (it is already committed on some of its partitions). */
+  alone?: boolean;
   resolve(results: ProduceResult[]): void;
   reject(error: unknown): void;
 }
@@ -37,16 +39,19 @@ export interface PartitionBatch {
   base?: bigint;
 }
 
-/** A partition batch's ops in a commit: its GC fence check, its head, its index entry. */
-export const OPS_PER_PARTITION = 3;
+/** A partition batch's ops in a commit where the whole flush is one atomic write: its head, maybe a chunk. */
+export const OPS_PER_PARTITION = 2;
 /** An idempotent request's ops in a commit: producer epoch check, its ring slot, the previous slot's check. */
 export const OPS_PER_IDEMPOTENT_REQUEST = 3;
 
-/** A condition of one idempotent request failed: settle it, and flush the others again. */
+/**
+ * A condition of one idempotent request failed, or the heads show it already committed somewhere (`committed`):
+ * settle it (or flush it again on its own), and flush the others again. Thrown only before anything was written.
+ */
 export class SettleRequest {
   constructor(
     readonly request: Pending,
-    readonly what: 'producer' | 'sequence' | 'previous',
+    readonly what: 'producer' | 'sequence' | 'previous' | 'committed',
   ) {}
 }
 
