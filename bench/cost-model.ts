@@ -100,6 +100,8 @@ export interface Workload {
   consume: { fetches: number; commits: number; records: number; counts: CallCounts };
   /** Bytes of segment objects per record (payload + framing), from the counted uploads. */
   storedBytesPerRecord: number;
+  /** Wall time per call where it was counted (on the emulators: a stand-in for billed Lambda time). */
+  measuredMs?: { produce: number; fetch: number; commit: number };
 }
 
 export interface CostLine {
@@ -162,4 +164,113 @@ export function writeUnits(itemBytes: number[], transaction: boolean): number {
 /** DynamoDB units of one strongly consistent read (GetItem or one Query page): 4 KB each, at least 1. */
 export function readUnits(totalBytes: number): number {
   return Math.max(1, Math.ceil(totalBytes / PRICES.dynamoDbOnDemand.readUnitBytes));
+}
+
+// ---- fixed costs: what runs whether or not anything is produced -------------------------------------------
+
+/** What an idle deployment does, from the constructs' schedules and the client's defaults (stated, per month). */
+export interface FixedAssumptions {
+  /** Seconds in the 30-day month the figures are for. */
+  monthSeconds: number;
+  /** Maintenance runs (EventBridge rate, `maintenanceInterval` default 5 min) and an idle pass's billed time. */
+  maintenanceEveryS: number;
+  maintenanceIdleMs: number;
+  maintenanceGb: number;
+  /** The delayed-delivery timer (one-minute rule; ends at once when nothing is due). */
+  delayTimerEveryS: number;
+  delayTimerIdleMs: number;
+  /** A consumer group member: heartbeat every sessionTimeout / 3 (default 30 s / 3), long poll of maxWaitTimeInMs (default 5 s). */
+  heartbeatEveryS: number;
+  heartbeatMs: number;
+  longPollS: number;
+  apiGb: number;
+  /** Push consumers: the dispatcher runs 55 s of every minute, and each idle consumer-partition writes its lease every 250 ms. */
+  dispatcherSecondsPerMinute: number;
+  dispatcherGb: number;
+  leaseWritesPerSecond: number;
+  /** Index reads per idle topic-partition per maintenance pass (head, chunks, fence). */
+  readsPerPartitionPass: number;
+}
+
+export const FIXED_ASSUMPTIONS: FixedAssumptions = {
+  monthSeconds: 30 * 24 * 3600,
+  maintenanceEveryS: 300,
+  maintenanceIdleMs: 400,
+  maintenanceGb: 1,
+  delayTimerEveryS: 60,
+  delayTimerIdleMs: 50,
+  heartbeatEveryS: 10,
+  heartbeatMs: 20,
+  longPollS: 5,
+  apiGb: 1,
+  dispatcherSecondsPerMinute: 55,
+  dispatcherGb: 1,
+  leaseWritesPerSecond: 4,
+  readsPerPartitionPass: 3,
+};
+
+export interface FixedLine {
+  item: string;
+  per: 'cluster' | 'group member' | 'push consumer-partition' | 'push consumers (cluster)' | 'topic-partition';
+  dollars: number;
+  how: string;
+}
+
+/** Monthly dollars of what runs while nothing is produced, per thing that makes it run. */
+export function fixedCosts(f: FixedAssumptions = FIXED_ASSUMPTIONS): FixedLine[] {
+  const lambda = PRICES.lambdaArm64;
+  const ddb = PRICES.dynamoDbOnDemand;
+  const invocations = (everyS: number) => f.monthSeconds / everyS;
+  const run = (count: number, ms: number, gb: number) =>
+    (count * lambda.perMillionRequests) / 1e6 + (count * ms * gb * lambda.perGbSecond) / 1000;
+  const api = (count: number) => (count * PRICES.apiGatewayHttp.perMillionRequests) / 1e6;
+  const maint = invocations(f.maintenanceEveryS);
+  const timer = invocations(f.delayTimerEveryS);
+  const beats = invocations(f.heartbeatEveryS);
+  const polls = invocations(f.longPollS);
+  const dispatcherSeconds = (f.monthSeconds / 60) * f.dispatcherSecondsPerMinute;
+  return [
+    {
+      item: 'maintenance pass',
+      per: 'cluster',
+      dollars: run(maint, f.maintenanceIdleMs, f.maintenanceGb),
+      how: `${Math.round(maint)} runs × ${f.maintenanceIdleMs} ms at ${f.maintenanceGb} GB`,
+    },
+    {
+      item: 'delayed-delivery timer',
+      per: 'cluster',
+      dollars: run(timer, f.delayTimerIdleMs, f.maintenanceGb),
+      how: `${Math.round(timer)} runs × ${f.delayTimerIdleMs} ms`,
+    },
+    {
+      item: 'heartbeats',
+      per: 'group member',
+      dollars: api(beats) + run(beats, f.heartbeatMs, f.apiGb) + (beats * ddb.perMillionWriteUnits) / 1e6,
+      how: `${Math.round(beats)} requests (API Gateway, Lambda, 1 WCU each)`,
+    },
+    {
+      item: 'idle long polls (the fetch function waits, billed)',
+      per: 'group member',
+      dollars: api(polls) + run(polls, f.longPollS * 1000, f.apiGb),
+      how: `${Math.round(polls)} polls × ${f.longPollS} s at ${f.apiGb} GB (one request for all the member's partitions)`,
+    },
+    {
+      item: 'dispatcher runs (one-minute rule, 55 s long)',
+      per: 'push consumers (cluster)',
+      dollars: run(f.monthSeconds / 60, (dispatcherSeconds * 1000) / (f.monthSeconds / 60), f.dispatcherGb),
+      how: `${Math.round(dispatcherSeconds)} s at ${f.dispatcherGb} GB`,
+    },
+    {
+      item: 'lease writes while idle',
+      per: 'push consumer-partition',
+      dollars: (f.monthSeconds * f.leaseWritesPerSecond * ddb.perMillionWriteUnits) / 1e6,
+      how: `${f.leaseWritesPerSecond} writes/s × 1 WCU`,
+    },
+    {
+      item: 'index reads by maintenance',
+      per: 'topic-partition',
+      dollars: (maint * f.readsPerPartitionPass * ddb.perMillionReadUnits) / 1e6,
+      how: `${f.readsPerPartitionPass} reads per pass`,
+    },
+  ];
 }

@@ -15,7 +15,19 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
-import { ALTERNATIVES, DEFAULT_ASSUMPTIONS, PRICES, price, type Assumptions, type CallCounts, type Workload } from './cost-model';
+import {
+  ALTERNATIVES,
+  DEFAULT_ASSUMPTIONS,
+  FIXED_ASSUMPTIONS,
+  fixedCosts,
+  PRICES,
+  price,
+  type Assumptions,
+  type CallCounts,
+  type FixedAssumptions,
+  type FixedLine,
+  type Workload,
+} from './cost-model';
 import { countOneRequest, countWorkload } from './lib/cost-count';
 import { ensureRedisInstalled, startFerry, startRedis, type FerryProcess, type RedisProcess } from './lib/servers';
 import { FerrySystem, RedisSystem, type Cell, type System } from './lib/systems';
@@ -138,6 +150,8 @@ interface Results {
       workload: Workload;
     }>;
     perRequest: Array<{ partitions: number; replicationFactor: number; counts: CallCounts }>;
+    fixed: FixedLine[];
+    fixedAssumptions: FixedAssumptions;
     adapters: string;
   } | null;
   profiles: string[];
@@ -361,6 +375,21 @@ async function main() {
 // ---- cost model -----------------------------------------------------------------------------------------
 
 async function costModel(payloads: Payloads): Promise<NonNullable<Results['cost']>> {
+  // Counted on the AWS adapters: DynamoDB Local and s3rver, started here for the section.
+  step('cost model', 'starting DynamoDB Local and s3rver');
+  const { startEmulators, awaitEmulators, useEmulatorEnv } = await import('../test/helpers/emulators');
+  const emulators = await startEmulators();
+  try {
+    useEmulatorEnv(emulators.env);
+    await awaitEmulators(120_000);
+    stepDone();
+    return await costRows(payloads);
+  } finally {
+    await emulators.stop();
+  }
+}
+
+async function costRows(payloads: Payloads): Promise<NonNullable<Results['cost']>> {
   const rows: NonNullable<Results['cost']>['rows'] = [];
   const variants: Array<{ batch: number; r: number; store: Assumptions['objectStore'] }> = [
     { batch: 1, r: 1, store: 's3Standard' },
@@ -370,13 +399,15 @@ async function costModel(payloads: Payloads): Promise<NonNullable<Results['cost'
   ];
   const counted = new Map<string, Workload>();
   for (const v of variants) {
-    step('cost model', `counting port calls · batch ${v.batch} · R = ${v.r}`);
+    step('cost model', `counting calls on the AWS adapters · batch ${v.batch} · R = ${v.r}`);
     const w = await countWorkload({
       batch: v.batch,
       partitionsPerRequest: PARTITIONS,
-      totalRecords: CONFIG.costRecords,
+      // Calls grow linearly with records: a few hundred requests per variant are enough to count them.
+      totalRecords: Math.min(CONFIG.costRecords, v.batch * 400),
       replicationFactor: v.r,
       payloads,
+      adapters: 'aws',
       onProgress: trialProgress,
     });
     counted.set(`${v.batch}/${v.r}`, w);
@@ -407,14 +438,14 @@ async function costModel(payloads: Payloads): Promise<NonNullable<Results['cost'
       workload: w,
     });
   }
-  step('cost model', 'S3 PUTs per produce request for 1 / 12 / 100 partitions');
+  step('cost model', 'S3 PUTs and DynamoDB writes per produce request for 1 / 12 / 100 partitions');
   const perRequest: NonNullable<Results['cost']>['perRequest'] = [];
   for (const r of [1, 2]) {
     for (const partitions of [1, 12, 100]) {
       perRequest.push({
         partitions,
         replicationFactor: r,
-        counts: await countOneRequest({ batch: 1000, partitions, replicationFactor: r, payloads }),
+        counts: await countOneRequest({ batch: 1000, partitions, replicationFactor: r, payloads, adapters: 'aws' }),
       });
     }
   }
@@ -424,8 +455,10 @@ async function costModel(payloads: Payloads): Promise<NonNullable<Results['cost'
     prices: PRICES,
     rows,
     perRequest,
+    fixed: fixedCosts(FIXED_ASSUMPTIONS),
+    fixedAssumptions: FIXED_ASSUMPTIONS,
     adapters:
-      'local adapters (SQLite :memory:, FsObjectStore on tmpfs) behind counting wrappers: the core makes the same port calls as on the AWS adapters',
+      'the AWS adapters (DynamoDBMetadataStore on DynamoDB Local, S3ObjectStore on s3rver) behind counting wrappers; the idempotent producer, one group member using the member fetch',
   };
 }
 
@@ -596,8 +629,8 @@ function report(r: Results): string {
     );
     out.push('');
     out.push(
-      `Assumptions: ${PARTITIONS} partitions per produce request (batch 1: one), each request its own invocation (no coalescing); one group fetching 1 000 records ` +
-        `per partition read and committing once per fetch (a 2-item transaction); ${a.retentionHours} h retention; Lambda arm64 ${a.lambdaMemoryGb} GB for ` +
+      `Assumptions: ${PARTITIONS} partitions per produce request (batch 1: one), each request its own invocation (no coalescing), sent by the idempotent producer; ` +
+        `one group member fetching up to 1 000 records from all its partitions per request and committing what each fetch returned (one commit request); ${a.retentionHours} h retention; Lambda arm64 ${a.lambdaMemoryGb} GB for ` +
         `${a.lambdaMs.produce} / ${a.lambdaMs.fetch} / ${a.lambdaMs.commit} ms per produce / fetch / commit (stated, not measured); one API Gateway request per call. ` +
         `DynamoDB: a one-item write is a conditional PutItem (1 unit per KB), a multi-item write a transaction (2 units per KB per item); reads strongly consistent. ` +
         `Counted on: ${c.adapters}.`,
@@ -623,11 +656,34 @@ function report(r: Results): string {
     out.push('');
     out.push(`For comparison (vendors' price pages, not measured): ${ALTERNATIVES.map((x) => `${x.name} ≈ $${x.dollars}`).join('; ')}.`);
     out.push('');
+    const measured = c.rows.filter((row) => row.workload.measuredMs);
+    if (measured.length) {
+      out.push(
+        'Wall time per call on the emulators (not AWS; Lambda is billed per ms of its own): ' +
+          measured
+            .map(
+              (row) =>
+                `batch ${row.batch} R${row.replicationFactor}: produce ${ms(row.workload.measuredMs!.produce)} ms, fetch ${ms(row.workload.measuredMs!.fetch)} ms, commit ${ms(row.workload.measuredMs!.commit)} ms`,
+            )
+            .join('; ') +
+          '.',
+      );
+      out.push('');
+    }
+    out.push("Fixed costs — what runs while nothing is produced (dollars a month; schedules from the constructs, the client's defaults):");
+    out.push('');
+    out.push(
+      mdTable(
+        ['item', 'per', '$ / month', 'how'],
+        c.fixed.map((f) => [f.item, f.per, f.dollars.toFixed(2), f.how]),
+      ),
+    );
+    out.push('');
     out.push('Per produce request of 1 000 records:');
     out.push('');
     out.push(
       mdTable(
-        ['partitions touched', 'R', 'S3 PUTs', 'metadata writes (transactions)', 'DynamoDB WCU'],
+        ['partitions touched', 'R', 'S3 PUTs', 'metadata writes (of them transactions)', 'DynamoDB WCU'],
         c.perRequest.map((p) => [
           String(p.partitions),
           String(p.replicationFactor),

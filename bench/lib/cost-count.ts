@@ -2,12 +2,12 @@
  * Counts what the core asks of its ports, as S3 and DynamoDB would bill it, by running the real core (Log)
  * on counting wrappers around a MetadataStore and ObjectStores.
  *
- * Today the wrappers go around the LOCAL adapters (SQLite in memory, FsObjectStore on tmpfs so fsyncs cost
- * nothing): the core makes the same port calls whichever adapter is underneath, so the counts are what the AWS
- * adapters would receive. Only the translation of a call into billed units is modelled (see `itemBytes`,
- * `writeUnits`): a one-item write is a conditional PutItem (1 unit per KB); a multi-item write is a
- * TransactWriteItems (2 units per KB per item, a condition check included). When lib/adapters/aws lands,
- * `makeContext` can build the same wrappers around S3ObjectStore / DynamoDBMetadataStore on the emulators.
+ * With `adapters: 'aws'` (what `npm run bench` uses) the wrappers go around the AWS adapters —
+ * DynamoDBMetadataStore on DynamoDB Local, S3ObjectStore on s3rver, started by the bench — so every call is a
+ * real SDK call the way a Lambda makes it (single-item conditional writes, transactions only where the core
+ * asks for several items). `'local'` wraps SQLite and the file store and prices them as DynamoDB. Only the
+ * translation of a call into billed units is modelled (`itemBytes`, `writeUnits`): a one-item write is 1 unit
+ * per KB, a multi-item write a transaction (2 units per KB per item).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -109,8 +109,25 @@ export class CountingObjectStore implements ObjectStore {
   }
 }
 
-/** The core on counting wrappers around the local adapters, in a scratch directory (tmpfs when there is one). */
-async function makeContext(replicationFactor: number, counter: Counter) {
+export type CostAdapters = 'aws' | 'local';
+
+/** The core on counting wrappers around the AWS adapters on the emulators (their env must be set). */
+async function awsContext(replicationFactor: number, counter: Counter) {
+  const { S3ObjectStore } = await import('../../lib/adapters/aws/s3-object-store');
+  const { DynamoDBMetadataStore } = await import('../../lib/adapters/aws/dynamodb-metadata-store');
+  const { emulatorClients, freshBucket, freshTable } = await import('../../test/helpers/emulators');
+  const { s3, dynamo } = emulatorClients();
+  const stores: ObjectStore[] = [];
+  for (let i = 0; i < Math.max(1, replicationFactor); i++) {
+    stores.push(new CountingObjectStore(new S3ObjectStore({ name: `s${i}`, bucket: await freshBucket(), client: s3 }), counter));
+  }
+  const meta = new CountingMetadataStore(new DynamoDBMetadataStore({ table: await freshTable(), client: dynamo }), counter);
+  const ctx: CoreContext = { meta, stores, clock: systemClock, ids: randomIds, settings: makeSettings({}) };
+  return { ctx, close: async () => undefined };
+}
+
+async function makeContext(replicationFactor: number, counter: Counter, adapters: CostAdapters = 'local') {
+  if (adapters === 'aws') return awsContext(replicationFactor, counter);
   const base = process.platform === 'linux' ? '/dev/shm' : os.tmpdir();
   const dir = mkdtempSync(path.join(base, 'ferry-cost-'));
   const stores: ObjectStore[] = [];
@@ -142,9 +159,10 @@ function records(payloads: Payloads, count: number, partitions: number, first: n
 /**
  * Produces `totalRecords` in requests of `batch` records, each request touching `partitionsPerRequest`
  * partitions (batch 1: one), one request at a time (each a separate Lambda invocation on AWS, so nothing
- * coalesces); then one group reads every partition 1 000 records at a time and commits after each fetch.
- * The commit is a stand-in until the groups feature lands: a two-item transaction (generation check +
- * offset put), as DESIGN.md's fenced commit needs.
+ * coalesces), through the idempotent producer as the default client sends them; then one group member reads
+ * every partition with the member fetch (one request for all its partitions, up to 1 000 records) and commits
+ * what each fetch returned in one commit request. Wall time per call is measured too (on the emulators: a
+ * stand-in for the Lambda's billed duration, stated as such).
  */
 export async function countWorkload(opts: {
   batch: number;
@@ -153,51 +171,63 @@ export async function countWorkload(opts: {
   replicationFactor: number;
   size?: number;
   payloads: Payloads;
+  adapters?: CostAdapters;
   onProgress?: (fraction: number) => void;
 }): Promise<Workload> {
   const counter = new Counter();
-  const { ctx, close } = await makeContext(opts.replicationFactor, counter);
+  const { ctx, close } = await makeContext(opts.replicationFactor, counter, opts.adapters);
   try {
     const log = createCore(ctx).log;
     const partitions = Math.max(12, opts.partitionsPerRequest);
     await log.topics.create({ name: 'cost', partitions, replicationFactor: opts.replicationFactor });
+    const producer = await log.producers.init();
     counter.take();
     const requests = Math.ceil(opts.totalRecords / opts.batch);
     const spread = Math.min(opts.batch, opts.partitionsPerRequest);
+    const ms = { produce: 0, fetch: 0, commit: 0 };
     for (let i = 0; i < requests; i++) {
       // Batch 1 walks the partitions round-robin; larger batches start at a rotating partition.
-      await log.produce(
-        'cost',
-        records(opts.payloads, opts.batch, spread, i, opts.size ?? 1024).map((r) => ({ ...r, partition: (r.partition! + i) % partitions })),
-      );
+      const batch = records(opts.payloads, opts.batch, spread, i, opts.size ?? 1024).map((r) => ({
+        ...r,
+        partition: (r.partition! + i) % partitions,
+      }));
+      const t0 = performance.now();
+      await log.produce('cost', batch, { producer: { ...producer, sequence: i } });
+      ms.produce += performance.now() - t0;
       if (opts.onProgress && i % 200 === 0) opts.onProgress((0.8 * i) / requests);
     }
     const produced = counter.take();
+    // Joined now, with a long session, so no heartbeat is needed while counting (heartbeats are a fixed cost).
+    const member = await log.groups.join('cost', { topics: ['cost'], sessionTimeoutMs: 300_000 });
+    counter.take();
     let fetches = 0;
+    let commits = 0;
     let consumed = 0;
-    for (let p = 0; p < partitions; p++) {
-      let offset = 0n;
-      for (;;) {
-        const r = await log.fetch('cost', p, offset, { maxRecords: 1000, maxBytes: 16 * 1024 * 1024, waitMs: 0 });
-        if (r.records.length === 0) break;
-        fetches++;
-        consumed += r.records.length;
-        offset = r.nextOffset;
-        await ctx.meta.write([
-          { op: 'check', pk: 'g#bench', sk: 'generation', expect: 'absent' },
-          { op: 'put', pk: 'g#bench', sk: `o#cost#${p}`, data: { offset: offset.toString(), generation: 1 } },
-        ]);
-      }
+    for (;;) {
+      const t0 = performance.now();
+      const res = await log.groups.fetch('cost', member.memberId, { maxRecords: 1000, maxBytes: 16 * 1024 * 1024, waitMs: 0 });
+      ms.fetch += performance.now() - t0;
+      const offsets = res.partitions
+        .filter((p) => p.records.length)
+        .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset }));
+      if (offsets.length === 0) break;
+      fetches++;
+      consumed += res.partitions.reduce((n, p) => n + p.records.length, 0);
+      const t1 = performance.now();
+      await log.groups.commit('cost', { memberId: member.memberId, generation: member.generation, offsets });
+      ms.commit += performance.now() - t1;
+      commits++;
     }
-    // The final empty poll of each partition is not billed here: a caught-up group long-polls instead.
+    // The final empty poll is not billed here: a caught-up member long-polls instead (a fixed cost).
     const consumedCounts = counter.take();
     opts.onProgress?.(1);
     return {
       batch: opts.batch,
       partitionsPerRequest: spread,
       produce: { requests, records: requests * opts.batch, counts: produced },
-      consume: { fetches, commits: fetches, records: consumed, counts: consumedCounts },
+      consume: { fetches, commits, records: consumed, counts: consumedCounts },
       storedBytesPerRecord: produced.bytesUploaded / opts.replicationFactor / (requests * opts.batch),
+      measuredMs: { produce: ms.produce / requests, fetch: ms.fetch / Math.max(1, fetches), commit: ms.commit / Math.max(1, commits) },
     };
   } finally {
     await close();
@@ -205,15 +235,23 @@ export async function countWorkload(opts: {
 }
 
 /** S3 PUTs, metadata writes and write units of ONE produce request of `batch` records touching `partitions`. */
-export async function countOneRequest(opts: { batch: number; partitions: number; replicationFactor: number; payloads: Payloads }) {
+export async function countOneRequest(opts: {
+  batch: number;
+  partitions: number;
+  replicationFactor: number;
+  payloads: Payloads;
+  adapters?: CostAdapters;
+}) {
   const counter = new Counter();
-  const { ctx, close } = await makeContext(opts.replicationFactor, counter);
+  const { ctx, close } = await makeContext(opts.replicationFactor, counter, opts.adapters);
   try {
     const log = createCore(ctx).log;
     await log.topics.create({ name: 'one', partitions: Math.max(opts.partitions, 12), replicationFactor: opts.replicationFactor });
-    await log.produce('one', records(opts.payloads, opts.batch, opts.partitions, 0, 1024)); // warm the topic cache
+    const producer = await log.producers.init();
+    // warm the topic cache and the heads, as a busy container has them
+    await log.produce('one', records(opts.payloads, opts.batch, opts.partitions, 0, 1024), { producer: { ...producer, sequence: 0 } });
     counter.take();
-    await log.produce('one', records(opts.payloads, opts.batch, opts.partitions, 0, 1024));
+    await log.produce('one', records(opts.payloads, opts.batch, opts.partitions, 0, 1024), { producer: { ...producer, sequence: 1 } });
     return counter.take();
   } finally {
     await close();

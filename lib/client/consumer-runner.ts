@@ -1,6 +1,7 @@
 /**
- * The consumer's fetch loop (kafkajs' runner): one round per generation, one long-poll loop per assigned
- * partition, the handler called per message or per batch, and a commit after success.
+ * The consumer's fetch loop (kafkajs' runner): one round per generation, one loop per assigned partition —
+ * their fetches share one long poll for the member's partitions (fetch-rounds.ts) — the handler called per
+ * message or per batch, and a commit after success.
  *
  * A rebalance (a new generation, learnt from a heartbeat or a fenced commit) stops the partition loops after
  * their current batch, reads the committed offsets again and starts the new assignment. A batch whose commit
@@ -9,7 +10,8 @@
 import type { EventEmitter } from 'node:events';
 import { FerryError } from '../protocol/errors';
 import { batchOf } from './batch';
-import { decodeMessage, type WireFetched } from './codec';
+import { decodeMessage } from './codec';
+import { FetchRounds } from './fetch-rounds';
 import type { ResolvedConsumerConfig, RunConfig } from './consumer-config';
 import type { GroupMembership, Membership } from './group-membership';
 import { sleep, type Transport } from './http';
@@ -39,13 +41,6 @@ export interface RunnerContext {
 
 /** How often a paused partition looks whether it was resumed. */
 const PAUSED_POLL_MS = 100;
-
-interface FetchAnswer {
-  records: WireFetched[];
-  nextOffset: string;
-  highWatermark: string;
-  logStartOffset: string;
-}
 
 /** Rounds until the consumer stops: join if needed, read the positions, run the partition loops. */
 export async function runGenerations(ctx: RunnerContext, run: RunConfig): Promise<void> {
@@ -79,8 +74,13 @@ export async function runGenerations(ctx: RunnerContext, run: RunConfig): Promis
       generation: member.generation,
       assignments: member.assignments,
     });
+    const rounds = new FetchRounds(
+      { groupId: ctx.groupId, cfg: ctx.cfg, transport: ctx.transport, membership, emitCrash: (e) => events.emit('crash', e) },
+      member,
+      signal,
+    );
     const loops = member.assignments.flatMap((a) =>
-      a.partitions.map((p) => partitionLoop(ctx, run, member, a.topic, p, positions.get(positionKey(a.topic, p)), signal)),
+      a.partitions.map((p) => partitionLoop(ctx, run, member, rounds, a.topic, p, positions.get(positionKey(a.topic, p)), signal)),
     );
     if (!loops.length) loops.push(new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true })));
     await Promise.all(loops);
@@ -93,6 +93,7 @@ async function partitionLoop(
   ctx: RunnerContext,
   run: RunConfig,
   member: Membership,
+  rounds: FetchRounds,
   topic: string,
   partition: number,
   start: bigint | undefined,
@@ -100,7 +101,6 @@ async function partitionLoop(
 ): Promise<void> {
   let offset = start;
   let backoff = ctx.cfg.retryBackoffMs;
-  const path = `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`;
   const { controls } = ctx;
   while (!signal.aborted) {
     offset = controls.takeSeek(topic, partition) ?? offset;
@@ -108,7 +108,7 @@ async function partitionLoop(
       await sleep(PAUSED_POLL_MS, signal);
       continue;
     }
-    const fetched = await fetchRecords(ctx, path, offset, signal);
+    const fetched = await rounds.fetch(topic, partition, offset);
     if (fetched === 'stop') return;
     if (fetched === 'retry') continue;
     // Paused or sought while the fetch was out: its records are not delivered (they come again, or the seek wins).
@@ -139,38 +139,6 @@ async function partitionLoop(
       backoff = ctx.cfg.retryBackoffMs;
     }
     if (!ctx.isRunning()) return;
-  }
-}
-
-/**
- * One long-poll. Returns the answer, the offset to fetch from instead (retention passed the position), 'retry'
- * (after a pause) or 'stop' (the generation ended).
- */
-async function fetchRecords(
-  ctx: RunnerContext,
-  path: string,
-  offset: bigint | undefined,
-  signal: AbortSignal,
-): Promise<FetchAnswer | bigint | 'retry' | 'stop'> {
-  const { cfg } = ctx;
-  try {
-    return await ctx.transport.request<FetchAnswer>({
-      method: 'GET',
-      path,
-      query: { offset: offset?.toString(), maxRecords: cfg.maxRecords, maxBytes: cfg.maxBytesPerPartition, waitMs: cfg.maxWaitTimeInMs },
-      idempotent: true,
-      waitMs: cfg.maxWaitTimeInMs,
-      signal,
-    });
-  } catch (e) {
-    if (signal.aborted) return 'stop';
-    if (e instanceof FerryError && e.kind === 'offset_out_of_range') {
-      // Retention passed the position (or the topic was recreated): start again at the earliest record.
-      return BigInt(String(e.details.logStartOffset ?? '0'));
-    }
-    ctx.events.emit('crash', e);
-    await sleep(1_000, signal);
-    return 'retry';
   }
 }
 

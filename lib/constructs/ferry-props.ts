@@ -58,6 +58,19 @@ export interface FerryProps {
   readonly maintenanceInterval?: Duration;
   /** Override the functions' entry files (tests and custom builds). @default - the files in `lambda/` */
   readonly lambdaEntries?: FerryLambdaEntries;
+  /**
+   * Memory and reserved concurrency per function, e.g. `{ fetch: { memorySize: 256 }, produce: { reservedConcurrentExecutions: 50 } }`
+   * (reserved concurrency caps what one route may take from the account's pool, and guarantees it).
+   * @default - the sizes in FUNCTION_SETTINGS, no reserved concurrency
+   */
+  readonly functions?: Partial<Record<FunctionRole, FunctionSizing>>;
+}
+
+export interface FunctionSizing {
+  /** MB, 128 to 10 240. */
+  readonly memorySize?: number;
+  /** 0 to 1 000 000 (0 stops the function). */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export const MAX_OBJECT_STORES = 16;
@@ -77,7 +90,8 @@ export const DEFAULT_ENTRIES: Required<FerryLambdaEntries> = {
 /** Size and time limits per function. API routes stop at 30 s, API Gateway's integration limit. */
 export const FUNCTION_SETTINGS: Record<FunctionRole, { memorySize: number; timeout: Duration; description: string }> = {
   produce: { memorySize: 1024, timeout: Duration.seconds(30), description: 'Ferry: produce routes' },
-  fetch: { memorySize: 1024, timeout: Duration.seconds(30), description: 'Ferry: fetch route (long poll)' },
+  // Long polls spend most of their billed time waiting, not computing: half the memory halves their cost.
+  fetch: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: fetch routes (long poll)' },
   admin: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: topic admin routes' },
   groups: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: consumer group routes' },
   fallback: { memorySize: 256, timeout: Duration.seconds(10), description: 'Ferry: answers requests no route matches' },
@@ -88,6 +102,15 @@ export const FUNCTION_SETTINGS: Record<FunctionRole, { memorySize: number; timeo
 
 export const FERRY_RULES: Rule<FerryProps>[] = [
   integerRule('objectStores', (p) => p.objectStores, 1, MAX_OBJECT_STORES),
+  ...(['produce', 'fetch', 'admin', 'groups', 'fallback', 'maintenance', 'dispatcher', 'topicResource'] as const).flatMap((role) => [
+    integerRule<FerryProps>(`functions.${role}.memorySize`, (p) => p.functions?.[role]?.memorySize, 128, 10_240),
+    integerRule<FerryProps>(
+      `functions.${role}.reservedConcurrentExecutions`,
+      (p) => p.functions?.[role]?.reservedConcurrentExecutions,
+      0,
+      1_000_000,
+    ),
+  ]),
   (p) =>
     p.buckets && (p.objectStores !== undefined || p.objectStoreType !== undefined || p.availabilityZoneIds)
       ? 'buckets replaces objectStores, objectStoreType and availabilityZoneIds; give either buckets or those'

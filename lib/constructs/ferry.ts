@@ -59,6 +59,7 @@ export class Ferry extends Construct implements IFerryCluster {
   readonly maintenanceFunction: nodejs.NodejsFunction;
 
   private readonly entries: Required<FerryLambdaEntries>;
+  private readonly sizing: NonNullable<FerryProps['functions']>;
   private readonly logRetention: logs.RetentionDays;
   private readonly maintenanceInterval: Duration;
   private provider?: cr.Provider;
@@ -68,6 +69,7 @@ export class Ferry extends Construct implements IFerryCluster {
     super(scope, id);
     validateProps(`Ferry ${id}`, props, FERRY_RULES);
     this.entries = { ...DEFAULT_ENTRIES, ...props.lambdaEntries };
+    this.sizing = props.functions ?? {};
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.maintenanceInterval = props.maintenanceInterval ?? Duration.minutes(5);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -312,7 +314,8 @@ export class Ferry extends Construct implements IFerryCluster {
       handler,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: settings.memorySize,
+      memorySize: this.sizing[role]?.memorySize ?? settings.memorySize,
+      reservedConcurrentExecutions: this.sizing[role]?.reservedConcurrentExecutions,
       timeout: settings.timeout,
       description: settings.description,
       role: fnRole,

@@ -1,6 +1,6 @@
 /** Ferry's CDK construct library. */
 export * from './ferry';
-export { ObjectStoreType, type FerryLambdaEntries, type FerryProps } from './ferry-props';
+export { ObjectStoreType, type FerryLambdaEntries, type FerryProps, type FunctionSizing } from './ferry-props';
 export * from './topic';
 export * from './topic-base';
 export { StartingPosition, type ConsumerDefinition, type ConsumerProps } from './topic-consumers';

@@ -178,6 +178,11 @@ export abstract class TopicBase extends Resource implements ITopic {
     return this.catalogued('CommitFailures', {}, props);
   }
 
+  /** Maintenance steps that failed for this topic (the pass went on; the next one tries again). Sum. */
+  metricMaintenanceErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('MaintenanceErrors', {}, props);
+  }
+
   /** Copies a read found missing or damaged and passed over (a store losing data). Sum. */
   metricReplicaFallbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.catalogued('ReplicaFallbacks', {}, props);

@@ -19,6 +19,7 @@ import { Producers } from './log/producers';
 import { Topics } from './log/topics';
 import { Maintenance } from './maintenance/maintenance';
 import { GcFence } from './storage/gc-fence';
+import { MultiFetcher } from './log/multi-fetch';
 import { PartitionIndex } from './storage/partition-index';
 
 export interface Core {
@@ -41,7 +42,7 @@ export function createCore(ctx: CoreContext): Core {
   const fence = new GcFence(ctx, index);
   const appender = new Appender(ctx, notifier, index);
   const fetcher = new Fetcher(ctx, notifier, index);
-  const groups = new Groups(ctx, topics, fetcher);
+  const groups = new Groups(ctx, topics, fetcher, new MultiFetcher(ctx, notifier, fetcher));
   const producers = new Producers(ctx);
   const scheduler = new Scheduler(ctx, appender, notifier, fence, index);
   const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, index, groups, producers, scheduler });

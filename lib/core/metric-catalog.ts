@@ -47,6 +47,12 @@ export const METRICS = {
     help: 'commits that lost a compare-and-set race and were tried again',
   },
   CommitFailures: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'commits given up after every attempt (answered 503)' },
+  MaintenanceErrors: {
+    kind: 'counter',
+    unit: 'Count',
+    dimensions: ['Topic'],
+    help: 'maintenance steps that failed for a topic (the pass went on; the next one tries again)',
+  },
   ReplicaFallbacks: {
     kind: 'counter',
     unit: 'Count',

@@ -37,3 +37,31 @@ export function fetchAnswerJson(res: FetchResult, maxBytes: number): string {
   const next = fit < parts.length ? res.records[fit].offset : res.nextOffset;
   return `{"records":[${parts.slice(0, fit).join(',')}${tail(next)}`;
 }
+
+/**
+ * A member fetch's answer: each partition's records as `fetchAnswerJson` writes them, the answer's byte cap
+ * shared in order (a partition that no longer fits answers no records, its position unchanged).
+ */
+export function memberFetchJson(
+  res: {
+    generation: number;
+    assignments: Array<{ topic: string; partitions: number[] }>;
+    partitions: Array<FetchResult & { topic: string; partition: number }>;
+  },
+  maxBytes: number,
+): string {
+  let left = maxBytes - ENVELOPE_BYTES - 2 * Buffer.byteLength(JSON.stringify(res.assignments)) - 64;
+  const parts: string[] = [];
+  for (const p of res.partitions) {
+    let piece: string;
+    try {
+      piece = fetchAnswerJson(p, left);
+    } catch (e) {
+      if (parts.length === 0 || !(e instanceof FerryError) || e.kind !== 'too_large') throw e;
+      piece = fetchAnswerJson({ ...p, records: [], nextOffset: p.records[0].offset }, maxBytes);
+    }
+    left -= 2 * Buffer.byteLength(piece);
+    parts.push(`{"topic":${JSON.stringify(p.topic)},"partition":${p.partition},${piece.slice(1)}`);
+  }
+  return `{"generation":${res.generation},"assignments":${JSON.stringify(res.assignments)},"partitions":[${parts.join(',')}]}`;
+}

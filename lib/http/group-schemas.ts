@@ -34,3 +34,19 @@ export const seekSchema = z.strictObject({
     z.strictObject({ timestamp: z.union([z.number().int().min(0).max(8_640_000_000_000_000), z.string()]) }),
   ]),
 });
+
+export const memberFetchSchema = z.strictObject({
+  positions: z
+    .array(
+      z.strictObject({
+        topic: z.string(),
+        partition: z.number().int().min(0).max(99_999),
+        offset: offset.optional(),
+      }),
+    )
+    .max(10_000, 'must hold at most 10000 positions')
+    .optional(),
+  maxRecords: z.number().int().optional(),
+  maxBytes: z.number().int().optional(),
+  waitMs: z.number().int().optional(),
+});

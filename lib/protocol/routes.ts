@@ -56,6 +56,8 @@ export const V1_ROUTES: readonly RouteSpec[] = [
   route('POST', '/v1/groups/:group/members', 'consume', 'groups', 'consume'),
   route('POST', '/v1/groups/:group/members/:member/heartbeat', 'consume', 'groups', 'consume'),
   route('DELETE', '/v1/groups/:group/members/:member', 'consume', 'groups', 'consume'),
+  // A member's records from all its partitions in one long poll: a read, served by the read-only fetch function.
+  route('POST', '/v1/groups/:group/members/:member/fetch', 'consume', 'fetch', 'consume'),
   route('GET', '/v1/groups/:group/offsets', 'consume', 'groups', 'consume'),
   route('POST', '/v1/groups/:group/offsets', 'consume', 'groups', 'consume'),
   // A timestamp seek reads the batch holding the answer (S3), and the groups function has no object access.

@@ -214,10 +214,31 @@ describe('Ferry', () => {
     expect(resources).not.toContain('/v1/groups');
   });
 
+  test('GIVEN functions sizing WHEN synthesized THEN that function gets its memory and reserved concurrency, the others their defaults', () => {
+    const { template } = build({ functions: { fetch: { memorySize: 256, reservedConcurrentExecutions: 20 } } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Ferry: fetch routes (long poll)',
+      MemorySize: 256,
+      ReservedConcurrentExecutions: 20,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Ferry: produce routes',
+      MemorySize: 1024,
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
   describe('validation', () => {
     const fails = (props: FerryProps, message: RegExp) => () => {
       expect(() => build(props)).toThrow(message);
     };
+    test(
+      'fails if a function size is out of range',
+      fails(
+        { functions: { produce: { memorySize: 64 } } },
+        /functions.produce.memorySize must be an integer from 128 to 10240; received 64/,
+      ),
+    );
     test(
       'fails if objectStores is not an integer from 1 to 16',
       fails({ objectStores: 0 }, /objectStores must be an integer from 1 to 16; received 0/),

@@ -139,7 +139,7 @@ describe('keys', () => {
 });
 
 describe('idempotent request results', () => {
-  it('round-trip as runs, small for large requests', () => {
+  it('round-trip as one run per partition, small however the records interleave', () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ partition: fc.integer({ min: 0, max: 5 }), n: fc.integer({ min: 1, max: 50 }) }), { maxLength: 20 }),
@@ -153,13 +153,34 @@ describe('idempotent request results', () => {
             }),
           );
           const stored = JSON.parse(JSON.stringify(encodeResults(results)));
-          expect(decodeResults(stored)).toEqual(results);
+          expect(
+            decodeResults(
+              stored,
+              results.map((r) => r.partition),
+            ),
+          ).toEqual(results);
         },
       ),
     );
-    const big = Array.from({ length: 10_000 }, (_, i) => ({ partition: i % 2, offset: BigInt(Math.floor(i / 2)) }));
-    expect(JSON.stringify(encodeResults(big)).length).toBeLessThan(300_000);
-    const runs = Array.from({ length: 10_000 }, (_, i) => ({ partition: 3, offset: 100n + BigInt(i) }));
-    expect(encodeResults(runs)).toEqual({ runs: [[3, '100', 10_000]] });
+    // 1 000 records spread over 12 partitions: 12 parts (one write unit), not 1 000 runs (12 KB).
+    const spread = Array.from({ length: 1000 }, (_, i) => ({ partition: i % 12, offset: BigInt(Math.floor(i / 12)) }));
+    expect(JSON.stringify(encodeResults(spread)).length).toBeLessThan(300);
+    const one = Array.from({ length: 10_000 }, (_, i) => ({ partition: 3, offset: 100n + BigInt(i) }));
+    expect(encodeResults(one)).toEqual({ parts: [[3, '100', 10_000]] });
+    // A retry whose records fall on other partitions is a conflict, not a wrong answer.
+    expect(() => decodeResults(encodeResults(one), Array(10_000).fill(4))).toThrow(expect.objectContaining({ kind: 'conflict' }));
+    // Slots written by earlier versions (runs in request order) still answer.
+    expect(
+      decodeResults({
+        runs: [
+          [1, '5', 2],
+          [0, '9', 1],
+        ],
+      }),
+    ).toEqual([
+      { partition: 1, offset: 5n },
+      { partition: 1, offset: 6n },
+      { partition: 0, offset: 9n },
+    ]);
   });
 });

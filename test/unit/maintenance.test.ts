@@ -227,7 +227,7 @@ describe('idempotent producer', () => {
     await l.log.topics.create({ name: 'k', partitions: 1 });
     const p = await l.log.producers.init('worker-1');
     const topic = await l.log.topics.get('k');
-    const claimed = await l.log.producers.claim(topic, { ...p, sequence: 0 }, 1);
+    const claimed = await l.log.producers.claim(topic, { ...p, sequence: 0 }, [0]);
     if (!('claim' in claimed)) throw new Error('expected a claim');
     await l.log.producers.init('worker-1'); // a new instance takes over: epoch 1
     const stale = l.log.appender.append(

@@ -10,6 +10,7 @@
 import type { CoreContext } from '../context';
 import { FerryError, invalid, notFound } from '../../protocol/errors';
 import type { Fetcher } from '../log/fetch';
+import type { MultiFetcher } from '../log/multi-fetch';
 import type { Topics } from '../log/topics';
 import { registryItem, type CommittedOffset, type GroupState } from '../storage/group-items';
 import { groupKeys, validateGroupId, validateTopicName } from '../storage/keys';
@@ -18,6 +19,7 @@ import type { WriteOp } from '../../ports/metadata-store';
 import { deleteGroup, type DeletedGroup } from './delete-group';
 import { GroupReader } from './describe';
 import { checkMemberId, emptyState, putState } from './group-state';
+import { MemberFetch, type MemberFetchInput, type MemberFetchResult } from './member-fetch';
 import { Membership } from './membership';
 import { mutateGroup } from './mutate-group';
 import { GroupOffsets, type CommittedPosition } from './offsets';
@@ -31,12 +33,16 @@ export class Groups {
   private readonly positions: Positions;
   private readonly membership: Membership;
 
+  private readonly reads: MemberFetch;
+
   constructor(
     private readonly ctx: CoreContext,
     private readonly topics: Topics,
     fetcher: Fetcher,
+    multi: MultiFetcher,
   ) {
     this.offsets = new GroupOffsets(ctx, topics, fetcher);
+    this.reads = new MemberFetch(ctx, topics, this.offsets, multi);
     this.reader = new GroupReader(ctx, topics, fetcher, this.offsets);
     this.positions = new Positions(ctx, fetcher);
     this.membership = new Membership(ctx, topics, this.offsets, this.positions, new Rebalancer(topics));
@@ -65,6 +71,17 @@ export class Groups {
   /** Removes a member (a clean leave) and rebalances the rest. Leaving twice is harmless. */
   leave(groupId: string, memberId: string): Promise<MemberView> {
     return this.membership.leave(groupId, memberId);
+  }
+
+  /**
+   * The records of every partition the member owns (or of the positions it names), in one long poll
+   * (member-fetch.ts). Unknown member: `fenced`; a position on a partition it does not own: `fenced`.
+   *
+   * @example
+   *   const { partitions } = await log.groups.fetch('billing', memberId, { maxRecords: 500, maxBytes: 1 << 20, waitMs: 5000 });
+   */
+  fetch(groupId: string, memberId: string, input: MemberFetchInput): Promise<MemberFetchResult> {
+    return this.reads.fetch(groupId, memberId, input);
   }
 
   // ---- offsets -------------------------------------------------------------------------------------------

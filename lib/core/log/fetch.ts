@@ -38,14 +38,7 @@ export class Fetcher {
     const pk = metaKeys.partitionPk(topic.topicId, partition);
     let head = await this.head(topic, partition);
     const offset = from ?? head.logStartOffset;
-    if (offset < head.logStartOffset || offset > head.nextOffset) {
-      throw new FerryError(
-        'offset_out_of_range',
-        `offset ${offset} is outside partition ${partition} of "${topic.name}": ` +
-          `valid offsets are ${head.logStartOffset} to ${head.nextOffset}`,
-        { logStartOffset: head.logStartOffset.toString(), highWatermark: head.nextOffset.toString() },
-      );
-    }
+    checkRange(topic, partition, head, offset);
     if (offset === head.nextOffset && opts.waitMs > 0) {
       const deadline = this.ctx.clock.now() + opts.waitMs;
       for (;;) {
@@ -56,32 +49,14 @@ export class Fetcher {
         if (head.nextOffset > offset) break;
       }
     }
-    const empty = { records: [], nextOffset: offset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
-    if (offset >= head.nextOffset) return empty;
-
+    if (offset >= head.nextOffset) return emptyAt(head, offset);
     const entries = await this.index.entriesFrom(pk, head, offset, opts);
-    const records: FetchedRecord[] = [];
-    let bytes = 0;
     const batches = await mapLimit(entries, 8, (e) => this.readBatch(topic, partition, e));
-    outer: for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      const batch = batches[i];
-      for (let j = 0; j < batch.length; j++) {
-        const o = e.baseOffset + BigInt(j);
-        if (o < offset) continue;
-        if (o >= head.nextOffset || records.length >= opts.maxRecords) break outer;
-        const size = recordSize(batch[j]);
-        if (records.length > 0 && bytes + size > opts.maxBytes) break outer;
-        bytes += size;
-        records.push({ ...batch[j], offset: o });
-      }
-    }
-    const nextOffset = records.length ? records[records.length - 1].offset + 1n : offset;
-    return { records, nextOffset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
+    return assemble(head, offset, entries, batches, opts);
   }
 
   /** One batch, from the first replica that has an intact copy. */
-  private async readBatch(topic: TopicConfig, partition: number, e: IndexEntry): Promise<StoredRecord[]> {
+  async readBatch(topic: TopicConfig, partition: number, e: IndexEntry): Promise<StoredRecord[]> {
     const problems: string[] = [];
     /** A store that failed to answer (not a missing or damaged copy): the read may succeed later. */
     let unreachable = false;
@@ -128,6 +103,56 @@ export class Fetcher {
       { objectKey: e.objectKey, replicas: e.replicas, problems },
     );
   }
+}
+
+/** `offset_out_of_range` unless `offset` is within `[logStartOffset, nextOffset]` (`named`: details name the partition). */
+export function checkRange(topic: TopicConfig, partition: number, head: StoredHead, offset: bigint, named = false): void {
+  if (offset < head.logStartOffset || offset > head.nextOffset) {
+    throw new FerryError(
+      'offset_out_of_range',
+      `offset ${offset} is outside partition ${partition} of "${topic.name}": ` +
+        `valid offsets are ${head.logStartOffset} to ${head.nextOffset}`,
+      {
+        ...(named && { topic: topic.name, partition }),
+        logStartOffset: head.logStartOffset.toString(),
+        highWatermark: head.nextOffset.toString(),
+      },
+    );
+  }
+}
+
+export const emptyAt = (head: StoredHead, offset: bigint): FetchResult => ({
+  records: [],
+  nextOffset: offset,
+  highWatermark: head.nextOffset,
+  logStartOffset: head.logStartOffset,
+});
+
+/** The records of `batches` (decoded `entries`) from `offset`, within the limits. */
+export function assemble(
+  head: StoredHead,
+  offset: bigint,
+  entries: IndexEntry[],
+  batches: StoredRecord[][],
+  opts: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
+): FetchResult {
+  const records: FetchedRecord[] = [];
+  let bytes = 0;
+  outer: for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const batch = batches[i];
+    for (let j = 0; j < batch.length; j++) {
+      const o = e.baseOffset + BigInt(j);
+      if (o < offset) continue;
+      if (o >= head.nextOffset || records.length >= opts.maxRecords) break outer;
+      const size = recordSize(batch[j]);
+      if (records.length > 0 && bytes + size > opts.maxBytes) break outer;
+      bytes += size;
+      records.push({ ...batch[j], offset: o });
+    }
+  }
+  const nextOffset = records.length ? records[records.length - 1].offset + 1n : offset;
+  return { records, nextOffset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
 }
 
 /** Maps with at most `limit` calls in flight, keeping order. */

@@ -109,7 +109,11 @@ export class Log {
           `an idempotent request may touch at most ${this.appender.maxIdempotentPartitions} partitions; this one touches ${touched}`,
         );
       }
-      const claimed = await this.producers.claim(topic, options.producer, immediate.length);
+      const claimed = await this.producers.claim(
+        topic,
+        options.producer,
+        immediate.map((r) => r.partition),
+      );
       if ('duplicate' in claimed) return claimed.duplicate;
       const stored = await this.appender.append(topic, immediate, claimed.claim);
       counted();

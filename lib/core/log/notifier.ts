@@ -17,17 +17,27 @@ export class Notifier {
   }
 
   /** Resolves on the next `notify(key)` or after `ms`, whichever comes first. */
-  async wait(key: string, ms: number): Promise<void> {
+  wait(key: string, ms: number): Promise<void> {
+    return this.waitAny([key], ms);
+  }
+
+  /** Resolves on the next `notify` of any of `keys`, or after `ms`. */
+  async waitAny(keys: readonly string[], ms: number): Promise<void> {
     const abort = new AbortController();
-    let set = this.waiters.get(key);
-    if (!set) this.waiters.set(key, (set = new Set()));
     const wake = () => abort.abort();
-    set.add(wake);
+    const sets = keys.map((key) => {
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      set.add(wake);
+      return [key, set] as const;
+    });
     try {
       await this.clock.sleep(ms, abort.signal);
     } finally {
-      set.delete(wake);
-      if (set.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
+      for (const [key, set] of sets) {
+        set.delete(wake);
+        if (set.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
+      }
     }
   }
 }

@@ -57,7 +57,8 @@ export class Producers {
    * original offsets at once; a stale epoch is `fenced`; a gap is a `conflict`. The commit checks the same
    * conditions again atomically, so a race between two retries still stores the batch once.
    */
-  async claim(topic: TopicConfig, ref: ProducerRef, recordCount: number): Promise<ClaimResult> {
+  async claim(topic: TopicConfig, ref: ProducerRef, partitions: readonly number[]): Promise<ClaimResult> {
+    const recordCount = partitions.length;
     if (!PRODUCER_ID.test(ref.id)) throw invalid(`producer.id ${JSON.stringify(ref.id)} is not a producer id`);
     const item = await this.ctx.meta.get(metaKeys.producersPk, metaKeys.producerSk(ref.id));
     if (!item) {
@@ -74,7 +75,7 @@ export class Producers {
     const pk = metaKeys.producerRequestsPk(ref.id, ref.epoch, topic.topicId);
     const slots = (await this.ctx.meta.query(pk, { prefix: metaKeys.producerSlotPrefix })).map(decodeSlot);
     const same = slots.find((s) => s.sequence === ref.sequence);
-    if (same) return { duplicate: sameBatch(decodeResults(same.data), recordCount, ref) };
+    if (same) return { duplicate: sameBatch(decodeResults(same.data, partitions), recordCount, ref) };
     const lastSequence = slots.reduce((m, s) => Math.max(m, s.sequence), -1);
     if (ref.sequence <= lastSequence) {
       throw new FerryError(

@@ -10,6 +10,7 @@ import type { Log } from '../log/log';
 import { GarbageCollector } from './gc';
 import { ReplicaRepair } from './repair';
 import { Retention } from './retention';
+import { MaintenanceCursor } from './cursor';
 
 export interface MaintenanceReport {
   entriesDeleted: number;
@@ -17,6 +18,13 @@ export interface MaintenanceReport {
   topicsPurged: number;
   copiesRepaired: number;
   delayedMoved: number;
+  /** Topics this run finished, and those whose step failed (the others went on; the next run tries again). */
+  topicsDone: number;
+  failures: Array<{ topic: string; error: string }>;
+  /** The run stopped at its deadline; the next one resumes after the last topic done. */
+  stoppedEarly: boolean;
+  /** Another run held the maintenance lease: this one did nothing. */
+  skipped: boolean;
 }
 
 export const emptyReport = (): MaintenanceReport => ({
@@ -25,7 +33,23 @@ export const emptyReport = (): MaintenanceReport => ({
   topicsPurged: 0,
   copiesRepaired: 0,
   delayedMoved: 0,
+  topicsDone: 0,
+  failures: [],
+  stoppedEarly: false,
+  skipped: false,
 });
+
+export interface RunOptions {
+  /**
+   * Restore missing replica copies: `presence` compares the stores' listings with the index (LIST calls only,
+   * and only for topics with R ≥ 2); `verify` also reads every copy and checks its CRCs (on demand: `ferry repair`).
+   */
+  repair?: boolean | 'presence' | 'verify';
+  /** Clock time after which no new topic is started (a Lambda's remaining time); the next run resumes. */
+  deadline?: number;
+  /** Hold the maintenance lease (one run at a time) for this long; default: no lease. */
+  leaseMs?: number;
+}
 
 export class Maintenance {
   private readonly ctx: CoreContext;
@@ -33,28 +57,68 @@ export class Maintenance {
   private readonly retention: Retention;
   private readonly gc: GarbageCollector;
   private readonly repairer: ReplicaRepair;
+  private readonly cursor: MaintenanceCursor;
 
   constructor(private readonly log: Log) {
     this.ctx = log.ctx;
+    this.cursor = new MaintenanceCursor(log.ctx);
     this.retention = new Retention(log);
     this.gc = new GarbageCollector(log);
     this.repairer = new ReplicaRepair(log);
   }
 
-  /** One full pass over every topic. */
-  async run(options: { repair?: boolean } = {}): Promise<MaintenanceReport> {
+  /**
+   * A pass over the topics, resuming after the last topic the previous run finished (a cursor item), bounded
+   * by `deadline`, one run at a time when `leaseMs` is given. A step that fails fails only its topic: the
+   * report names it, the pass goes on, and the next pass tries it again.
+   */
+  async run(options: RunOptions = {}): Promise<MaintenanceReport> {
     const started = this.ctx.clock.now();
     const report = emptyReport();
-    for (const topic of await this.log.topics.list()) {
-      report.delayedMoved += await this.log.scheduler.moveDue(topic);
-      this.ctx.metrics?.set('DelayedPending', (await this.ctx.meta.query(metaKeys.duePk(topic.topicId))).length, { Topic: topic.name });
-      report.entriesDeleted += await this.applyRetention(topic);
-      if (options.repair) report.copiesRepaired += await this.repair(topic);
-      report.objectsDeleted += await this.collectGarbage(topic);
+    const lease = options.leaseMs ? await this.cursor.acquire(options.leaseMs) : undefined;
+    if (options.leaseMs && !lease) return { ...report, skipped: true };
+    const topics = await this.log.topics.list();
+    const after = lease?.after ?? (await this.cursor.read());
+    // Topics in name order, starting after the cursor and wrapping around.
+    const order = [
+      ...topics.filter((t) => after === undefined || t.name > after),
+      ...topics.filter((t) => after !== undefined && t.name <= after),
+    ];
+    let last: string | undefined;
+    for (const topic of order) {
+      if (options.deadline !== undefined && this.ctx.clock.now() >= options.deadline) {
+        report.stoppedEarly = true;
+        break;
+      }
+      try {
+        await this.topicPass(topic, options, report);
+      } catch (e) {
+        report.failures.push({ topic: topic.name, error: (e as Error).message });
+        this.ctx.metrics?.add('MaintenanceErrors', 1, { Topic: topic.name });
+      }
+      report.topicsDone++;
+      last = topic.name;
     }
-    report.topicsPurged += await this.purgeDeletedTopics();
+    if (!report.stoppedEarly) {
+      try {
+        report.topicsPurged += await this.purgeDeletedTopics();
+      } catch (e) {
+        report.failures.push({ topic: '(deleted topics)', error: (e as Error).message });
+      }
+    }
+    // A finished pass starts the next one from the beginning.
+    await this.cursor.save(report.stoppedEarly ? last : undefined, lease).catch(() => undefined);
     this.ctx.metrics?.set('MaintenanceDuration', this.ctx.clock.now() - started, {});
     return report;
+  }
+
+  private async topicPass(topic: TopicConfig, options: RunOptions, report: MaintenanceReport): Promise<void> {
+    report.delayedMoved += await this.log.scheduler.moveDue(topic);
+    this.ctx.metrics?.set('DelayedPending', (await this.ctx.meta.query(metaKeys.duePk(topic.topicId))).length, { Topic: topic.name });
+    report.entriesDeleted += await this.applyRetention(topic);
+    if (options.repair === 'verify') report.copiesRepaired += await this.repair(topic);
+    else if (options.repair && topic.replicationFactor >= 2) report.copiesRepaired += await this.repairer.repairMissing(topic);
+    report.objectsDeleted += await this.collectGarbage(topic);
   }
 
   /** Publishes every group's lag per topic (records, and the age of the oldest unconsumed record). */

@@ -3,13 +3,60 @@ import type { CoreContext } from '../context';
 import { decodeBatch } from '../codec/segment';
 import type { IndexEntry, TopicConfig } from '../model';
 import type { Log } from '../log/log';
-import { partitionEntries } from './index-scan';
+import { listAll, partitionEntries } from './index-scan';
+import { objectKeys } from '../storage/keys';
 
 export class ReplicaRepair {
   private readonly ctx: CoreContext;
 
   constructor(private readonly log: Log) {
     this.ctx = log.ctx;
+  }
+
+  /**
+   * Restores copies that are missing from a store, found by listing each store (no object is read unless a
+   * copy is missing; then the source copy's referenced batches are checked before it is copied). What
+   * maintenance runs on every pass for topics with R ≥ 2; `repair` also reads and checks every copy.
+   */
+  async repairMissing(topic: TopicConfig): Promise<number> {
+    const want = new Map<string, IndexEntry[]>();
+    for (let p = 0; p < topic.partitionCount; p++) {
+      for (const e of await partitionEntries(this.log.index, topic, p)) {
+        const list = want.get(e.objectKey) ?? [];
+        list.push(e);
+        want.set(e.objectKey, list);
+      }
+    }
+    if (want.size === 0) return 0;
+    const present = new Map<string, Set<string>>();
+    for (const store of this.ctx.stores) {
+      const keys = new Set<string>();
+      for await (const { key } of listAll(store, objectKeys.topicPrefix(topic.topicId))) keys.add(key);
+      present.set(store.name, keys);
+    }
+    let repaired = 0;
+    for (const [key, entries] of want) {
+      const names = [...new Set(entries.flatMap((e) => e.replicas))].filter((n) => present.has(n));
+      const missing = names.filter((n) => !present.get(n)!.has(key));
+      if (missing.length === 0) continue;
+      let body: Uint8Array | undefined;
+      for (const name of names.filter((n) => present.get(n)!.has(key))) {
+        const copy = await this.ctx.stores
+          .find((s) => s.name === name)!
+          .get(key)
+          .catch(() => undefined);
+        if (copy && intact(copy, entries)) {
+          body = copy;
+          break;
+        }
+      }
+      if (!body) continue; // no intact copy to restore from: reads report `data`, `ferry repair` names it
+      for (const name of missing) {
+        await this.ctx.stores.find((s) => s.name === name)!.putIfAbsent(key, body);
+        repaired++;
+      }
+    }
+    return repaired;
   }
 
   /**

@@ -112,6 +112,10 @@ export const metaKeys = {
   gcPk: 'gc',
   deletedTopicSk: (topicId: string) => `topic#${validateId(topicId)}`,
 
+  /** Maintenance's cursor and run lease (maintenance/cursor.ts). */
+  maintenancePk: 'maintenance',
+  maintenanceSk: 'run',
+
   /** The embedded home's object stores (names and directories), checked at every start. */
   homePk: 'home',
   storesSk: 'stores',

@@ -3,7 +3,9 @@ import { invalid } from '../../protocol/errors';
 import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups/types';
 import type { GroupInfo, MemberAnswer } from '../../protocol/v1';
 import { validateGroupId } from '../../core/storage/keys';
-import { commitSchema, joinSchema, seekSchema } from '../group-schemas';
+import { commitSchema, joinSchema, memberFetchSchema, seekSchema } from '../group-schemas';
+import { memberFetchJson } from '../fetch-answer';
+import { parseCount } from '../wire';
 import { parseWith } from '../schemas';
 import { parseIsoTime, parseOffset } from '../wire';
 import { TokenAuth } from '../auth';
@@ -122,6 +124,30 @@ function offsetHandlers({ log, body, noQuery, query }: RouteDeps): Handlers {
       }));
       const done = await log.groups.commit(g, { memberId: input.memberId, generation: input.generation, offsets });
       return c.json({ offsets: done.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })) });
+    },
+    'POST /v1/groups/:group/members/:member/fetch': async (c) => {
+      const g = group(c);
+      noQuery(c);
+      const input = parseWith(memberFetchSchema, await body(c));
+      const { limits } = log.ctx.settings;
+      const count = (v: number | undefined, field: string, min: number, max: number, dflt: number) =>
+        parseCount(v === undefined ? undefined : String(v), field, min, max, dflt);
+      const positions = input.positions?.map((p, i) => {
+        TokenAuth.check(c.get('grant' as never), 'consume', p.topic);
+        return {
+          topic: p.topic,
+          partition: p.partition,
+          offset: p.offset === undefined ? undefined : parseOffset(p.offset, `positions[${i}].offset`),
+        };
+      });
+      const res = await log.groups.fetch(g, c.req.param('member')!, {
+        positions,
+        maxRecords: count(input.maxRecords, 'maxRecords', 1, limits.maxFetchRecords, Math.min(1000, limits.maxFetchRecords)),
+        maxBytes: count(input.maxBytes, 'maxBytes', 1, limits.maxFetchBytes, Math.min(1024 * 1024, limits.maxFetchBytes)),
+        waitMs: count(input.waitMs, 'waitMs', 0, limits.maxWaitMs, 0),
+      });
+      for (const a of res.assignments) TokenAuth.check(c.get('grant' as never), 'consume', a.topic);
+      return jsonText(memberFetchJson(res, limits.maxResponseBytes));
     },
     'POST /v1/groups/:group/seek': async (c) => {
       const g = group(c);

@@ -218,7 +218,16 @@ export class Appender {
         const stored = item && decodeSlot(item);
         if (stored && stored.sequence === idem.sequence) {
           const ref = { id: idem.producerId, sequence: idem.sequence };
-          return request.resolve(sameBatch(decodeResults(stored.data), request.records.length, ref));
+          return request.resolve(
+            sameBatch(
+              decodeResults(
+                stored.data,
+                request.records.map((r) => r.partition),
+              ),
+              request.records.length,
+              ref,
+            ),
+          );
         }
         throw new FerryError('conflict', `sequence ${idem.sequence} of producer ${idem.producerId} is too old to answer again`);
       }
