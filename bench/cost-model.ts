@@ -274,3 +274,33 @@ export function fixedCosts(f: FixedAssumptions = FIXED_ASSUMPTIONS): FixedLine[]
     },
   ];
 }
+
+// ---- modelled produce latency -------------------------------------------------------------------------------
+
+/**
+ * p99 of one acknowledged produce request on AWS, as the sum of its sequential steps (warm function, no cold
+ * start; the partition heads are written in parallel, so their step is the slowest of them). Figures are the
+ * services' published latency classes, not measurements of Ferry on AWS (none was possible here):
+ * - API Gateway HTTP API overhead: ~10 ms (AWS publishes no figure; the gap between its `Latency` and
+ *   `IntegrationLatency` metrics, as users report it);
+ * - Lambda invoke of a warm function: ~5 ms;
+ * - S3 Standard PUT of a ~1 MB object: 100–200 ms ("Best practices design patterns: optimizing Amazon S3
+ *   performance": latency-sensitive small requests see 100–200 ms); S3 Express One Zone: "consistent
+ *   single-digit millisecond first-byte read and write request latencies — up to 10x faster than S3 Standard"
+ *   (S3 User Guide, Optimizing S3 Express One Zone performance) — 15 ms taken for a 1 MB body;
+ * - DynamoDB single-item conditional PutItem: single-digit ms typical, ~15 ms p99; the slowest of 12 in
+ *   parallel ~25 ms (the commit was a TransactWriteItems before: ~90 ms p99 by the issue's measurement);
+ * - the idempotent producer's ring slot, written after the heads: one more PutItem, ~15 ms.
+ */
+export const LATENCY_MODEL_MS = {
+  apiGateway: 10,
+  lambdaInvoke: 5,
+  s3Put: { s3Standard: 200, s3ExpressOneZone: 15 },
+  heads: 25,
+  ringSlot: 15,
+};
+
+export function modelledProduceP99(store: 's3Standard' | 's3ExpressOneZone'): number {
+  const m = LATENCY_MODEL_MS;
+  return m.apiGateway + m.lambdaInvoke + m.s3Put[store] + m.heads + m.ringSlot;
+}

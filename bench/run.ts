@@ -20,6 +20,8 @@ import {
   DEFAULT_ASSUMPTIONS,
   FIXED_ASSUMPTIONS,
   fixedCosts,
+  LATENCY_MODEL_MS,
+  modelledProduceP99,
   PRICES,
   price,
   type Assumptions,
@@ -677,6 +679,13 @@ function report(r: Results): string {
         ['item', 'per', '$ / month', 'how'],
         c.fixed.map((f) => [f.item, f.per, f.dollars.toFixed(2), f.how]),
       ),
+    );
+    out.push('');
+    const m = LATENCY_MODEL_MS;
+    out.push(
+      `Modelled produce p99 on AWS (warm, idempotent; published latency classes, not measured — bench/cost-model.ts names the sources): ` +
+        `S3 Standard ${modelledProduceP99('s3Standard')} ms, S3 Express One Zone ${modelledProduceP99('s3ExpressOneZone')} ms ` +
+        `(API Gateway ${m.apiGateway} + Lambda ${m.lambdaInvoke} + S3 PUT ${m.s3Put.s3Standard} / ${m.s3Put.s3ExpressOneZone} + heads in parallel ${m.heads} + ring slot ${m.ringSlot}).`,
     );
     out.push('');
     out.push('Per produce request of 1 000 records:');

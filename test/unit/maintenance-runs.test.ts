@@ -83,4 +83,22 @@ describe('maintenance runs', () => {
     await l.maintenance.run({ repair: true });
     expect(gets[0].mock.calls.length + gets[1].mock.calls.length).toBe(0);
   });
+
+  it('garbage collection stops deleting at the deadline and the next pass finishes the job', async () => {
+    await l.log.topics.create({ name: 'g', partitions: 1, retentionMs: 60_000 });
+    for (let i = 0; i < 3; i++) await l.log.produce('g', [rec(i, { partition: 0 })]);
+    const count = async () => (await l.stores[0].list('topics/')).objects.length + (await l.stores[1].list('topics/')).objects.length;
+    const objects = await count();
+    expect(objects).toBeGreaterThan(0);
+    l.clock.advance(24 * 3600_000); // past retention and the orphan grace period
+    const topic = await l.log.topics.get('g');
+    await l.maintenance.applyRetention(topic);
+    const gc = new Maintenance(l.log);
+    expect(
+      await (gc as unknown as { gc: { collectGarbage(t: unknown, d: number): Promise<number> } }).gc.collectGarbage(topic, l.clock.now()),
+    ).toBe(0);
+    expect(await count()).toBe(objects);
+    expect((await gc.run()).objectsDeleted).toBe(objects);
+    expect(await count()).toBe(0);
+  });
 });

@@ -48,6 +48,14 @@ describe('member fetch', () => {
     }
     // Three objects (one per produce request) hold all 36 batches: three reads, one per object (from one of its copies).
     expect(stores[0].counts.gets + stores[1].counts.gets).toBe(3);
+    // The budget is shared evenly: 12 records are one of each partition — the first object, one read.
+    await log.groups.leave('g', m.memberId);
+    await log.groups.seek('g', { topic: 'orders', to: 'earliest' });
+    const again = await log.groups.join('g', { topics: ['orders'] });
+    stores.forEach((s) => s.reset());
+    const fair = await log.groups.fetch('g', again.memberId, { ...opts, maxRecords: 12 });
+    expect(fair.partitions.map((p) => values(p))).toEqual(fair.partitions.map((p) => [`0-${p.partition}`]));
+    expect(stores[0].counts.gets + stores[1].counts.gets).toBe(1);
   });
 
   it('long-polls until any partition has a record, and shares maxRecords over the partitions', async () => {

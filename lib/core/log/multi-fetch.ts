@@ -53,37 +53,64 @@ export class MultiFetcher {
         if (ready()) break;
       }
     }
-    // Which entries each partition needs, within what is left of the budget (counted from the index).
+    // Which entries each partition needs: the budget is shared evenly among the partitions with records (so
+    // one fetch takes the batches one flush wrote side by side: one object read), then what is left tops up
+    // the partitions that have more, in an order that starts at a random one.
     const start = reads.length ? Math.floor(this.ctx.ids.random() * reads.length) : 0;
-    const order = reads.map((_, k) => (start + k) % reads.length);
+    const order = reads.map((_, k) => (start + k) % reads.length).filter((i) => heads[i].nextOffset > offsets[i]);
     const planned: Array<IndexEntry[] | undefined> = new Array(reads.length);
+    const usable = new Array<number>(reads.length).fill(0);
+    const plannedBytes = new Array<number>(reads.length).fill(0);
     let records = opts.maxRecords;
     let bytes = opts.maxBytes;
+    /** Plans partition i with these limits, in whole batches that fit them (at least one batch). */
+    const plan = async (i: number, maxRecords: number, maxBytes: number) => {
+      const found = await this.fetcher.index.entriesFrom(pks[i], heads[i], offsets[i], { maxRecords, maxBytes });
+      const entries: IndexEntry[] = [];
+      let n = 0;
+      let size = 0;
+      for (const e of found) {
+        const add = Number(e.baseOffset + BigInt(e.count) - (offsets[i] > e.baseOffset ? offsets[i] : e.baseOffset));
+        // A batch that would overshoot the share stays for the next fetch (it would be read for a few records).
+        if (entries.length > 0 && (n + add > maxRecords || size + e.byteLength > maxBytes)) break;
+        entries.push(e);
+        n += add;
+        size += e.byteLength;
+      }
+      const took = Math.min(n, maxRecords);
+      records -= took - usable[i];
+      bytes -= size - plannedBytes[i];
+      planned[i] = entries;
+      usable[i] = took;
+      plannedBytes[i] = size;
+    };
+    const shareRecords = Math.max(1, Math.ceil(records / Math.max(1, order.length)));
+    const shareBytes = Math.max(1, Math.ceil(bytes / Math.max(1, order.length)));
     for (const i of order) {
       if (records <= 0 || bytes <= 0) break;
-      if (heads[i].nextOffset <= offsets[i]) continue;
-      const entries = await this.fetcher.index.entriesFrom(pks[i], heads[i], offsets[i], { maxRecords: records, maxBytes: bytes });
-      planned[i] = entries;
-      for (const e of entries) {
-        const end = e.baseOffset + BigInt(e.count);
-        records -= Number(end - (offsets[i] > e.baseOffset ? offsets[i] : e.baseOffset));
-        bytes -= e.byteLength;
-      }
+      await plan(i, Math.min(shareRecords, records), Math.min(shareBytes, bytes));
+    }
+    for (const i of order) {
+      if (records <= 0 || bytes <= 0) break;
+      const more = heads[i].nextOffset - offsets[i] > BigInt(usable[i]);
+      if (more && planned[i]) await plan(i, usable[i] + records, plannedBytes[i] + bytes);
     }
     const batches = await this.readAll(reads, planned);
-    // The budget again, now on the records themselves.
+    // The budget again, on the records themselves: each partition at most what was planned for it.
     const left = { maxRecords: opts.maxRecords, maxBytes: opts.maxBytes };
     const out: PartitionReadResult[] = new Array(reads.length);
+    for (let i = 0; i < reads.length; i++)
+      out[i] = { topic: reads[i].topic.name, partition: reads[i].partition, ...emptyAt(heads[i], offsets[i]) };
     for (const i of order) {
-      const r = reads[i];
       const entries = planned[i];
-      const res =
-        entries && left.maxRecords > 0 && left.maxBytes > 0
-          ? assemble(heads[i], offsets[i], entries, batches.get(i)!, left)
-          : emptyAt(heads[i], offsets[i]);
+      if (!entries || left.maxRecords <= 0 || left.maxBytes <= 0) continue;
+      const res = assemble(heads[i], offsets[i], entries, batches.get(i)!, {
+        maxRecords: Math.min(left.maxRecords, usable[i]),
+        maxBytes: left.maxBytes,
+      });
       left.maxRecords -= res.records.length;
       for (const rec of res.records) left.maxBytes -= recordSize(rec);
-      out[i] = { topic: r.topic.name, partition: r.partition, ...res };
+      out[i] = { topic: reads[i].topic.name, partition: reads[i].partition, ...res };
     }
     return out;
   }

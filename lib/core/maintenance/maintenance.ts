@@ -118,7 +118,7 @@ export class Maintenance {
     report.entriesDeleted += await this.applyRetention(topic);
     if (options.repair === 'verify') report.copiesRepaired += await this.repair(topic);
     else if (options.repair && topic.replicationFactor >= 2) report.copiesRepaired += await this.repairer.repairMissing(topic);
-    report.objectsDeleted += await this.collectGarbage(topic);
+    report.objectsDeleted += await this.gc.collectGarbage(topic, options.deadline);
   }
 
   /** Publishes every group's lag per topic (records, and the age of the oldest unconsumed record). */

@@ -2,6 +2,7 @@
 import type { WriteOp } from '../../ports/metadata-store';
 import type { CoreContext } from '../context';
 import { metaKeys } from '../storage/keys';
+import { mapLimit } from '../log/fetch';
 import { headPut, withoutArchived } from '../storage/partition-index';
 import { RETRY, withRetry, type Attempt } from '../storage/cas';
 import type { TopicConfig } from '../model';
@@ -61,8 +62,12 @@ export class Retention {
       if (c.end > moved.start) break;
       gone.push({ op: 'delete', pk, sk: c.sk });
     }
-    const perWrite = this.ctx.meta.multiItemWrites === 'cheap' ? this.ctx.meta.maxOpsPerWrite : 1;
-    for (let i = 0; i < gone.length; i += perWrite) await this.ctx.meta.write(gone.slice(i, i + perWrite));
+    if (this.ctx.meta.multiItemWrites === 'cheap') {
+      for (let i = 0; i < gone.length; i += this.ctx.meta.maxOpsPerWrite)
+        await this.ctx.meta.write(gone.slice(i, i + this.ctx.meta.maxOpsPerWrite));
+    } else {
+      await mapLimit(gone, 16, (op) => this.ctx.meta.write([op])); // single-item deletes, a few in flight
+    }
     return moved.dropped;
   }
 }

@@ -318,21 +318,18 @@ export class PartitionIndex {
       const prefix = metaKeys.entrySkPrefix;
       const [first] = await this.ctx.meta.query(pk, { prefix, lte: metaKeys.entrySk(offset), reverse: true, limit: 1 });
       if (!first) throw new FerryError('data', `index of ${pk} has no entry at or below offset ${offset} (below the high watermark)`);
+      // The chunk holding `offset` came with the lookup; the next ones only if the limits reach past it.
+      const chunkEntries = (item: Item) => chunkCodec.decode(item).entries.filter((e) => e.baseOffset < head.tailBase);
+      for (const e of chunkEntries(first)) if (!take(e)) return out;
       let from = first.sk;
-      let skipFirst = false;
-      for (;;) {
-        const page = await this.ctx.meta.query(pk, { prefix, gte: from, limit: 16 });
+      while (cursor < head.tailBase) {
+        const page = (await this.ctx.meta.query(pk, { prefix, gte: from, limit: 16 })).filter((item) => item.sk !== from);
         for (const item of page) {
-          if (skipFirst && item.sk === from) continue;
-          for (const e of chunkCodec.decode(item).entries) {
-            if (e.baseOffset >= head.tailBase) break;
-            if (!take(e)) return out;
-          }
+          for (const e of chunkEntries(item)) if (!take(e)) return out;
           if (cursor >= head.tailBase) break;
         }
-        if (cursor >= head.tailBase || page.length < 16) break;
+        if (page.length < 15) break;
         from = page[page.length - 1].sk;
-        skipFirst = true;
       }
     }
     for (const e of head.tail) if (!take(e)) return out;

@@ -237,34 +237,33 @@ export class Committer {
  */
 function reuse(head: StoredHead, b: PartitionBatch): bigint | undefined {
   const owners = new Set(b.owners.map(([o]) => o));
+  const alone = owners.size === 1;
+  /** The request's own error when the batch is its alone; otherwise the others in it may simply retry. */
+  const refuse = (kind: 'fenced' | 'conflict', message: string) =>
+    alone ? new FerryError(kind, message) : new FerryError('unavailable', 'a concurrent copy of a request committed meanwhile; try again');
   for (const req of owners) {
-    if (!req.idem) continue;
-    const st = head.producers[req.idem.producerId];
-    if (!st || st.epoch !== req.idem.epoch) continue;
-    const alone = owners.size === 1;
-    const fail = (kind: 'fenced' | 'conflict' | 'unavailable', message: string) =>
-      new FerryError(alone ? kind : 'unavailable', alone ? message : `a concurrent copy of a request committed meanwhile; try again`);
-    if (st.sequence > req.idem.sequence) {
-      throw fail('conflict', `sequence ${req.idem.sequence} of producer ${req.idem.producerId} is older than one it already stored`);
+    const idem = req.idem;
+    const st = idem && head.producers[idem.producerId];
+    if (!idem || !st) continue;
+    if (st.epoch > idem.epoch) {
+      throw refuse(
+        'fenced',
+        `producer ${idem.producerId} epoch ${idem.epoch} is no longer current (partition ${b.partition} has seen epoch ${st.epoch})`,
+      );
     }
-    if (st.sequence < req.idem.sequence) continue;
-    if (!alone) throw fail('unavailable', '');
+    if (st.epoch < idem.epoch || st.sequence < idem.sequence) continue;
+    if (st.sequence > idem.sequence) {
+      throw refuse('conflict', `sequence ${idem.sequence} of producer ${idem.producerId} is older than one it already stored`);
+    }
+    // This very request is committed on this partition already.
+    if (!alone) throw refuse('conflict', '');
     if (st.count !== b.records.length) {
       throw new FerryError(
         'conflict',
-        `sequence ${req.idem.sequence} of producer ${req.idem.producerId} was stored with ${st.count} records on partition ${b.partition}; this retry has ${b.records.length}`,
+        `sequence ${idem.sequence} of producer ${idem.producerId} was stored with ${st.count} records on partition ${b.partition}; this retry has ${b.records.length}`,
       );
     }
     return st.base;
-  }
-  for (const req of owners) {
-    const st = req.idem && head.producers[req.idem.producerId];
-    if (st && st.epoch > req.idem!.epoch) {
-      throw new FerryError(
-        owners.size === 1 ? 'fenced' : 'unavailable',
-        `producer ${req.idem!.producerId} epoch ${req.idem!.epoch} is no longer current (partition ${b.partition} has seen epoch ${st.epoch})`,
-      );
-    }
   }
   return undefined;
 }
