@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   const objects = arg('objects', 50_000);
   const writers = arg('writers', 32);
   const budgetMs = arg('budget-s', 270) * 1000;
-  const { startEmulators, awaitEmulators, useEmulatorEnv, emulatorClients, freshBucket, freshTable } = await import('../test/helpers/emulators');
+  const { startEmulators, awaitEmulators, useEmulatorEnv, emulatorClients, freshBucket, freshTable } =
+    await import('../test/helpers/emulators');
   const emulators = await startEmulators();
   try {
     useEmulatorEnv(emulators.env);
@@ -53,12 +54,14 @@ async function main(): Promise<void> {
       writers,
       async (i) => {
         const log = logs[i % writers];
-        await log.produce('scale', [{ key: null, value: { encoding: 'json', bytes: Buffer.from(`"r${i}"`) }, headers: {}, partition: i % 12 }]);
+        await log.produce('scale', [
+          { key: null, value: { encoding: 'json', bytes: Buffer.from(`"r${i}"`) }, headers: {}, partition: i % 12 },
+        ]);
         if (++done % 5000 === 0) console.log(`  ${done} objects written (${((Date.now() - started) / 1000).toFixed(0)} s)`);
       },
     );
     let stored = 0;
-    for (let after: string | undefined; ; ) {
+    for (let after: string | undefined; ;) {
       const page = await ctx.stores[0].list('topics/', { startAfter: after, limit: 1000 });
       stored += page.objects.length;
       if (!page.next) break;
@@ -79,7 +82,9 @@ async function main(): Promise<void> {
       console.log(row);
       if (left === 0) break;
     }
-    console.log(`\n| pass | seconds (budget ${budgetMs / 1000}) | entries dropped | objects collected | stopped at deadline | objects left | failed topics |\n|---|---:|---:|---:|---|---:|---:|\n${rows.join('\n')}`);
+    console.log(
+      `\n| pass | seconds (budget ${budgetMs / 1000}) | entries dropped | objects collected | stopped at deadline | objects left | failed topics |\n|---|---:|---:|---:|---|---:|---:|\n${rows.join('\n')}`,
+    );
   } finally {
     await emulators.stop();
   }
