@@ -183,7 +183,9 @@ export interface FixedAssumptions {
   heartbeatEveryS: number;
   heartbeatMs: number;
   longPollS: number;
-  apiGb: number;
+  /** Memory of the groups function (heartbeats) and of the fetch function (long polls), GB: the constructs' defaults. */
+  groupsGb: number;
+  fetchGb: number;
   /** Push consumers: the dispatcher runs 55 s of every minute, and each idle consumer-partition writes its lease every 250 ms. */
   dispatcherSecondsPerMinute: number;
   dispatcherGb: number;
@@ -202,7 +204,8 @@ export const FIXED_ASSUMPTIONS: FixedAssumptions = {
   heartbeatEveryS: 10,
   heartbeatMs: 20,
   longPollS: 5,
-  apiGb: 1,
+  groupsGb: 0.5,
+  fetchGb: 0.5,
   dispatcherSecondsPerMinute: 55,
   dispatcherGb: 1,
   leaseWritesPerSecond: 4,
@@ -245,14 +248,14 @@ export function fixedCosts(f: FixedAssumptions = FIXED_ASSUMPTIONS): FixedLine[]
     {
       item: 'heartbeats',
       per: 'group member',
-      dollars: api(beats) + run(beats, f.heartbeatMs, f.apiGb) + (beats * ddb.perMillionWriteUnits) / 1e6,
+      dollars: api(beats) + run(beats, f.heartbeatMs, f.groupsGb) + (beats * ddb.perMillionWriteUnits) / 1e6,
       how: `${Math.round(beats)} requests (API Gateway, Lambda, 1 WCU each)`,
     },
     {
       item: 'idle long polls (the fetch function waits, billed)',
       per: 'group member',
-      dollars: api(polls) + run(polls, f.longPollS * 1000, f.apiGb),
-      how: `${Math.round(polls)} polls × ${f.longPollS} s at ${f.apiGb} GB (one request for all the member's partitions)`,
+      dollars: api(polls) + run(polls, f.longPollS * 1000, f.fetchGb),
+      how: `${Math.round(polls)} polls × ${f.longPollS} s at ${f.fetchGb} GB (one request for all the member's partitions)`,
     },
     {
       item: 'dispatcher runs (one-minute rule, 55 s long)',

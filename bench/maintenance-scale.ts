@@ -5,7 +5,7 @@
  * does (a deadline 30 s before a 300 s timeout, the run lease) until every expired object is gone, printing
  * each pass's wall time, entries dropped and objects collected.
  *
- *   npx tsx bench/maintenance-scale.ts [--objects 50000] [--writers 32] [--budget-s 270]
+ *   npx tsx bench/maintenance-scale.ts [--objects 50000] [--writers 24] [--budget-s 270]
  *
  * What it shows: a pass finishes within its budget (or stops at its deadline and the next resumes), and
  * garbage collection keeps up. What it leaves out: S3's and DynamoDB's real latencies (the emulators run on
@@ -25,7 +25,7 @@ const arg = (name: string, fallback: number) => {
 
 async function main(): Promise<void> {
   const objects = arg('objects', 50_000);
-  const writers = arg('writers', 32);
+  const writers = arg('writers', 24);
   const budgetMs = arg('budget-s', 270) * 1000;
   const { startEmulators, awaitEmulators, useEmulatorEnv, emulatorClients, freshBucket, freshTable } =
     await import('../test/helpers/emulators');
