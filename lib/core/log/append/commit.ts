@@ -16,7 +16,7 @@ import type { CoreContext } from '../../context';
 import { FerryError } from '../../../protocol/errors';
 import { metaKeys } from '../../storage/keys';
 import type { PartitionHeads } from '../../storage/partition-heads';
-import { headCodec, type NewEntry, type PartitionIndex, type StoredHead } from '../../storage/partition-index';
+import type { NewEntry, PartitionIndex, StoredHead } from '../../storage/partition-index';
 import { RETRY, withRetry, type Attempt } from '../../storage/cas';
 import { decodeSlot, encodeResults, ringSize } from '../../storage/producer-results';
 import type { IndexEntry, TopicConfig } from '../../model';
@@ -138,10 +138,11 @@ export class Committer {
       }
       const role = planned.roles[res.failedIndex];
       if ('idem' in role) throw new SettleRequest(role.idem, role.what);
-      // Lost a race (another writer, retention, garbage collection, a stale cache): re-read the head, claim again.
+      // Lost a race (another writer, retention, garbage collection, a stale cache): claim again after the
+      // backoff against the head read *then* — the head the failed condition returned is already old by the
+      // time the backoff ends, and a writer claiming from it keeps losing to one that commits back to back.
       this.ctx.metrics?.add('CommitConflicts', 1, { Topic: topic.name });
       this.heads.forget(...planned.pks);
-      if (res.current && res.current.sk === metaKeys.headSk) this.heads.set(res.current.pk, headCodec.decode(res.current));
       if (lastAttempt(n)) this.ctx.metrics?.add('CommitFailures', 1, { Topic: topic.name });
       return RETRY;
     });
