@@ -11,6 +11,9 @@ import type { ResolvedConsumerConfig } from './consumer-config';
 import type { GroupMembership, Membership } from './group-membership';
 import { sleep, type Transport } from './http';
 
+/** The API's largest `maxBytes` (DESIGN.md §4: larger is 400). */
+const MAX_FETCH_BYTES = 16 * 1024 * 1024;
+
 export interface FetchAnswer {
   records: WireFetched[];
   nextOffset: string;
@@ -92,7 +95,8 @@ export class FetchRounds {
             ...(w.offset !== undefined && { offset: w.offset.toString() }),
           })),
           maxRecords: cfg.maxRecords,
-          maxBytes: cfg.maxBytesPerPartition * batch.length,
+          // maxBytesPerPartition for each partition asked, within the API's cap on one answer (16 MiB).
+          maxBytes: Math.min(MAX_FETCH_BYTES, cfg.maxBytesPerPartition * batch.length),
           waitMs: cfg.maxWaitTimeInMs,
         },
         idempotent: true,
