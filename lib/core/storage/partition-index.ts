@@ -236,7 +236,7 @@ export function appended(head: StoredHead, entries: NewEntry[]): Omit<StoredHead
 /** Bytes of a head's JSON (the unit DynamoDB bills writes in is 1 KB of item). */
 export const headBytes = (h: Omit<StoredHead, 'version'>, pk: string) => JSON.stringify(headCodec.encode(h, pk)).length;
 
-/** The head without the tail's first `n` entries (they are in a chunk now). */
+/** The head without the tail's entries below `upTo` (they are in a chunk now, or past retention). */
 export function withoutArchived(h: Omit<StoredHead, 'version'>, upTo: bigint): Omit<StoredHead, 'version'> {
   const tail = h.tail.filter((e) => e.baseOffset >= upTo);
   return { ...h, tail, tailBase: tail.length ? tail[0].baseOffset : h.nextOffset };

@@ -72,7 +72,7 @@ export class Appender {
     notifier: Notifier,
     index: PartitionIndex,
   ) {
-    this.heads = new PartitionHeads(ctx);
+    this.heads = new PartitionHeads(index);
     this.writer = new SegmentWriter(ctx);
     this.committer = new Committer(ctx, notifier, this.heads, index);
   }
