@@ -91,7 +91,12 @@ export const METRICS = {
     help: 'invocations that failed or reported failed records',
   },
   DeadLettered: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'records sent to the dead-letter topic' },
-  Throttles: { kind: 'counter', unit: 'Count', dimensions: ['Topic', 'Consumer'], help: 'times a push consumer waited for its rate limit' },
+  Throttles: {
+    kind: 'counter',
+    unit: 'Count',
+    dimensions: ['Topic', 'Consumer'],
+    help: 'times a push consumer was held back: its rate limit, or a throttled or unreachable handler (retried)',
+  },
   DelayedPending: {
     kind: 'gauge',
     unit: 'Count',

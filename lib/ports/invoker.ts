@@ -49,3 +49,21 @@ export function toInvokeResult(answer: unknown): InvokeResult {
     batchItemFailures: failures.map((f) => ({ itemIdentifier: String((f as { itemIdentifier?: unknown })?.itemIdentifier) })),
   };
 }
+
+/**
+ * The handler could not be reached or did not run: the target is throttled (Lambda's 429, a webhook's 429 or
+ * 503), the invoke service failed (5xx), or the connection failed before a request was sent. Not the
+ * handler's failure: the dispatcher retries it with backoff until `maxRecordAgeMs` without counting it toward
+ * `maxRetries`.
+ */
+export class InvokeUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** The target's own hint (a Retry-After), if it gave one. */
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'InvokeUnavailableError';
+  }
+}

@@ -1,8 +1,8 @@
 /** Push consumers: order, retries, partial failures, bisect, dead letters, rate and concurrency limits, fencing, metrics. */
 import { consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from '../../lib/core/consumers/config';
-import { Dispatcher } from '../../lib/core/consumers/dispatcher';
+import { defaultDispatchSettings, Dispatcher, type TickOutcome } from '../../lib/core/consumers/dispatcher';
 import { RateLimiter } from '../../lib/core/consumers/flow-control';
-import type { ConsumerEvent, InvokeResult, Invoker } from '../../lib/ports/invoker';
+import { InvokeUnavailableError, type ConsumerEvent, type InvokeResult, type Invoker } from '../../lib/ports/invoker';
 import { PrometheusMetrics } from '../../lib/adapters/local/prometheus-metrics';
 import { makeLocalLog, rec, type LocalLog } from '../helpers/local-log';
 
@@ -230,7 +230,9 @@ describe('Dispatcher', () => {
       await gate; // paused past its lease
       return ok();
     });
-    const zombie = new Dispatcher(l.log, slow, config({ batchSize: 2 }), 'zombie');
+    // Paused (SIGSTOPped) during its invocation: it renews nothing.
+    const paused = { ...defaultDispatchSettings, renewEveryMs: 0 };
+    const zombie = new Dispatcher(l.log, slow, config({ batchSize: 2 }), 'zombie', paused);
     const zombieTick = zombie.tick(0);
     await new Promise((r) => setTimeout(r, 50));
     l.clock.advance(31_000); // the lease (30 s) expires
@@ -241,6 +243,107 @@ describe('Dispatcher', () => {
     const [state] = (await fresh.states()).filter((s) => s.partition === 0);
     expect(state).toMatchObject({ offset: 4n, owner: 'fresh', epoch: 2 });
     expect((await zombie.tick(0)).kind).toBe('leased-elsewhere');
+  });
+
+  it('renews its lease through a long invocation: a 45 s handler is never invoked twice at once', async () => {
+    await produce(3);
+    let running = 0;
+    let overlaps = 0;
+    const slow = new ScriptedInvoker(async () => {
+      if (++running > 1) overlaps++;
+      for (let i = 0; i < 45; i++) await l.clock.sleep(1000);
+      running--;
+      return ok();
+    });
+    const a = new Dispatcher(l.log, slow, config(), 'a');
+    const b = new Dispatcher(l.log, slow, config(), 'b');
+    const started = l.clock.now();
+    let settled: TickOutcome | undefined;
+    const first = a.tick(0).then((o) => (settled = o));
+    const others: string[] = [];
+    while (!settled) {
+      others.push((await b.tick(0)).kind);
+      await new Promise((r) => setImmediate(r));
+    }
+    await first;
+    expect(l.clock.now() - started).toBeGreaterThan(45_000); // well past the 30 s lease
+    expect(settled).toEqual({ kind: 'delivered', count: 3 });
+    expect(slow.calls).toHaveLength(1);
+    expect(overlaps).toBe(0);
+    expect(new Set(others)).toEqual(new Set(['leased-elsewhere']));
+  });
+
+  it('holds a partition past the handler timeout when its dispatcher dies mid-invocation', async () => {
+    await produce(2);
+    const gate = new Promise<never>(() => undefined); // the dispatcher never comes back
+    const dead = new Dispatcher(l.log, new ScriptedInvoker(() => gate), config({ timeoutMs: 60_000 }), 'dead', {
+      ...defaultDispatchSettings,
+      renewEveryMs: 0,
+    });
+    void dead.tick(0);
+    await new Promise((r) => setTimeout(r, 50));
+    const fresh = new Dispatcher(l.log, new ScriptedInvoker(ok), config(), 'fresh');
+    l.clock.advance(45_000); // past the 30 s lease, inside the handler's 60 s timeout
+    expect((await fresh.tick(0)).kind).toBe('leased-elsewhere');
+    l.clock.advance(26_000); // past timeout + margin: the invocation must have ended
+    expect(await fresh.tick(0)).toEqual({ kind: 'delivered', count: 2 });
+  });
+
+  it('retries a throttled or unreachable handler without counting attempts, until maxRecordAgeMs', async () => {
+    await produce(2);
+    let misses = 5;
+    const inv = new ScriptedInvoker(() => {
+      if (misses-- > 0) throw new InvokeUnavailableError('Rate Exceeded.');
+      return ok();
+    });
+    const d = new Dispatcher(l.log, inv, config({ maxRetries: 0 }), 'a');
+    const kinds: string[] = [];
+    const retryAts: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const out = await d.tick(0);
+      kinds.push(out.kind);
+      if (out.kind === 'throttled') {
+        retryAts.push(out.retryAt - l.clock.now());
+        l.clock.t = out.retryAt;
+      }
+      if (out.kind === 'idle') break;
+    }
+    expect(kinds).toEqual(['throttled', 'throttled', 'throttled', 'throttled', 'throttled', 'delivered', 'idle']);
+    expect(retryAts[4]).toBeGreaterThan(retryAts[0]); // backs off
+    expect(await l.log.topics.get(defaultDeadLetterTopic('orders', 'email')).catch(() => 'none')).toBe('none');
+
+    // Throttled forever: the records go to the dead-letter topic once older than maxRecordAgeMs.
+    await produce(1, 1);
+    const always = new Dispatcher(
+      l.log,
+      new ScriptedInvoker(() => {
+        throw new InvokeUnavailableError('Rate Exceeded.');
+      }),
+      config({ maxRetries: 0, maxRecordAgeMs: 60_000 }),
+      'b',
+    );
+    let last: TickOutcome | undefined;
+    for (let i = 0; i < 50 && last?.kind !== 'dead-lettered'; i++) {
+      last = await always.tick(1);
+      if (last.kind === 'throttled' || last.kind === 'waiting') l.clock.t = last.kind === 'throttled' ? last.retryAt : last.until;
+    }
+    expect(last).toMatchObject({ kind: 'dead-lettered', count: 1, error: expect.stringContaining('maxRecordAgeMs') });
+  });
+
+  it('writes nothing while a partition it holds is idle, apart from renewing the lease every leaseMs / 2', async () => {
+    const d = new Dispatcher(l.log, new ScriptedInvoker(ok), config(), 'a');
+    const meta = l.ctx.meta;
+    const write = meta.write.bind(meta);
+    let writes = 0;
+    meta.write = async (ops) => {
+      if (ops.some((o) => o.pk.startsWith('c#'))) writes++;
+      return write(ops);
+    };
+    for (let i = 0; i < 240; i++) {
+      expect((await d.tick(0)).kind).toBe('idle');
+      l.clock.advance(250); // a minute of 250 ms polls
+    }
+    expect(writes).toBe(4); // the first take, then once every 15 s
   });
 
   it('redelivers a batch whose commit was lost (at least once)', async () => {

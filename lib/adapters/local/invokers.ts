@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { toInvokeResult, type ConsumerEvent, type InvokeResult, type Invoker } from '../../ports/invoker';
+import { InvokeUnavailableError, toInvokeResult, type ConsumerEvent, type InvokeResult, type Invoker } from '../../ports/invoker';
 
 type Handler = (event: ConsumerEvent) => unknown;
 
@@ -51,14 +51,33 @@ export class ModuleInvoker implements Invoker {
 export class WebhookInvoker implements Invoker {
   constructor(private readonly timeoutMs = 30_000) {}
 
+  /**
+   * A 429 or 503 (the webhook's own throttle or "try later", Retry-After honoured) and a connection that could
+   * not be made are not the handler's failures: retried without counting toward `maxRetries`.
+   */
   async invoke(url: string, event: ConsumerEvent): Promise<InvokeResult> {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(event),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      const code = ((e as Error).cause as { code?: string } | undefined)?.code;
+      if (code && CONNECT_ERRORS.has(code))
+        throw new InvokeUnavailableError(`webhook ${url} unreachable (${code})`, undefined, { cause: e });
+      throw e;
+    }
     const text = await res.text();
+    if (res.status === 429 || res.status === 503) {
+      const after = Number(res.headers.get('retry-after'));
+      throw new InvokeUnavailableError(
+        `webhook answered ${res.status}: ${text.slice(0, 200)}`,
+        Number.isFinite(after) && after > 0 ? Math.min(after, 300) * 1000 : undefined,
+      );
+    }
     if (res.status < 200 || res.status > 299) throw new Error(`webhook answered ${res.status}: ${text.slice(0, 200)}`);
     let answer: unknown;
     try {
@@ -69,6 +88,9 @@ export class WebhookInvoker implements Invoker {
     return toInvokeResult(answer);
   }
 }
+
+/** Connection errors that mean the request was never received. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Webhook for http(s) URLs, handler module otherwise. */
 export class LocalInvoker implements Invoker {

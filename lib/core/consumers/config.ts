@@ -21,6 +21,13 @@ export interface ConsumerConfig {
   deadLetterTopic: string;
   maxRecordsPerSecond?: number;
   maxConcurrency?: number;
+  /**
+   * The handler's own timeout (a Lambda function's `timeout`): the lease held during an invocation outlasts
+   * it, so a dispatcher that dies mid-invoke is not followed by a second invocation of the same records while
+   * the first may still run. Undefined: the handler cannot outlive its dispatcher (an in-process module, a
+   * webhook request the dispatcher's own process holds).
+   */
+  timeoutMs?: number;
 }
 
 export const consumerDefaults = {
@@ -64,6 +71,7 @@ export function checkConsumer(c: ConsumerConfig): void {
   range('maxRecordAgeMs', c.maxRecordAgeMs, 1_000, 7 * 24 * 3600 * 1000, true);
   range('maxRecordsPerSecond', c.maxRecordsPerSecond, 1, 1_000_000);
   range('maxConcurrency', c.maxConcurrency, 1, 10_000);
+  range('timeoutMs', c.timeoutMs, 1, 900_000);
   if (c.deadLetterTopic === c.topic) problems.push('deadLetterTopic must differ from the topic it serves');
   if (problems.length) throw invalid(`${at}: ${problems.join('; ')}`, { problems });
 }

@@ -12,7 +12,7 @@ import type { CoreContext } from '../context';
 import { FerryError } from '../../protocol/errors';
 import type { FetchedRecord, TopicConfig } from '../model';
 import type { Log } from '../log/log';
-import type { ConsumerEvent, Invoker } from '../../ports/invoker';
+import { InvokeUnavailableError, type ConsumerEvent, type Invoker } from '../../ports/invoker';
 import { checkConsumer, type ConsumerConfig } from './config';
 import { sendToDeadLetterTopic } from './dead-letter';
 import { consumerEvent, recordsThatFit } from './event';
@@ -25,19 +25,34 @@ export type TickOutcome =
   | { kind: 'waiting'; until: number }
   | { kind: 'delivered'; count: number }
   | { kind: 'failed'; attempts: number; retryAt: number; error: string }
+  /** The handler was throttled or unreachable: retried at `retryAt`, not counted toward `maxRetries`. */
+  | { kind: 'throttled'; retryAt: number; error: string }
   | { kind: 'dead-lettered'; count: number; error: string }
   | { kind: 'fenced' };
 
 export interface DispatchSettings {
+  /** A lease between invocations; during one it lasts past the handler's timeout (`invokeLeaseMs`). */
   leaseMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * How often a lease is renewed while an invocation is in flight (default `leaseMs / 3`); 0: never — what a
+   * paused (SIGSTOPped) dispatcher does, for tests.
+   */
+  renewEveryMs?: number;
 }
 
 export const defaultDispatchSettings: DispatchSettings = { leaseMs: 30_000, retryBaseMs: 200, retryMaxMs: 60_000 };
 
+/** Added to the handler's timeout for the lease held during an invocation (the invoke's own round trip). */
+const INVOKE_LEASE_MARGIN_MS = 10_000;
+
 /** What one invocation answered: nothing failed, or the index of the first failed record and why. */
 interface Invocation {
+  /** The handler was not reached (throttled, invoke service failed): retry without counting an attempt. */
+  unavailable?: InvokeUnavailableError;
+  /** The lease was lost during the invocation (another dispatcher took the partition). */
+  fenced?: boolean;
   failedFrom?: number;
   /** Offsets the handler reported as failed (empty when the whole batch failed). */
   reported: Set<string>;
@@ -147,9 +162,75 @@ export class Dispatcher {
       batch.length = fit;
     }
     if (await this.limiter?.take(batch.length)) this.count('Throttles', 1);
-    const outcome = await this.invoke(partition, batch);
+    const held = { state };
+    const outcome = await this.invokeHolding(topic, partition, held, batch);
+    if (outcome.fenced) return { kind: 'fenced' };
+    if (outcome.unavailable) return this.deferred(topic, partition, held.state, outcome.unavailable);
     if (outcome.failedFrom !== undefined) this.count('HandlerFailures', 1);
-    return this.settle(topic, partition, state, batch, outcome);
+    return this.settle(topic, partition, held.state, batch, outcome);
+  }
+
+  /** How long a lease must last from the start of an invocation: past the handler's timeout. */
+  private get invokeLeaseMs(): number {
+    return Math.max(this.settings.leaseMs, (this.config.timeoutMs ?? 0) + INVOKE_LEASE_MARGIN_MS);
+  }
+
+  /**
+   * Invokes while holding the lease: extends it past the handler's timeout first, then renews it every
+   * `renewEveryMs` until the invocation ends, so no other dispatcher invokes the same records meanwhile
+   * (`held.state` follows each renewal, for the settling commit). A renewal refused by the lease's
+   * compare-and-set stops renewing: the settling commit then finds the partition fenced.
+   */
+  private async invokeHolding(topic: TopicConfig, partition: number, held: { state: DispatchState }, batch: FetchedRecord[]) {
+    const lease = this.invokeLeaseMs;
+    const now = this.ctx.clock.now();
+    // The lease must cover the handler's timeout, and last until the first renewal (a third of `leaseMs`
+    // from now, at most): the common case — a lease just taken, no timeout given — costs no write here.
+    const needed = now + Math.max((this.settings.leaseMs * 2) / 3, this.config.timeoutMs === undefined ? 0 : lease);
+    if (held.state.leaseUntil < needed) {
+      const extended = await this.leases.extend(topic, partition, held.state, now + lease);
+      if (!extended) return { fenced: true, reported: new Set<string>(), error: '' } satisfies Invocation;
+      held.state = extended;
+    }
+    const done = new AbortController();
+    const renewing = this.renewWhile(topic, partition, held, lease, done.signal);
+    try {
+      return await this.invoke(partition, batch);
+    } finally {
+      done.abort();
+      await renewing;
+    }
+  }
+
+  private async renewWhile(topic: TopicConfig, partition: number, held: { state: DispatchState }, lease: number, signal: AbortSignal) {
+    const every = this.settings.renewEveryMs ?? this.settings.leaseMs / 3;
+    if (!every) return;
+    // Yield once first: an invocation that answers at once ends before any renewal timer starts.
+    await this.ctx.clock.sleep(0, signal);
+    while (!signal.aborted) {
+      await this.ctx.clock.sleep(every, signal);
+      if (signal.aborted) return;
+      try {
+        const next = await this.leases.extend(topic, partition, held.state, this.ctx.clock.now() + lease);
+        if (!next) return; // taken over: the settling commit will be refused
+        held.state = next;
+      } catch {
+        // The store did not answer: try again at the next renewal; the lease still runs.
+      }
+    }
+  }
+
+  /** The handler was not reached: back off (growing with each such miss) without counting an attempt. */
+  private async deferred(topic: TopicConfig, partition: number, state: DispatchState, e: InvokeUnavailableError): Promise<TickOutcome> {
+    this.count('Throttles', 1);
+    const misses = state.misses + 1;
+    const retryAt = Math.max(this.backoff(misses), this.ctx.clock.now() + (e.retryAfterMs ?? 0));
+    const next = await this.leases.commit(topic, partition, state, {
+      misses,
+      retryAt,
+      leaseUntil: this.ctx.clock.now() + this.settings.leaseMs,
+    });
+    return next ? { kind: 'throttled', retryAt, error: e.message } : { kind: 'fenced' };
   }
 
   private async invoke(partition: number, batch: FetchedRecord[]): Promise<Invocation> {
@@ -171,6 +252,7 @@ export class Dispatcher {
       if (index !== -1) return { failedFrom: index, reported, error: `handler reported record ${batch[index].offset} as failed` };
       return { reported, error: '' };
     } catch (e) {
+      if (e instanceof InvokeUnavailableError) return { unavailable: e, reported: new Set(), error: e.message };
       return { failedFrom: 0, reported: new Set(), error: (e as Error).message || String(e) };
     } finally {
       this.inFlight--;
@@ -187,7 +269,9 @@ export class Dispatcher {
     outcome: Invocation,
   ): Promise<TickOutcome> {
     const { failedFrom, reported, error } = outcome;
-    const commit = (next: Partial<DispatchState>) => this.leases.commit(topic, partition, state, next);
+    // Every settling write ends the invocation's long lease and the throttle count.
+    const leaseUntil = this.ctx.clock.now() + this.settings.leaseMs;
+    const commit = (next: Partial<DispatchState>) => this.leases.commit(topic, partition, state, { misses: 0, leaseUntil, ...next });
     if (failedFrom === undefined) {
       const done = await commit({ offset: batch[batch.length - 1].offset + 1n, attempts: 0, retryAt: 0, limit: 0 });
       return done ? { kind: 'delivered', count: batch.length } : { kind: 'fenced' };
@@ -243,7 +327,14 @@ export class Dispatcher {
     if (!(await this.leases.isCurrent(topic, partition, state))) return { kind: 'fenced' };
     await sendToDeadLetterTopic(this.log, this.config, topic, partition, records, error);
     this.count('DeadLettered', records.length);
-    const next = await this.leases.commit(topic, partition, state, { offset: resumeAt, attempts: 0, retryAt: 0, limit: 0 });
+    const next = await this.leases.commit(topic, partition, state, {
+      offset: resumeAt,
+      attempts: 0,
+      misses: 0,
+      retryAt: 0,
+      limit: 0,
+      leaseUntil: this.ctx.clock.now() + this.settings.leaseMs,
+    });
     return next ? { kind: 'dead-lettered', count: records.length, error } : { kind: 'fenced' };
   }
 

@@ -19,11 +19,19 @@ export class PartitionLeases {
     private readonly leaseMs: number,
   ) {}
 
-  /** Takes or renews the lease of a partition; undefined if another live dispatcher holds it. */
+  /**
+   * Takes or renews the lease of a partition; undefined if another live dispatcher holds it. A lease this
+   * dispatcher holds with more than half its time left is returned as read, without a write: an idle partition
+   * costs a read per poll, and a write only every `leaseMs / 2`.
+   */
   async take(topic: TopicConfig, partition: number, startOffset: () => Promise<bigint>): Promise<DispatchState | undefined> {
     const pk = metaKeys.dispatchPk(topic.topicId, this.consumer);
     const now = this.ctx.clock.now();
     const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
+    if (item) {
+      const held = dispatchStateItem.decode(item);
+      if (held.owner === this.owner && held.leaseUntil - now > this.leaseMs / 2) return held;
+    }
     let state: Omit<DispatchState, 'version'>;
     if (!item) {
       state = {
@@ -32,6 +40,7 @@ export class PartitionLeases {
         owner: this.owner,
         leaseUntil: now + this.leaseMs,
         attempts: 0,
+        misses: 0,
         retryAt: 0,
         limit: 0,
       };
@@ -65,6 +74,14 @@ export class PartitionLeases {
       },
     ]);
     return res.ok ? { ...updated, version: state.version + 1 } : undefined;
+  }
+
+  /**
+   * Extends a held lease to `until` (during an invocation: past the handler's timeout, so a dispatcher that
+   * dies mid-invoke keeps its partition until that invocation must have ended). Undefined when fenced.
+   */
+  extend(topic: TopicConfig, partition: number, state: DispatchState, until: number): Promise<DispatchState | undefined> {
+    return this.commit(topic, partition, state, { leaseUntil: Math.max(until, state.leaseUntil) });
   }
 
   /** True while nobody else has written the state since `state` (this dispatcher still holds the lease). */

@@ -49,7 +49,7 @@ export class ConsumerRunner {
           continue;
         }
         if (out.kind === 'waiting') wait = out.until - clock.now();
-        if (out.kind === 'failed') wait = out.retryAt - clock.now();
+        if (out.kind === 'failed' || out.kind === 'throttled') wait = out.retryAt - clock.now();
         if (out.kind === 'leased-elsewhere' || out.kind === 'fenced') wait = idle;
       } catch (e) {
         this.options.onError?.(e, d.config.name);

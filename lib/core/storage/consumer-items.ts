@@ -27,7 +27,7 @@ function shapeProblems(d: ItemData): string[] {
   const wrong: string[] = [];
   for (const f of ['topic', 'name', 'handler', 'deadLetterTopic'] as const) if (typeof d[f] !== 'string') wrong.push(f);
   for (const f of ['batchSize', 'maxBatchingWindowMs', 'maxRetries', 'maxRecordAgeMs'] as const) if (!isNumber(d[f])) wrong.push(f);
-  for (const f of ['maxRecordsPerSecond', 'maxConcurrency'] as const) if (d[f] !== undefined && !isNumber(d[f])) wrong.push(f);
+  for (const f of ['maxRecordsPerSecond', 'maxConcurrency', 'timeoutMs'] as const) if (d[f] !== undefined && !isNumber(d[f])) wrong.push(f);
   if (typeof d.bisectOnError !== 'boolean') wrong.push('bisectOnError');
   if (!isStartingPosition(d.startingPosition)) wrong.push('startingPosition');
   return wrong;
@@ -56,6 +56,7 @@ export const consumerItem = {
       deadLetterTopic: c.deadLetterTopic,
       ...(c.maxRecordsPerSecond !== undefined && { maxRecordsPerSecond: c.maxRecordsPerSecond }),
       ...(c.maxConcurrency !== undefined && { maxConcurrency: c.maxConcurrency }),
+      ...(c.timeoutMs !== undefined && { timeoutMs: c.timeoutMs }),
     };
   },
 };

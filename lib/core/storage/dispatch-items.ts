@@ -13,6 +13,8 @@ export interface DispatchState {
   owner: string;
   leaseUntil: number;
   attempts: number;
+  /** Invocations in a row that did not reach the handler (throttled, unavailable): their backoff step. */
+  misses: number;
   retryAt: number;
   /** Bisect-on-error: how many records the next attempt may take. */
   limit: number;
@@ -30,6 +32,7 @@ export const dispatchStateItem = {
       owner: s.owner,
       leaseUntil: s.leaseUntil,
       attempts: s.attempts,
+      ...(s.misses ? { misses: s.misses } : {}),
       retryAt: s.retryAt,
       limit: s.limit,
     };
@@ -43,6 +46,7 @@ export const dispatchStateItem = {
       typeof d.owner === 'string' &&
       isNumber(d.leaseUntil) &&
       numberOrAbsent(d.attempts) &&
+      numberOrAbsent(d.misses) &&
       numberOrAbsent(d.retryAt) &&
       numberOrAbsent(d.limit);
     if (!ok) {
@@ -57,6 +61,7 @@ export const dispatchStateItem = {
       owner: d.owner as string,
       leaseUntil: d.leaseUntil as number,
       attempts: (d.attempts as number | undefined) ?? 0,
+      misses: (d.misses as number | undefined) ?? 0,
       retryAt: (d.retryAt as number | undefined) ?? 0,
       limit: (d.limit as number | undefined) ?? 0,
       version: item.version,
