@@ -1,4 +1,5 @@
 import type { Clock } from '../ports/clock';
+import type { DispatcherWake } from '../ports/dispatcher-wake';
 import type { Ids } from '../ports/ids';
 import type { MetadataStore } from '../ports/metadata-store';
 import type { ObjectStore } from '../ports/object-store';
@@ -17,6 +18,11 @@ export interface CoreContext {
   metrics?: CatalogMetrics;
   /** Where the core reports what an operator should hear of but no caller sees (a replica fallback); none: silent. */
   warnings?: Warnings;
+  /**
+   * Where push consumers are dispatched by runs started on demand (AWS): how a producer wakes one after a
+   * commit (consumers/wake.ts). None: dispatchers run continuously in this process (the embedded server).
+   */
+  wake?: DispatcherWake;
 }
 
 /** Events worth a log line that do not fail the request that met them. */

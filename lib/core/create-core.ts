@@ -9,6 +9,7 @@
  */
 import type { CoreContext } from './context';
 import { ConsumerRegistry } from './consumers/registry';
+import { ProduceWake } from './consumers/wake';
 import { Groups } from './groups/groups';
 import { Appender } from './log/append/appender';
 import { Scheduler } from './log/delay';
@@ -45,6 +46,9 @@ export function createCore(ctx: CoreContext): Core {
   const groups = new Groups(ctx, topics, fetcher, new MultiFetcher(ctx, notifier, fetcher));
   const producers = new Producers(ctx);
   const scheduler = new Scheduler(ctx, appender, notifier, fence, index);
-  const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, index, groups, producers, scheduler });
-  return { ctx, log, topics, groups, producers, scheduler, maintenance: new Maintenance(log), consumers: new ConsumerRegistry(ctx) };
+  const consumers = new ConsumerRegistry(ctx);
+  const wake = ctx.wake && new ProduceWake(ctx, consumers, ctx.wake);
+  const afterCommit = wake && ((topic: string) => wake.committed(topic));
+  const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, index, groups, producers, scheduler, afterCommit });
+  return { ctx, log, topics, groups, producers, scheduler, maintenance: new Maintenance(log), consumers };
 }

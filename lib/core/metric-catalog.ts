@@ -47,6 +47,12 @@ export const METRICS = {
     help: 'commits that lost a compare-and-set race and were tried again',
   },
   CommitFailures: { kind: 'counter', unit: 'Count', dimensions: ['Topic'], help: 'commits given up after every attempt (answered 503)' },
+  DispatcherWakes: {
+    kind: 'counter',
+    unit: 'Count',
+    dimensions: ['Topic'],
+    help: 'dispatcher runs a producer woke after a commit found no run live (AWS)',
+  },
   MaintenanceErrors: {
     kind: 'counter',
     unit: 'Count',

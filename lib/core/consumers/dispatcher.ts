@@ -18,6 +18,7 @@ import { sendToDeadLetterTopic } from './dead-letter';
 import { consumerEvent, recordsThatFit } from './event';
 import { RateLimiter, Semaphore } from './flow-control';
 import { PartitionLeases, type DispatchState } from './lease';
+import { dispatchStateItem } from '../storage/dispatch-items';
 
 export type TickOutcome =
   | { kind: 'leased-elsewhere' }
@@ -105,7 +106,22 @@ export class Dispatcher {
   /** One step for one partition. */
   async tick(partition: number): Promise<TickOutcome> {
     const topic = await this.log.topics.get(this.config.topic);
-    const state = await this.lease(topic, partition);
+    const item = await this.leases.read(topic, partition);
+    if (item) {
+      // Nothing to deliver, no retry waiting: idle, and no lease needed to say so (an idle partition costs
+      // reads, never writes).
+      const seen = dispatchStateItem.decode(item);
+      const now = this.ctx.clock.now();
+      if (seen.owner !== this.owner && seen.leaseUntil > now) return { kind: 'leased-elsewhere' };
+      if (seen.retryAt === 0 && seen.limit === 0) {
+        const head = await this.log.fetcher.head(topic, partition);
+        if (head.nextOffset <= seen.offset && head.logStartOffset <= seen.offset) {
+          this.reportLag(0n, undefined, now);
+          return { kind: 'idle' };
+        }
+      }
+    }
+    const state = await this.leases.take(topic, partition, () => this.startOffset(topic, partition), { item });
     if (!state) return { kind: 'leased-elsewhere' };
     const now = this.ctx.clock.now();
     if (state.retryAt > now) return { kind: 'waiting', until: state.retryAt };
@@ -345,6 +361,24 @@ export class Dispatcher {
   /** Gives up the lease of a partition (when stopping), so the next dispatcher need not wait for it to expire. */
   async release(partition: number): Promise<void> {
     await this.leases.release(await this.log.topics.get(this.config.topic), partition);
+  }
+
+  /**
+   * True when some partition has records past its committed offset, or a retry waiting (reads only: a sweep
+   * that finds nothing to do writes nothing).
+   */
+  async hasWork(): Promise<boolean> {
+    const topic = await this.log.topics.get(this.config.topic);
+    const states = new Map((await this.leases.all(topic)).map((s) => [s.partition, s]));
+    for (let p = 0; p < topic.partitionCount; p++) {
+      const head = await this.log.fetcher.head(topic, p);
+      const s = states.get(p);
+      if (
+        s ? head.nextOffset > s.offset || s.retryAt > 0 : this.config.startingPosition !== 'latest' && head.nextOffset > head.logStartOffset
+      )
+        return true;
+    }
+    return false;
   }
 
   /** Committed offset and lease of each partition (for describe / tests). */

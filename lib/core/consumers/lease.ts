@@ -7,6 +7,7 @@ import type { CoreContext } from '../context';
 import { dispatchStateItem, type DispatchState } from '../storage/dispatch-items';
 import { metaKeys } from '../storage/keys';
 import type { TopicConfig } from '../model';
+import type { Item } from '../../ports/metadata-store';
 
 export type { DispatchState };
 
@@ -24,10 +25,16 @@ export class PartitionLeases {
    * dispatcher holds with more than half its time left is returned as read, without a write: an idle partition
    * costs a read per poll, and a write only every `leaseMs / 2`.
    */
-  async take(topic: TopicConfig, partition: number, startOffset: () => Promise<bigint>): Promise<DispatchState | undefined> {
+  async take(
+    topic: TopicConfig,
+    partition: number,
+    startOffset: () => Promise<bigint>,
+    /** The state item as just read (`read`), to spare a second read; omitted: read now. */
+    known?: { item: Item | undefined },
+  ): Promise<DispatchState | undefined> {
     const pk = metaKeys.dispatchPk(topic.topicId, this.consumer);
     const now = this.ctx.clock.now();
-    const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
+    const item = known ? known.item : await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
     if (item) {
       const held = dispatchStateItem.decode(item);
       if (held.owner === this.owner && held.leaseUntil - now > this.leaseMs / 2) return held;
@@ -54,6 +61,11 @@ export class PartitionLeases {
     ]);
     if (!res.ok) return undefined; // another dispatcher moved first
     return { ...state, version: item ? item.version + 1 : 1 };
+  }
+
+  /** The partition's state item as stored (undefined: the consumer never dispatched it). */
+  read(topic: TopicConfig, partition: number): Promise<Item | undefined> {
+    return this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition));
   }
 
   /** Writes the state if this dispatcher still holds the lease at the version it last wrote. */

@@ -12,6 +12,8 @@ export class ConsumerRunner {
   private stopped = false;
   private readonly loops = new Map<string, { dispatcher: Dispatcher; partition: number; done: Promise<void> }>();
   private readonly abort = new AbortController();
+  /** Per loop: since when its partition has been idle (undefined: busy, or not yet looked at). */
+  private readonly idleSince = new Map<string, number | undefined>();
 
   constructor(
     private readonly log: Log,
@@ -30,12 +32,33 @@ export class ConsumerRunner {
       const topic = await this.log.topics.get(d.config.topic);
       for (let p = 0; p < topic.partitionCount; p++) {
         const key = `${d.config.topic}/${d.config.name}/${p}`;
-        if (!this.loops.has(key)) this.loops.set(key, { dispatcher: d, partition: p, done: this.loop(d, topic, p) });
+        if (!this.loops.has(key)) {
+          this.idleSince.set(key, undefined);
+          this.loops.set(key, { dispatcher: d, partition: p, done: this.loop(d, topic, p, key) });
+        }
       }
     }
   }
 
-  private async loop(d: Dispatcher, topic: TopicConfig, partition: number): Promise<void> {
+  /**
+   * How long every partition has been idle (drained, nothing to retry, or served elsewhere): 0 while any is
+   * busy. A dispatcher run ends when this passes its idle limit (dispatch-run.ts).
+   */
+  quietForMs(): number {
+    let latest = -Infinity;
+    for (const since of this.idleSince.values()) {
+      if (since === undefined) return 0;
+      latest = Math.max(latest, since);
+    }
+    return latest === -Infinity ? 0 : this.log.ctx.clock.now() - latest;
+  }
+
+  private markIdle(key: string, idle: boolean): void {
+    if (!idle) this.idleSince.set(key, undefined);
+    else if (this.idleSince.get(key) === undefined) this.idleSince.set(key, this.log.ctx.clock.now());
+  }
+
+  private async loop(d: Dispatcher, topic: TopicConfig, partition: number, key: string): Promise<void> {
     const clock = this.log.ctx.clock;
     const idle = this.options.idlePollMs ?? 250;
     const pk = metaKeys.partitionPk(topic.topicId, partition);
@@ -43,6 +66,7 @@ export class ConsumerRunner {
       let wait = 0;
       try {
         const out = await d.tick(partition);
+        this.markIdle(key, out.kind === 'idle' || out.kind === 'leased-elsewhere');
         if (out.kind === 'failed' || out.kind === 'dead-lettered') this.options.onOutcome?.(d, partition, out);
         if (out.kind === 'idle') {
           await this.log.notifier.wait(pk, idle);
@@ -52,6 +76,7 @@ export class ConsumerRunner {
         if (out.kind === 'failed' || out.kind === 'throttled') wait = out.retryAt - clock.now();
         if (out.kind === 'leased-elsewhere' || out.kind === 'fenced') wait = idle;
       } catch (e) {
+        this.markIdle(key, false);
         this.options.onError?.(e, d.config.name);
         wait = 1000;
       }

@@ -30,6 +30,8 @@ export interface LogParts {
   groups: Groups;
   producers: Producers;
   scheduler: Scheduler;
+  /** Told of every topic records were committed to, before the produce is answered (consumers/wake.ts). */
+  afterCommit?: (topic: string) => Promise<void>;
 }
 
 export class Log {
@@ -45,6 +47,7 @@ export class Log {
   readonly producers: Producers;
   readonly scheduler: Scheduler;
   private readonly roundRobin: RoundRobin;
+  private readonly afterCommit?: (topic: string) => Promise<void>;
 
   /** Built by createCore (lib/core/create-core.ts), which wires every service once. */
   constructor(
@@ -61,6 +64,7 @@ export class Log {
       groups: this.groups,
       producers: this.producers,
       scheduler: this.scheduler,
+      afterCommit: this.afterCommit,
     } = parts);
     this.roundRobin = new RoundRobin(() => ctx.ids.random());
   }
@@ -117,6 +121,7 @@ export class Log {
       if ('duplicate' in claimed) return claimed.duplicate;
       const stored = await this.appender.append(topic, immediate, claimed.claim);
       counted();
+      await this.afterCommit?.(topic.name);
       return stored;
     }
     const [offsets, scheduled] = await Promise.all([
@@ -126,6 +131,7 @@ export class Log {
     immediate.forEach((r, i) => (answers[r.index] = offsets[i]));
     delayed.forEach((r, i) => (answers[r.index] = scheduled[i]));
     counted();
+    if (immediate.length) await this.afterCommit?.(topic.name);
     return answers;
   }
 

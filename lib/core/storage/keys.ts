@@ -112,6 +112,10 @@ export const metaKeys = {
   gcPk: 'gc',
   deletedTopicSk: (topicId: string) => `topic#${validateId(topicId)}`,
 
+  /** The push-consumer dispatcher's run lease on AWS (consumers/run-lease.ts): one run at a time. */
+  dispatchRunPk: 'dispatch',
+  dispatchRunSk: 'run',
+
   /** Maintenance's cursor and run lease (maintenance/cursor.ts). */
   maintenancePk: 'maintenance',
   maintenanceSk: 'run',
