@@ -27,7 +27,7 @@ const PRODUCER_ENTRY = path.join(__dirname, '..', 'lambda', 'example-producer.ts
 const CONSUMER_CODE = `
 exports.handler = async (event) => {
   const r = event.records;
-  console.log(JSON.stringify({ partition: r[0] && r[0].partition, from: r[0] && r[0].offset, count: r.length }));
+  console.log(JSON.stringify({ partition: r[0] && r[0].partition, from: r[0] && r[0].offset, count: r.length, oldest: r[0] && r[0].timestamp, at: Date.now() }));
   return { batchItemFailures: [] };
 };
 `;

@@ -96,7 +96,7 @@ export const FUNCTION_SETTINGS: Record<FunctionRole, { memorySize: number; timeo
   groups: { memorySize: 512, timeout: Duration.seconds(30), description: 'Ferry: consumer group routes' },
   fallback: { memorySize: 256, timeout: Duration.seconds(10), description: 'Ferry: answers requests no route matches' },
   maintenance: { memorySize: 1024, timeout: Duration.minutes(5), description: 'Ferry: retention, garbage collection, repair' },
-  dispatcher: { memorySize: 1024, timeout: Duration.minutes(5), description: 'Ferry: pushes records to consumers' },
+  dispatcher: { memorySize: 1024, timeout: Duration.minutes(15), description: 'Ferry: pushes records to consumers' },
   topicResource: { memorySize: 512, timeout: Duration.minutes(2), description: 'Ferry: Custom::FerryTopic handler' },
 };
 

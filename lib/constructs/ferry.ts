@@ -181,14 +181,28 @@ export class Ferry extends Construct implements IFerryCluster {
     return this.provider.serviceToken;
   }
 
-  /** @internal */
+  /**
+   * The push-consumer dispatcher, made with the first consumer: woken by the produce function after a commit
+   * finds no run live (`FERRY_DISPATCHER`, an asynchronous invoke), by itself when a run runs out of time with
+   * work left, and every 5 minutes by a sweep for due retries and lost wake-ups (lambda/dispatcher.ts).
+   * @internal
+   */
   _dispatcher(): lambda.IFunction {
     if (!this.dispatcher) {
-      this.dispatcher = this.createFunction('dispatcher');
+      const dispatcher = (this.dispatcher = this.createFunction('dispatcher'));
       new events.Rule(this, 'DispatcherSchedule', {
-        description: 'Ferry: starts the consumer dispatcher',
-        schedule: events.Schedule.rate(Duration.minutes(1)),
-        targets: [new targets.LambdaFunction(this.dispatcher, { retryAttempts: 0 })],
+        description: 'Ferry: sweeps push consumers for due retries and lost wake-ups',
+        schedule: events.Schedule.rate(Duration.minutes(5)),
+        targets: [new targets.LambdaFunction(dispatcher, { retryAttempts: 0, event: events.RuleTargetInput.fromObject({ job: 'sweep' }) })],
+      });
+      const produce = this.apiFunctions.produce;
+      produce.addEnvironment('FERRY_DISPATCHER', dispatcher.functionName);
+      iam.Grant.addToPrincipal({ grantee: produce, actions: ['lambda:InvokeFunction'], resourceArns: [dispatcher.functionArn] });
+      // Its own successor: a policy of its own (not the role's default one the function depends on), so
+      // naming the function's ARN makes no dependency cycle.
+      new iam.Policy(this, 'DispatcherSelfInvoke', {
+        roles: [dispatcher.role!],
+        statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [dispatcher.functionArn] })],
       });
     }
     return this.dispatcher;

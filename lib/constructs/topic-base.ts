@@ -183,6 +183,11 @@ export abstract class TopicBase extends Resource implements ITopic {
     return this.catalogued('MaintenanceErrors', {}, props);
   }
 
+  /** Dispatcher runs a producer woke after committing to this topic (no run was live). Sum. */
+  metricDispatcherWakes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.catalogued('DispatcherWakes', {}, props);
+  }
+
   /** Copies a read found missing or damaged and passed over (a store losing data). Sum. */
   metricReplicaFallbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.catalogued('ReplicaFallbacks', {}, props);

@@ -51,6 +51,8 @@ export interface ConsumerDefinition {
   readonly deadLetterTopic?: string;
   readonly bisectOnError: boolean;
   readonly maxRecordAgeMs?: number;
+  /** The handler function's timeout, when the construct knows it: leases during an invoke outlast it. */
+  readonly timeoutMs?: number;
 }
 
 /** What the consumer rules need to know of the topic (`Topic` provides it). */
@@ -99,7 +101,19 @@ export function consumerDefinition(topic: ConsumerHost, name: string, props: Con
     deadLetterTopic: props.deadLetterTopic?.topicName,
     bisectOnError: props.bisectOnError ?? false,
     maxRecordAgeMs: props.maxRecordAge?.toMilliseconds(),
+    timeoutMs: handlerTimeoutMs(props.handler),
   };
+}
+
+/**
+ * The handler's timeout: a function defined in this app knows it (Lambda's default is 3 s); an imported one
+ * does not, and then the dispatcher assumes Lambda's maximum, 15 minutes, so a lease never ends while an
+ * invocation may still run.
+ */
+function handlerTimeoutMs(handler: lambda.IFunction): number {
+  const timeout = (handler as { timeout?: Duration }).timeout;
+  if (handler instanceof Object && 'timeout' in handler) return (timeout ?? Duration.seconds(3)).toMilliseconds();
+  return Duration.minutes(15).toMilliseconds();
 }
 
 /** Lets the dispatcher invoke `handler`: the unqualified ARN only, no `:*` version wildcard. */

@@ -51,12 +51,14 @@ export interface HarnessStats {
   dynamoRequests: number;
   s3Requests: number;
   lambdaApiRequests: number;
+  /** Asynchronous invocations (`InvocationType: Event`) accepted by the Lambda Invoke API. */
+  asyncInvocations: number;
   /** Every denial, by `function action`. */
   denials: Record<string, number>;
   transactionConflicts: number;
   writeConflicts: number;
   transactions: number;
-  invocations: Record<string, { invocations: number; coldStarts: number; maxConcurrent: number; errors: number }>;
+  invocations: Record<string, { invocations: number; coldStarts: number; maxConcurrent: number; errors: number; throttles: number }>;
 }
 
 export interface AwsHarness {
@@ -73,6 +75,8 @@ export interface AwsHarness {
   /** Runs every topic custom resource's Create, as CloudFormation would on deploy. */
   deployTopics(): Promise<void>;
   stats(): HarnessStats;
+  /** A function's pool of instances (to cap its concurrency as reserved concurrency would). */
+  pool(logicalId: string): FunctionPool;
   /** The tail of the functions' own output (console, logs), for a failing test's message. */
   logs(): string;
   close(): Promise<void>;
@@ -211,12 +215,18 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
         dynamoRequests: dynamoProxy.stats.requests,
         s3Requests: s3Proxy.stats.requests,
         lambdaApiRequests: lambdaService.stats.requests,
+        asyncInvocations: lambdaService.stats.asyncInvocations,
         denials,
         transactionConflicts: dynamoProxy.stats.transactionConflicts,
         writeConflicts: dynamoProxy.stats.writeConflicts,
         transactions: dynamoProxy.stats.transactions,
         invocations: Object.fromEntries([...pools].filter(([, p]) => p.stats.invocations > 0).map(([id, p]) => [id, { ...p.stats }])),
       };
+    },
+    pool(id) {
+      const p = pools.get(id);
+      if (!p) throw new Error(`harness: no function ${id}`);
+      return p;
     },
     logs: () => tail(logFile),
     async close() {

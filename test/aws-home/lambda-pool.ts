@@ -6,8 +6,11 @@
  * Payloads over 6 MB either way fail as they do on Lambda; an invocation past the function's timeout kills
  * its instance.
  *
+ * A function with reserved concurrency throttles invocations past it (429 TooManyRequestsException, "Rate
+ * Exceeded."), as Lambda does; `limitConcurrency` sets such a cap from a test.
+ *
  * Not emulated: cold-start and execution times (a process start is not a Lambda cold start), memory size,
- * freezing between invocations (timers keep running while idle), reserved concurrency and throttling.
+ * freezing between invocations (timers keep running while idle), the account's concurrency limit.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +29,7 @@ export interface PoolStats {
   coldStarts: number;
   maxConcurrent: number;
   errors: number;
+  throttles: number;
 }
 
 interface Instance {
@@ -38,9 +42,10 @@ interface Instance {
 const RUNTIME = path.join(__dirname, 'lambda-runtime.cjs');
 
 export class FunctionPool {
-  readonly stats: PoolStats = { invocations: 0, coldStarts: 0, maxConcurrent: 0, errors: 0 };
+  readonly stats: PoolStats = { invocations: 0, coldStarts: 0, maxConcurrent: 0, errors: 0, throttles: 0 };
   private readonly instances: Instance[] = [];
   private closed = false;
+  private concurrencyCap?: number;
 
   constructor(
     readonly fn: FunctionModel,
@@ -59,6 +64,11 @@ export class FunctionPool {
         errorMessage: `Request must be smaller than ${PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
         functionError: false,
       });
+    }
+    const cap = this.concurrencyCap ?? this.fn.reservedConcurrency;
+    if (cap !== undefined && this.instances.filter((i) => i.busy).length >= cap) {
+      this.stats.throttles++;
+      return { ok: false, status: 429, errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.', functionError: false };
     }
     const instance = this.instances.find((i) => !i.busy) ?? this.start();
     instance.busy = true;
@@ -160,6 +170,11 @@ export class FunctionPool {
     const i = this.instances.indexOf(instance);
     if (i >= 0) this.instances.splice(i, 1);
     if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGKILL');
+  }
+
+  /** Caps concurrent invocations as reserved concurrency would (undefined: the template's setting). */
+  limitConcurrency(cap: number | undefined): void {
+    this.concurrencyCap = cap;
   }
 
   /** Ends every instance (as Lambda recycles them); the next invocation starts cold. */

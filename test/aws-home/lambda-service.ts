@@ -2,7 +2,11 @@
  * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`) in front of the function pools, so
  * a function that invokes another (the dispatcher pushing to a consumer) does it through the unmodified SDK,
  * authorised by `lambda:InvokeFunction` in its role, with Lambda's answers: a function error is 200 with
- * `X-Amz-Function-Error: Unhandled`; a denial is 403 `AccessDeniedException`.
+ * `X-Amz-Function-Error: Unhandled`; a denial is 403 `AccessDeniedException`; a throttle is 429
+ * `TooManyRequestsException`. An asynchronous invocation (`X-Amz-Invocation-Type: Event`) is answered 202 at
+ * once and run in the background; a throttled one is retried (Lambda keeps retrying throttled events for up to
+ * six hours). Not emulated: async retries of function errors (Lambda retries them twice, minutes apart) and
+ * Lambda's event queue delay.
  */
 import { randomUUID } from 'node:crypto';
 import { listen, readBody, send } from './http-proxy';
@@ -15,7 +19,15 @@ export async function startLambdaService(options: {
   functions: Map<string, FunctionModel>;
   invoke(functionId: string, event: string): Promise<InvokeResult>;
 }) {
-  const stats = { requests: 0, denials: 0 };
+  const stats = { requests: 0, denials: 0, asyncInvocations: 0 };
+  let closed = false;
+  const runAsync = async (id: string, event: string) => {
+    for (let attempt = 0; !closed && attempt < 600; attempt++) {
+      const outcome = await options.invoke(id, event).catch(() => undefined);
+      if (!outcome || outcome.ok || outcome.status !== 429) return;
+      await new Promise((r) => setTimeout(r, 100 * Math.min(10, attempt + 1)));
+    }
+  };
   const byName = (name: string) =>
     [...options.functions.values()].find((f) => f.name === name || f.arn === name || f.arn === name.replace(/:\$LATEST$/, ''));
   const error = (res: Parameters<typeof send>[0], status: number, type: string, message: string) =>
@@ -40,6 +52,12 @@ export async function startLambdaService(options: {
         stats.denials++;
         return error(res, 403, 'AccessDeniedException', denial.message);
       }
+      if (String(req.headers['x-amz-invocation-type'] ?? '').toLowerCase() === 'event') {
+        stats.asyncInvocations++;
+        send(res, 202, { 'x-amzn-requestid': randomUUID() }, '');
+        void runAsync(fn.logicalId, body || '{}');
+        return;
+      }
       const outcome = await options.invoke(fn.logicalId, body || '{}');
       const headers = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST', 'x-amzn-requestid': randomUUID() };
       if (outcome.ok) return send(res, 200, headers, outcome.payload);
@@ -53,5 +71,12 @@ export async function startLambdaService(options: {
     },
     (e) => console.error('lambda service', e),
   );
-  return { url: server.url, stats, close: server.close };
+  return {
+    url: server.url,
+    stats,
+    close: () => {
+      closed = true;
+      return server.close();
+    },
+  };
 }

@@ -22,6 +22,8 @@ export interface FunctionModel {
   handler: string;
   env: Record<string, string>;
   timeoutMs: number;
+  /** ReservedConcurrentExecutions: instances past it are throttled (429), as Lambda does. */
+  reservedConcurrency?: number;
   /** Every statement of every policy attached to the function's role. */
   statements: Statement[];
 }
@@ -136,6 +138,7 @@ export function readStack(template: CfnTemplate, assemblyDir: string, codeRoot: 
       handler: p.Handler,
       env: resolver.resolve(p.Environment?.Variables ?? {}) as Record<string, string>,
       timeoutMs: (p.Timeout ?? 3) * 1000,
+      reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
       statements: statementsByRole.get(roleId) ?? [],
     });
   }

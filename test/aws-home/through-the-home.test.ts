@@ -11,7 +11,7 @@ describe('Ferry through the AWS home as AWS runs it', () => {
   let aws: AwsHarness;
   let client: FerryClient;
   beforeAll(async () => {
-    aws = await startAwsHarness({ env: { FerryDispatcherFunction: { FERRY_DISPATCH_MS: '3000' } } });
+    aws = await startAwsHarness({ env: { FerryDispatcherFunction: { FERRY_DISPATCH_IDLE_MS: '1000' } } });
     await aws.deployTopics();
     client = new FerryClient({ url: aws.url, retry: { retries: 3, initialRetryTime: 50 } });
   }, 120_000);
@@ -92,21 +92,58 @@ describe('Ferry through the AWS home as AWS runs it', () => {
     expectNoDenials();
   }, 30_000);
 
-  it('pushes records to the example push consumer through the dispatcher function, in order per partition', async () => {
+  it('pushes records to the example push consumer as soon as they are produced: the produce function wakes the dispatcher', async () => {
+    const shipping = [...aws.model.functions.values()].find((f) => f.logicalId.startsWith('Shipping'))!;
+    const dispatcher = aws.fn('Dispatcher').logicalId;
+    const before = aws.stats();
     const producer = client.producer({ idempotent: false });
     await producer.send({ topic: 'orders', messages: Array.from({ length: 30 }, (_, i) => ({ key: `o${i}`, value: { i } })) });
-    const shipping = [...aws.model.functions.values()].find((f) => f.logicalId.startsWith('Shipping'))!;
-    await aws.invoke(aws.fn('Dispatcher').logicalId, {});
-    // The consumer logs {partition, from, count} per batch (offsets only).
-    const batches = aws
-      .logs()
-      .split('\n')
-      .filter((l) => l.startsWith('{"partition"'))
-      .map((l) => JSON.parse(l) as { partition: number; from: string; count: number });
-    expect(batches.reduce((sum, b) => sum + b.count, 0)).toBe(30);
-    expect(aws.stats().invocations[shipping.logicalId].invocations).toBe(batches.length);
+    // No schedule runs here and nobody invokes the dispatcher: the commit's wake-up must.
+    const batches = () =>
+      aws
+        .logs()
+        .split('\n')
+        .filter((l) => l.startsWith('{"partition"'))
+        .map((l) => JSON.parse(l) as { partition: number; from: string; count: number });
+    for (let i = 0; i < 100 && batches().reduce((sum, b) => sum + b.count, 0) < 30; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(batches().reduce((sum, b) => sum + b.count, 0)).toBe(30);
+    const after = aws.stats();
+    expect(after.asyncInvocations - before.asyncInvocations).toBeGreaterThanOrEqual(1);
+    expect(after.invocations[dispatcher].invocations).toBeGreaterThanOrEqual(1);
+    expect(after.invocations[shipping.logicalId].invocations).toBe(batches().length);
+    // Once drained, the run ends by itself (idle for FERRY_DISPATCH_IDLE_MS, then its last look).
+    await expect(aws.invoke(dispatcher, { job: 'sweep' })).resolves.toMatchObject({
+      skipped: expect.stringMatching(/running|nothing-to-do/),
+    });
     expectNoDenials();
-  }, 30_000);
+  }, 60_000);
+
+  it('retries a throttled push consumer without dead-lettering it, then delivers', async () => {
+    const shipping = [...aws.model.functions.values()].find((f) => f.logicalId.startsWith('Shipping'))!;
+    const pool = aws.pool(shipping.logicalId);
+    const delivered = () =>
+      aws
+        .logs()
+        .split('\n')
+        .filter((l) => l.startsWith('{"partition"'))
+        .reduce((sum, l) => sum + (JSON.parse(l) as { count: number }).count, 0);
+    const start = delivered();
+    pool.limitConcurrency(0); // every invoke answers 429 TooManyRequestsException
+    const producer = client.producer({ idempotent: false });
+    await producer.send({ topic: 'orders', messages: Array.from({ length: 5 }, (_, i) => ({ key: `t${i}`, value: { i } })) });
+    for (let i = 0; i < 50 && pool.stats.throttles < 3; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(pool.stats.throttles).toBeGreaterThanOrEqual(3);
+    pool.limitConcurrency(undefined);
+    for (let i = 0; i < 100 && delivered() - start < 5; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(delivered() - start).toBe(5);
+    // Throttles are not handler failures: nothing went to the dead-letter topic.
+    const dlq = await fetch(`${aws.url}/v1/topics/orders-shipping-dlq`);
+    if (dlq.status === 200) {
+      const parts = ((await dlq.json()) as { partitions: Array<{ highWatermark: string }> }).partitions;
+      expect(parts.every((p) => p.highWatermark === '0')).toBe(true);
+    } else expect(dlq.status).toBe(404);
+    expectNoDenials();
+  }, 60_000);
 
   it('runs a maintenance pass with only the maintenance role', async () => {
     const report = await aws.invoke<Record<string, unknown>>(aws.fn('Maintenance').logicalId, {});

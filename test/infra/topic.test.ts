@@ -266,6 +266,7 @@ describe('Topic', () => {
         ],
       });
       const dispatcherRole = (ferry as any)._dispatcher().role as iam.IRole;
+      const dispatcherId = stack.getLogicalId((ferry as any)._dispatcher().node.defaultChild);
       const invoke = statementsOf(template, stack, dispatcherRole).filter((s) => s.Action === 'lambda:InvokeFunction');
       expect(invoke).toEqual([
         {
@@ -273,10 +274,21 @@ describe('Topic', () => {
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [stack.getLogicalId(email.node.defaultChild as any), 'Arn'] },
         },
+        // Its own successor, when a run runs out of time with records left.
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [dispatcherId, 'Arn'] } },
       ]);
+      // The produce function wakes it (and may invoke nothing else).
+      const produceRole = (ferry as any).apiFunctions.produce.role as iam.IRole;
+      expect(statementsOf(template, stack, produceRole).filter((s) => s.Action === 'lambda:InvokeFunction')).toEqual([
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [dispatcherId, 'Arn'] } },
+      ]);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ FERRY_DISPATCHER: { Ref: dispatcherId } }) },
+      });
       template.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: 'rate(1 minute)',
-        Description: 'Ferry: starts the consumer dispatcher',
+        ScheduleExpression: 'rate(5 minutes)',
+        Description: 'Ferry: sweeps push consumers for due retries and lost wake-ups',
+        Targets: [Match.objectLike({ Input: JSON.stringify({ job: 'sweep' }) })],
       });
     });
 

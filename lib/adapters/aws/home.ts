@@ -5,6 +5,8 @@
  * - `FERRY_TABLE`: the DynamoDB table (see table.ts for its contract).
  * - `FERRY_BUCKETS`: comma-separated buckets; the first is object store `s0`, the next `s1`, and so on. Keep
  *   the order stable: index entries name replicas by store name.
+ * - `FERRY_DISPATCHER` (optional): the dispatcher function's name; set on functions that commit records, so a
+ *   commit to a topic with push consumers wakes a run when none is live (lib/core/consumers/wake.ts).
  * - the standard AWS variables: `AWS_REGION`, credentials, and `AWS_ENDPOINT_URL_S3` /
  *   `AWS_ENDPOINT_URL_DYNAMODB` to use other endpoints (emulators). Use `127.0.0.1`, not `localhost`, in an
  *   S3 endpoint so the SDK addresses buckets by path.
@@ -15,6 +17,8 @@
  */
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaDispatcherWake } from './lambda-wake';
 import type { CoreContext } from '../../core/context';
 import { FerryError } from '../../protocol/errors';
 import { makeSettings, type SettingsInput } from '../../core/settings';
@@ -110,6 +114,12 @@ export async function openAwsHome(env: Record<string, string | undefined> = proc
     clock: options.clock ?? systemClock,
     ids: options.ids ?? randomIds,
     metrics: options.metrics,
+    ...(env.FERRY_DISPATCHER && {
+      wake: new LambdaDispatcherWake(
+        env.FERRY_DISPATCHER,
+        new LambdaClient({ region, endpoint: env.AWS_ENDPOINT_URL_LAMBDA || env.AWS_ENDPOINT_URL || undefined }),
+      ),
+    }),
     settings: makeSettings({
       // Concurrent Lambdas race on hot partitions more than one process does: more commit attempts.
       commitAttempts: 20,

@@ -102,6 +102,7 @@ export function parseConsumers(raw: unknown): Array<Partial<ConsumerConfig> & Pi
       bisectOnError: c.bisectOnError === true || c.bisectOnError === 'true',
       maxRecordsPerSecond: num(c.maxRecordsPerSecond),
       maxConcurrency: num(c.maxConcurrency),
+      timeoutMs: num(c.timeoutMs),
       deadLetterTopic: c.deadLetterTopic === undefined || c.deadLetterTopic === '' ? undefined : String(c.deadLetterTopic),
     }))
     .map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as typeof c);
