@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     const sent = new Map<string, number>();
     const starts = () => {
       const seen = new Map<string, number>();
-      for (const line of aws.logs().split('\n')) {
+      for (const line of aws.logs(true).split('\n')) {
         if (!line.startsWith('{"partition"')) continue;
         const b = JSON.parse(line) as { partition: number; from: string; count: number; at: number };
         for (let i = 0; i < b.count; i++) seen.set(`${b.partition}:${BigInt(b.from) + BigInt(i)}`, b.at);

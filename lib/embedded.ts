@@ -21,6 +21,8 @@ import { LocalInvoker } from './adapters/local/invokers';
 import { configProblems, type FerryConfig } from './config';
 import { Dispatcher } from './core/consumers/dispatcher';
 import { ConsumerRunner } from './core/consumers/runner';
+import { ConsumerRegistry } from './core/consumers/registry';
+import type { ConsumerConfig } from './core/consumers/config';
 import { FerryError } from './protocol/errors';
 import { metaKeys } from './core/storage/keys';
 import type { CreateTopicInput } from './core/log/topics';
@@ -169,6 +171,9 @@ async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptio
     const topic = await log.topics.get(c.topic);
     await ensure({ name: c.deadLetterTopic, partitions: topic.partitionCount, replicationFactor: topic.replicationFactor });
   }
+  // The config's consumers are the registry's on the local home (what `GET /v1/topics/{t}/consumers` lists);
+  // a home given from outside keeps its own registry (on AWS, the stack's).
+  if (!options.home) await syncRegistry(new ConsumerRegistry(log.ctx), config.consumers);
   // The lease owner of this server's push consumers. On the local home the data directory's lock lets one
   // process in at a time, so an owner named after the directory is never shared by two live servers: a
   // restart (after kill -9) takes over its own leases at once instead of waiting 30 s for them to expire.
@@ -196,6 +201,14 @@ async function applyConfig(log: Log, config: FerryConfig, options: EmbeddedOptio
   );
   await runner.start();
   return runner;
+}
+
+/** Makes the registry hold exactly `consumers` (topics no longer in the config lose theirs). */
+async function syncRegistry(registry: ConsumerRegistry, consumers: ConsumerConfig[]): Promise<void> {
+  const byTopic = new Map<string, ConsumerConfig[]>();
+  for (const c of await registry.list()) byTopic.set(c.topic, []);
+  for (const c of consumers) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), c]);
+  for (const [topic, list] of byTopic) await registry.replaceForTopic(topic, list);
 }
 
 /** Any home: the metadata answers a read, every store a list. */

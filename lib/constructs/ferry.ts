@@ -195,9 +195,12 @@ export class Ferry extends Construct implements IFerryCluster {
         schedule: events.Schedule.rate(Duration.minutes(5)),
         targets: [new targets.LambdaFunction(dispatcher, { retryAttempts: 0, event: events.RuleTargetInput.fromObject({ job: 'sweep' }) })],
       });
-      const produce = this.apiFunctions.produce;
-      produce.addEnvironment('FERRY_DISPATCHER', dispatcher.functionName);
-      iam.Grant.addToPrincipal({ grantee: produce, actions: ['lambda:InvokeFunction'], resourceArns: [dispatcher.functionArn] });
+      // Whoever commits records wakes it: the produce function, the delay timer moving due records, and the
+      // admin function resuming or seeking a consumer.
+      for (const committer of [this.apiFunctions.produce, this.maintenanceFunction, this.apiFunctions.admin]) {
+        committer.addEnvironment('FERRY_DISPATCHER', dispatcher.functionName);
+        iam.Grant.addToPrincipal({ grantee: committer, actions: ['lambda:InvokeFunction'], resourceArns: [dispatcher.functionArn] });
+      }
       // Its own successor: a policy of its own (not the role's default one the function depends on), so
       // naming the function's ARN makes no dependency cycle.
       new iam.Policy(this, 'DispatcherSelfInvoke', {

@@ -112,9 +112,10 @@ export abstract class TopicBase extends Resource implements ITopic {
 
   /**
    * Lets `grantee` administer this topic: `execute-api:Invoke` on `PATCH /v1/topics/{topic}`,
-   * `DELETE /v1/topics/{topic}`, `GET /v1/topics/{topic}/scheduled` and
-   * `DELETE /v1/topics/{topic}/scheduled/{id}`. Creating and listing topics are cluster rights
-   * (`Ferry.grantAdmin`).
+   * `DELETE /v1/topics/{topic}`, `GET /v1/topics/{topic}/scheduled`,
+   * `DELETE /v1/topics/{topic}/scheduled/{id}`, and its push consumers: `GET /v1/topics/{topic}/consumers`,
+   * `GET …/consumers/{c}`, `POST …/consumers/{c}/pause`, `/resume`, `/seek`. Creating and listing topics are
+   * cluster rights (`Ferry.grantAdmin`).
    */
   grantAdmin(grantee: iam.IGrantable): iam.Grant {
     return this.grantRoutes(grantee, ['admin']);

@@ -45,10 +45,10 @@ export function createCore(ctx: CoreContext): Core {
   const fetcher = new Fetcher(ctx, notifier, index);
   const groups = new Groups(ctx, topics, fetcher, new MultiFetcher(ctx, notifier, fetcher));
   const producers = new Producers(ctx);
-  const scheduler = new Scheduler(ctx, appender, notifier, fence, index);
   const consumers = new ConsumerRegistry(ctx);
   const wake = ctx.wake && new ProduceWake(ctx, consumers, ctx.wake);
   const afterCommit = wake && ((topic: string) => wake.committed(topic));
+  const scheduler = new Scheduler(ctx, appender, notifier, fence, index, afterCommit);
   const log = new Log(ctx, { topics, appender, fetcher, notifier, fence, index, groups, producers, scheduler, afterCommit });
   return { ctx, log, topics, groups, producers, scheduler, maintenance: new Maintenance(log), consumers };
 }

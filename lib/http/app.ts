@@ -11,6 +11,7 @@ import { readJsonBody } from './body';
 import { allowedMethods, routeKey, V1_ROUTES } from '../protocol/routes';
 import type { ErrorBody } from '../protocol/v1';
 import type { Handlers, RouteDeps, RouteModule } from './routes/common';
+import { consumerRoutes } from './routes/consumers';
 import { groupRoutes } from './routes/groups';
 import { OPS_PATHS, opsRoutes, type OpsOptions } from './routes/ops';
 import { topicRoutes } from './routes/topics';
@@ -38,7 +39,7 @@ export interface RequestLogEntry {
 }
 
 /** The handlers of API v1's route table (lib/protocol/routes.ts); a new route adds its row there, its handler here. */
-const MODULES: RouteModule[] = [topicRoutes, groupRoutes];
+const MODULES: RouteModule[] = [topicRoutes, groupRoutes, consumerRoutes];
 
 /** Registers every row of the table with its handler; a row without one, or a handler without a row, is a bug. */
 function registerRoutes(app: Hono, deps: RouteDeps): void {

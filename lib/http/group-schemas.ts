@@ -25,14 +25,22 @@ export const commitSchema = z.strictObject({
     .max(10_000, 'must hold at most 10000 offsets'),
 });
 
+const seekTo = z.union([
+  z.enum(['earliest', 'latest']),
+  z.strictObject({ offset }),
+  z.strictObject({ timestamp: z.union([z.number().int().min(0).max(8_640_000_000_000_000), z.string()]) }),
+]);
+
 export const seekSchema = z.strictObject({
   topic: z.string(),
   partition: z.number().int().min(0).max(99_999).optional(),
-  to: z.union([
-    z.enum(['earliest', 'latest']),
-    z.strictObject({ offset }),
-    z.strictObject({ timestamp: z.union([z.number().int().min(0).max(8_640_000_000_000_000), z.string()]) }),
-  ]),
+  to: seekTo,
+});
+
+/** `POST /v1/topics/{t}/consumers/{c}/seek`: as a group seek, the topic in the path. */
+export const consumerSeekSchema = z.strictObject({
+  partition: z.number().int().min(0).max(99_999).optional(),
+  to: seekTo,
 });
 
 export const memberFetchSchema = z.strictObject({

@@ -62,6 +62,13 @@ export const V1_ROUTES: readonly RouteSpec[] = [
   route('POST', '/v1/groups/:group/offsets', 'consume', 'groups', 'consume'),
   // A timestamp seek reads the batch holding the answer (S3), and the groups function has no object access.
   route('POST', '/v1/groups/:group/seek', 'consume', 'admin', 'consume'),
+
+  // Push consumers as resources: reading their state is a consumer's right, steering them an admin's.
+  route('GET', '/v1/topics/:topic/consumers', 'consume', 'admin', 'admin'),
+  route('GET', '/v1/topics/:topic/consumers/:consumer', 'consume', 'admin', 'admin'),
+  route('POST', '/v1/topics/:topic/consumers/:consumer/pause', 'admin', 'admin', 'admin'),
+  route('POST', '/v1/topics/:topic/consumers/:consumer/resume', 'admin', 'admin', 'admin'),
+  route('POST', '/v1/topics/:topic/consumers/:consumer/seek', 'admin', 'admin', 'admin'),
 ];
 
 /** `METHOD path`, the key a handler is bound under. */
@@ -91,8 +98,8 @@ export function matchRoute(method: string, segments: readonly string[]): { route
   return undefined;
 }
 
-/** The API Gateway form of a path: `{t}` topic, `{p}` partition, `{g}` group, `{m}` member, `{id}`. */
+/** The API Gateway form of a path: `{t}` topic, `{p}` partition, `{g}` group, `{m}` member, `{c}` consumer, `{id}`. */
 export function apiGatewayPath(path: string): string {
-  const names: Record<string, string> = { topic: 't', partition: 'p', group: 'g', member: 'm', id: 'id' };
+  const names: Record<string, string> = { topic: 't', partition: 'p', group: 'g', member: 'm', id: 'id', consumer: 'c' };
   return path.replace(/:([a-z]+)/g, (_, name: string) => `{${names[name] ?? name}}`);
 }

@@ -77,8 +77,8 @@ export interface AwsHarness {
   stats(): HarnessStats;
   /** A function's pool of instances (to cap its concurrency as reserved concurrency would). */
   pool(logicalId: string): FunctionPool;
-  /** The tail of the functions' own output (console, logs), for a failing test's message. */
-  logs(): string;
+  /** The tail of the functions' own output (console, logs), for a failing test's message; `all`: everything. */
+  logs(all?: boolean): string;
   close(): Promise<void>;
 }
 
@@ -228,7 +228,7 @@ export async function startAwsHarness(options: HarnessOptions = {}): Promise<Aws
       if (!p) throw new Error(`harness: no function ${id}`);
       return p;
     },
-    logs: () => tail(logFile),
+    logs: (all = false) => (all ? fs.readFileSync(logFile, 'utf8') : tail(logFile)),
     async close() {
       await Promise.all([...pools.values()].map((p) => p.close()));
       await Promise.all([gateway.close(), lambdaService.close(), dynamoProxy.close(), s3Proxy.close()]);

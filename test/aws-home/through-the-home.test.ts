@@ -101,7 +101,7 @@ describe('Ferry through the AWS home as AWS runs it', () => {
     // No schedule runs here and nobody invokes the dispatcher: the commit's wake-up must.
     const batches = () =>
       aws
-        .logs()
+        .logs(true)
         .split('\n')
         .filter((l) => l.startsWith('{"partition"'))
         .map((l) => JSON.parse(l) as { partition: number; from: string; count: number });
@@ -123,7 +123,7 @@ describe('Ferry through the AWS home as AWS runs it', () => {
     const pool = aws.pool(shipping.logicalId);
     const delivered = () =>
       aws
-        .logs()
+        .logs(true)
         .split('\n')
         .filter((l) => l.startsWith('{"partition"'))
         .reduce((sum, l) => sum + (JSON.parse(l) as { count: number }).count, 0);

@@ -170,8 +170,13 @@ describe('Topic', () => {
       expect(invokableRoutes(Template.fromStack(stack), stack, admin.role!)).toEqual([
         'DELETE /v1/topics/orders',
         'DELETE /v1/topics/orders/scheduled/*',
+        'GET /v1/topics/orders/consumers',
+        'GET /v1/topics/orders/consumers/*',
         'GET /v1/topics/orders/scheduled',
         'PATCH /v1/topics/orders',
+        'POST /v1/topics/orders/consumers/*/pause',
+        'POST /v1/topics/orders/consumers/*/resume',
+        'POST /v1/topics/orders/consumers/*/seek',
       ]);
     });
 

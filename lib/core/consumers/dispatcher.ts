@@ -19,9 +19,12 @@ import { consumerEvent, recordsThatFit } from './event';
 import { RateLimiter, Semaphore } from './flow-control';
 import { PartitionLeases, type DispatchState } from './lease';
 import { dispatchStateItem } from '../storage/dispatch-items';
+import { ConsumerControl } from './control';
 
 export type TickOutcome =
   | { kind: 'leased-elsewhere' }
+  /** The consumer is paused (`POST …/pause`): nothing is delivered until it is resumed. */
+  | { kind: 'paused' }
   | { kind: 'idle' }
   | { kind: 'waiting'; until: number }
   | { kind: 'delivered'; count: number }
@@ -71,6 +74,7 @@ export class Dispatcher {
   inFlight = 0;
   maxInFlight = 0;
   private readonly leases: PartitionLeases;
+  private readonly control: ConsumerControl;
 
   constructor(
     private readonly log: Log,
@@ -84,6 +88,7 @@ export class Dispatcher {
     if (config.maxRecordsPerSecond) this.limiter = new RateLimiter(log.ctx, config.maxRecordsPerSecond);
     if (config.maxConcurrency) this.concurrency = new Semaphore(config.maxConcurrency);
     this.leases = new PartitionLeases(log.ctx, config.name, owner, settings.leaseMs);
+    this.control = new ConsumerControl(log.ctx, config.name);
   }
 
   private get ctx(): CoreContext {
@@ -106,6 +111,7 @@ export class Dispatcher {
   /** One step for one partition. */
   async tick(partition: number): Promise<TickOutcome> {
     const topic = await this.log.topics.get(this.config.topic);
+    if (await this.control.paused(topic)) return { kind: 'paused' };
     const item = await this.leases.read(topic, partition);
     if (item) {
       // Nothing to deliver, no retry waiting: idle, and no lease needed to say so (an idle partition costs
@@ -209,30 +215,13 @@ export class Dispatcher {
       held.state = extended;
     }
     const done = new AbortController();
-    const renewing = this.renewWhile(topic, partition, held, lease, done.signal);
+    const every = this.settings.renewEveryMs ?? this.settings.leaseMs / 3;
+    const renewing = this.leases.renewWhile(topic, partition, held, { until: lease, every }, done.signal);
     try {
       return await this.invoke(partition, batch);
     } finally {
       done.abort();
       await renewing;
-    }
-  }
-
-  private async renewWhile(topic: TopicConfig, partition: number, held: { state: DispatchState }, lease: number, signal: AbortSignal) {
-    const every = this.settings.renewEveryMs ?? this.settings.leaseMs / 3;
-    if (!every) return;
-    // Yield once first: an invocation that answers at once ends before any renewal timer starts.
-    await this.ctx.clock.sleep(0, signal);
-    while (!signal.aborted) {
-      await this.ctx.clock.sleep(every, signal);
-      if (signal.aborted) return;
-      try {
-        const next = await this.leases.extend(topic, partition, held.state, this.ctx.clock.now() + lease);
-        if (!next) return; // taken over: the settling commit will be refused
-        held.state = next;
-      } catch {
-        // The store did not answer: try again at the next renewal; the lease still runs.
-      }
     }
   }
 
@@ -369,6 +358,7 @@ export class Dispatcher {
    */
   async hasWork(): Promise<boolean> {
     const topic = await this.log.topics.get(this.config.topic);
+    if (await this.control.paused(topic)) return false;
     const states = new Map((await this.leases.all(topic)).map((s) => [s.partition, s]));
     for (let p = 0; p < topic.partitionCount; p++) {
       const head = await this.log.fetcher.head(topic, p);

@@ -96,6 +96,34 @@ export class PartitionLeases {
     return this.commit(topic, partition, state, { leaseUntil: Math.max(until, state.leaseUntil) });
   }
 
+  /**
+   * Renews `held` every `every` ms (to `until` ms from each renewal) until `signal` aborts; `held.state` follows
+   * each renewal. Stops at a refused compare-and-set (taken over: the holder's next commit will be refused
+   * too); a store that does not answer is tried again at the next renewal. `every` 0: never renews.
+   */
+  async renewWhile(
+    topic: TopicConfig,
+    partition: number,
+    held: { state: DispatchState },
+    timing: { until: number; every: number },
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!timing.every) return;
+    // Yield once first: an invocation that answers at once ends before any renewal timer starts.
+    await this.ctx.clock.sleep(0, signal);
+    while (!signal.aborted) {
+      await this.ctx.clock.sleep(timing.every, signal);
+      if (signal.aborted) return;
+      try {
+        const next = await this.extend(topic, partition, held.state, this.ctx.clock.now() + timing.until);
+        if (!next) return;
+        held.state = next;
+      } catch {
+        // The store did not answer: the lease still runs; try at the next renewal.
+      }
+    }
+  }
+
   /** True while nobody else has written the state since `state` (this dispatcher still holds the lease). */
   async isCurrent(topic: TopicConfig, partition: number, state: DispatchState): Promise<boolean> {
     const item = await this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition));

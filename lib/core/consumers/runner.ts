@@ -66,7 +66,7 @@ export class ConsumerRunner {
       let wait = 0;
       try {
         const out = await d.tick(partition);
-        this.markIdle(key, out.kind === 'idle' || out.kind === 'leased-elsewhere');
+        this.markIdle(key, out.kind === 'idle' || out.kind === 'leased-elsewhere' || out.kind === 'paused');
         if (out.kind === 'failed' || out.kind === 'dead-lettered') this.options.onOutcome?.(d, partition, out);
         if (out.kind === 'idle') {
           await this.log.notifier.wait(pk, idle);
@@ -74,7 +74,7 @@ export class ConsumerRunner {
         }
         if (out.kind === 'waiting') wait = out.until - clock.now();
         if (out.kind === 'failed' || out.kind === 'throttled') wait = out.retryAt - clock.now();
-        if (out.kind === 'leased-elsewhere' || out.kind === 'fenced') wait = idle;
+        if (out.kind === 'leased-elsewhere' || out.kind === 'fenced' || out.kind === 'paused') wait = idle;
       } catch (e) {
         this.markIdle(key, false);
         this.options.onError?.(e, d.config.name);

@@ -37,6 +37,8 @@ export class Scheduler {
     private readonly notifier: Notifier,
     private readonly fence: GcFence,
     private readonly index: PartitionIndex,
+    /** Told of a topic whose due records were just appended (consumers/wake.ts). */
+    private readonly afterCommit?: (topic: string) => Promise<void>,
   ) {}
 
   /** Stores delayed records durably and indexes them by due time. */
@@ -134,6 +136,7 @@ export class Scheduler {
     if (moved) {
       const earliest = Math.min(...due.filter((d) => d.deliverAt <= now).map((d) => d.deliverAt));
       this.ctx.metrics?.set('DelayedLateness', Math.max(0, this.ctx.clock.now() - earliest), { Topic: topic.name });
+      await this.afterCommit?.(topic.name);
     }
     return moved;
   }

@@ -1,4 +1,5 @@
 /** Consumer group routes of HTTP API v1: join, heartbeat, leave, commit, committed offsets, describe, list, seek. */
+import type { z } from 'zod';
 import { invalid } from '../../protocol/errors';
 import type { GroupDescription, MemberView, SeekTarget } from '../../core/groups/types';
 import type { GroupInfo, MemberAnswer } from '../../protocol/v1';
@@ -39,6 +40,12 @@ function describeJson(d: GroupDescription): GroupInfo {
     totalLag: d.totalLag.toString(),
     maxLagSeconds: Math.round(Math.max(0, ...d.offsets.map((o) => o.lagSeconds)) * 1000) / 1000,
   };
+}
+
+/** A seek body's `to` (as parsed by its schema) → the core's target. */
+export function seekTarget(to: z.infer<typeof seekSchema>['to']): SeekTarget {
+  if (typeof to === 'string') return to;
+  return 'offset' in to ? { offset: parseOffset(to.offset, 'to.offset') } : { timestamp: parseTimestamp(to.timestamp) };
 }
 
 /** A timestamp: epoch milliseconds or an ISO-8601 string (as `deliverAt`). */
@@ -154,13 +161,7 @@ function offsetHandlers({ log, body, noQuery, query }: RouteDeps): Handlers {
       noQuery(c);
       const input = parseWith(seekSchema, await body(c));
       TokenAuth.check(c.get('grant' as never), 'consume', input.topic);
-      const to: SeekTarget =
-        typeof input.to === 'string'
-          ? input.to
-          : 'offset' in input.to
-            ? { offset: parseOffset(input.to.offset, 'to.offset') }
-            : { timestamp: parseTimestamp(input.to.timestamp) };
-      const res = await log.groups.seek(g, { topic: input.topic, partition: input.partition, to });
+      const res = await log.groups.seek(g, { topic: input.topic, partition: input.partition, to: seekTarget(input.to) });
       return c.json({
         generation: res.generation,
         offsets: res.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
