@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { SeekTo } from '../client';
 import { clientFor, printJson, printTable, wholeNumber, withCommon, type CommonOptions } from './common';
 
-interface SeekOptions extends CommonOptions {
+export interface SeekOptions extends CommonOptions {
   topic: string;
   partition?: number;
   toEarliest?: boolean;
@@ -18,6 +18,25 @@ function datetime(v: string): number {
   if (!/^\d{4}-\d{2}-\d{2}/.test(v) || !Number.isFinite(ms))
     throw new InvalidArgumentError('give an ISO-8601 time (2024-05-01T12:00:00Z) or epoch milliseconds');
   return ms;
+}
+
+/** Exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime → a seek target. */
+export function seekToOf(o: Omit<SeekOptions, 'topic'>): SeekTo {
+  const given = [o.toEarliest, o.toLatest, o.toOffset, o.toDatetime].filter((v) => v !== undefined);
+  if (given.length !== 1) throw new Error('give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime');
+  if (o.toEarliest) return 'earliest';
+  if (o.toLatest) return 'latest';
+  return o.toOffset !== undefined ? { offset: o.toOffset } : { timestamp: datetime(o.toDatetime!) };
+}
+
+/** The seek target options of `groups seek` and `consumers seek`. */
+export function seekOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --partition <n>', 'only this partition (default: all)', wholeNumber('partition'))
+    .option('--to-earliest', 'to the earliest retained record')
+    .option('--to-latest', 'to the end (skip everything so far)')
+    .option('--to-offset <offset>', 'to this offset')
+    .option('--to-datetime <time>', 'to the first record at or after this time (ISO-8601 or epoch ms)');
 }
 
 export function registerGroups(program: Command): void {
@@ -64,30 +83,19 @@ export function registerGroups(program: Command): void {
     },
   );
 
-  withCommon(groups.command('seek <group>').description("move a group's committed offsets (running members resume from them)"))
-    .requiredOption('-t, --topic <topic>', 'topic')
-    .option('-p, --partition <n>', 'only this partition (default: all)', wholeNumber('partition'))
-    .option('--to-earliest', 'to the earliest retained record')
-    .option('--to-latest', 'to the end (skip everything so far)')
-    .option('--to-offset <offset>', 'to this offset')
-    .option('--to-datetime <time>', 'to the first record at or after this time (ISO-8601 or epoch ms)')
-    .action(async (group: string, o: SeekOptions) => {
-      const given = [o.toEarliest, o.toLatest, o.toOffset, o.toDatetime].filter((v) => v !== undefined);
-      if (given.length !== 1) throw new Error('give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime');
-      const to: SeekTo = o.toEarliest
-        ? 'earliest'
-        : o.toLatest
-          ? 'latest'
-          : o.toOffset !== undefined
-            ? { offset: o.toOffset }
-            : { timestamp: datetime(o.toDatetime!) };
-      const res = await clientFor(o).admin().seek({ groupId: group, topic: o.topic, partition: o.partition, to });
-      if (o.json) return printJson(res);
-      printTable(
-        ['TOPIC', 'PARTITION', 'NEW-OFFSET'],
-        res.offsets.map((r) => [r.topic, r.partition, r.offset]),
-      );
-    });
+  seekOptions(
+    withCommon(
+      groups.command('seek <group>').description("move a group's committed offsets (running members resume from them)"),
+    ).requiredOption('-t, --topic <topic>', 'topic'),
+  ).action(async (group: string, o: SeekOptions) => {
+    const to = seekToOf(o);
+    const res = await clientFor(o).admin().seek({ groupId: group, topic: o.topic, partition: o.partition, to });
+    if (o.json) return printJson(res);
+    printTable(
+      ['TOPIC', 'PARTITION', 'NEW-OFFSET'],
+      res.offsets.map((r) => [r.topic, r.partition, r.offset]),
+    );
+  });
 
   withCommon(
     groups.command('delete <group...>').description('delete empty groups and their committed offsets (refused while a member is live)'),

@@ -1,6 +1,7 @@
 /** The client commands of the `ferry` CLI (the `dev` server command lives in bin/ferry.ts). */
 import type { Command } from 'commander';
 import { registerConsume } from './consume';
+import { registerConsumers } from './consumers';
 import { registerGroups } from './groups';
 import { registerProduce } from './produce';
 import { registerScheduled } from './scheduled';
@@ -12,4 +13,5 @@ export function registerClientCommands(program: Command): void {
   registerConsume(program);
   registerGroups(program);
   registerScheduled(program);
+  registerConsumers(program);
 }

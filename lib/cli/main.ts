@@ -7,7 +7,7 @@ import { isFerryError } from '../protocol/errors';
 import { registerClientCommands } from '.';
 import { version } from '../../package.json';
 
-export const CLIENT_COMMANDS = ['topics', 'produce', 'consume', 'groups', 'scheduled'];
+export const CLIENT_COMMANDS = ['topics', 'produce', 'consume', 'groups', 'scheduled', 'consumers'];
 
 export function main(argv: string[]): void {
   const program = new Command();

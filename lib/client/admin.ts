@@ -213,4 +213,71 @@ export class Admin {
   }): Promise<void> {
     for (const p of partitions) await this.seek({ groupId, topic, partition: p.partition, to: { offset: p.offset } });
   }
+
+  /** A topic's push consumers (`GET /v1/topics/{t}/consumers`). */
+  async listConsumers(topic: string): Promise<PushConsumerInfo[]> {
+    const res = await this.transport.request<{ consumers: PushConsumerInfo[] }>({
+      method: 'GET',
+      path: consumerPath(topic),
+      idempotent: true,
+    });
+    return res.consumers;
+  }
+
+  /** One push consumer per partition: committed offset, lag, lease owner, retry state, paused. */
+  describeConsumer(topic: string, name: string): Promise<PushConsumerDescription> {
+    return this.transport.request({ method: 'GET', path: consumerPath(topic, name), idempotent: true });
+  }
+
+  /** Stops deliveries to a push consumer until `resumeConsumer` (a batch in flight finishes). */
+  pauseConsumer(topic: string, name: string): Promise<PushConsumerDescription> {
+    return this.transport.request({ method: 'POST', path: `${consumerPath(topic, name)}/pause`, body: {}, idempotent: true });
+  }
+
+  resumeConsumer(topic: string, name: string): Promise<PushConsumerDescription> {
+    return this.transport.request({ method: 'POST', path: `${consumerPath(topic, name)}/resume`, body: {}, idempotent: true });
+  }
+
+  /** Moves a push consumer's committed offsets (all partitions, or one), as a group seek. */
+  seekConsumer(topic: string, name: string, to: SeekTo, partition?: number): Promise<PushConsumerDescription> {
+    return this.transport.request({
+      method: 'POST',
+      path: `${consumerPath(topic, name)}/seek`,
+      body: { to, ...(partition !== undefined && { partition }) },
+      idempotent: true,
+    });
+  }
+}
+
+const consumerPath = (topic: string, name?: string) =>
+  `/v1/topics/${encodeURIComponent(topic)}/consumers${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+
+/** A push consumer as `GET /v1/topics/{t}/consumers` lists it. */
+export interface PushConsumerInfo {
+  topic: string;
+  name: string;
+  handler: string;
+  paused: boolean;
+  batchSize: number;
+  maxRetries: number;
+  deadLetterTopic: string;
+  [setting: string]: unknown;
+}
+
+/** `GET /v1/topics/{t}/consumers/{c}`. */
+export interface PushConsumerDescription extends PushConsumerInfo {
+  pausedSince: number | null;
+  partitions: Array<{
+    partition: number;
+    committedOffset: string | null;
+    logStartOffset: string;
+    highWatermark: string;
+    lag: string;
+    lagSeconds: number;
+    leaseOwner: string | null;
+    leaseUntil: number | null;
+    retrying: { attempts: number; misses: number; retryAt: number } | null;
+  }>;
+  totalLag: string;
+  maxLagSeconds: number;
 }

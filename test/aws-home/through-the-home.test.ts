@@ -145,6 +145,24 @@ describe('Ferry through the AWS home as AWS runs it', () => {
     expectNoDenials();
   }, 60_000);
 
+  it('lists, describes, pauses and resumes the push consumer through the admin function', async () => {
+    const api = async (method: string, p: string) => {
+      const res = await fetch(`${aws.url}${p}`, {
+        method,
+        ...(method === 'POST' && { headers: { 'content-type': 'application/json' }, body: '{}' }),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, any> };
+    };
+    const list = await api('GET', '/v1/topics/orders/consumers');
+    expect(list).toMatchObject({ status: 200, json: { consumers: [expect.objectContaining({ name: 'shipping', paused: false })] } });
+    expect(list.json.consumers[0].timeoutMs).toBe(30_000); // from the function's timeout in the template
+    expect(await api('POST', '/v1/topics/orders/consumers/shipping/pause')).toMatchObject({ status: 200, json: { paused: true } });
+    const d = await api('GET', '/v1/topics/orders/consumers/shipping');
+    expect(d.json.partitions).toHaveLength(6);
+    expect(await api('POST', '/v1/topics/orders/consumers/shipping/resume')).toMatchObject({ status: 200, json: { paused: false } });
+    expectNoDenials();
+  }, 30_000);
+
   it('runs a maintenance pass with only the maintenance role', async () => {
     const report = await aws.invoke<Record<string, unknown>>(aws.fn('Maintenance').logicalId, {});
     expect(report).toEqual(expect.any(Object));

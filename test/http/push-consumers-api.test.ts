@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import { parseConfig } from '../../lib/config';
 import { startEmbedded } from '../../lib/embedded';
 import type { ConsumerEvent, InvokeResult, Invoker } from '../../lib/ports/invoker';
+import { runTracked } from '../helpers/processes';
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'ferry.js');
 
 class RecordingInvoker implements Invoker {
   readonly values: unknown[] = [];
@@ -93,6 +96,17 @@ describe('push consumers as resources (embedded server)', () => {
     const one = await api('POST', '/v1/topics/orders/consumers/email/seek', { partition: 1, to: { offset: '1' } });
     expect(one.json.partitions[1]).toMatchObject({ committedOffset: '1' });
   });
+
+  it('ferry consumers list | describe | pause | resume | seek', async () => {
+    const cli = (...args: string[]) => runTracked(process.execPath, [BIN, 'consumers', ...args, '--url', ferry.url], { timeoutMs: 30_000 });
+    expect((await cli('list', 'orders')).stdout).toMatch(/email\s+\.\/email\.mjs\s+running\s+10\s+3\s+orders-email-dlq/);
+    expect((await cli('pause', 'orders', 'email')).stdout).toMatch(/consumer email of orders paused/);
+    expect((await cli('describe', 'orders', 'email')).stdout).toMatch(/consumer email of orders: paused since .*\n\nPARTITION\s+COMMITTED/);
+    expect((await cli('resume', 'orders', 'email')).stdout).toMatch(/resumed/);
+    const json = JSON.parse((await cli('seek', 'orders', 'email', '--partition', '0', '--to-latest', '--json')).stdout);
+    expect(json.partitions[0]).toMatchObject({ committedOffset: '1' });
+    await expect(cli('describe', 'orders', 'nobody')).rejects.toThrow(/no push consumer "nobody"/);
+  }, 60_000);
 
   it('answers bad input with a clear 4xx and changes nothing', async () => {
     expect((await api('GET', '/v1/topics/orders/consumers/nobody')).status).toBe(404);
