@@ -36,6 +36,8 @@ const consumerSchema = z.strictObject({
   maxRecordsPerSecond: int.optional(),
   maxConcurrency: int.optional(),
   deadLetterTopic: z.string().optional(),
+  // Checked by the consumer rules (filters.ts), every problem named.
+  filters: z.array(z.unknown()).optional(),
 });
 
 // The file's outline only: each entry is checked on its own below, so one bad entry hides nothing else.
@@ -79,8 +81,10 @@ export function parseConfig(raw: unknown): FerryConfig {
     const config: ConsumerConfig = {
       ...consumerDefaults,
       ...c.data,
+      filters: c.data.filters as ConsumerConfig['filters'], // checked with the other rules below
       deadLetterTopic: c.data.deadLetterTopic ?? defaultDeadLetterTopic(c.data.topic, c.data.name),
     };
+    if (config.filters === undefined) delete config.filters;
     const problem = problemOf(checkConsumer, config);
     if (problem) problems.push(`consumers.${i}: ${problem}`);
     else consumers.push(config);

@@ -6,6 +6,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from './topic-base';
+import { filterProblems } from '../core/consumers/filters';
 import { durationRule, integerRule, nameRule, validateProps, type Rule } from './validation';
 
 /** Where a consumer starts when its group has no committed offset. */
@@ -36,6 +37,12 @@ export interface ConsumerProps {
   readonly bisectOnError?: boolean;
   /** Records older than this are skipped to the dead-letter topic instead of delivered. @default - no limit */
   readonly maxRecordAge?: Duration;
+  /**
+   * Deliver only records matching one of these patterns (event source mapping FilterCriteria style, on
+   * `key`, `value`, `headers`); the others are committed without an invocation. At most 5.
+   * @default - every record
+   */
+  readonly filters?: Array<Record<string, unknown>>;
 }
 
 /** A consumer as recorded in the topic custom resource (`consumers` property) for the dispatcher. */
@@ -53,6 +60,8 @@ export interface ConsumerDefinition {
   readonly maxRecordAgeMs?: number;
   /** The handler function's timeout, when the construct knows it: leases during an invoke outlast it. */
   readonly timeoutMs?: number;
+  /** The filters as JSON text (CloudFormation would turn their numbers into strings). */
+  readonly filters?: string;
 }
 
 /** What the consumer rules need to know of the topic (`Topic` provides it). */
@@ -75,6 +84,10 @@ const CONSUMER_RULES: Rule<ConsumerProps & { name: string; topic: ConsumerHost }
     Token.isUnresolved(p.topic.partitionCount)
       ? undefined
       : integerRule<ConsumerProps>('maxConcurrency', (c) => c.maxConcurrency, 1, p.topic.partitionCount)(p),
+  (p) => {
+    const problems = filterProblems(p.filters);
+    return problems.length ? problems.join('; ') : undefined;
+  },
   durationRule('maxRecordAge', (p) => p.maxRecordAge, Duration.seconds(1), Duration.days(36_500)),
   (p) =>
     p.deadLetterTopic && p.deadLetterTopic.topicName === p.topic.topicName
@@ -102,6 +115,7 @@ export function consumerDefinition(topic: ConsumerHost, name: string, props: Con
     bisectOnError: props.bisectOnError ?? false,
     maxRecordAgeMs: props.maxRecordAge?.toMilliseconds(),
     timeoutMs: handlerTimeoutMs(props.handler),
+    filters: props.filters && JSON.stringify(props.filters),
   };
 }
 

@@ -103,6 +103,7 @@ export function parseConsumers(raw: unknown): Array<Partial<ConsumerConfig> & Pi
       maxRecordsPerSecond: num(c.maxRecordsPerSecond),
       maxConcurrency: num(c.maxConcurrency),
       timeoutMs: num(c.timeoutMs),
+      filters: typeof c.filters === 'string' && c.filters ? (JSON.parse(c.filters) as ConsumerConfig['filters']) : undefined,
       deadLetterTopic: c.deadLetterTopic === undefined || c.deadLetterTopic === '' ? undefined : String(c.deadLetterTopic),
     }))
     .map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as typeof c);

@@ -1,6 +1,7 @@
 /** A push consumer's settings (ferry.config.json, `topic.addConsumer`): defaults and every rule, checked at once. */
 import { invalid } from '../../protocol/errors';
 import { validateConsumerName, validateTopicName } from '../storage/keys';
+import { filterProblems, type FilterPattern } from './filters';
 
 export type StartingPosition = 'earliest' | 'latest' | { timestamp: number };
 
@@ -28,6 +29,8 @@ export interface ConsumerConfig {
    * webhook request the dispatcher's own process holds).
    */
   timeoutMs?: number;
+  /** Only records matching one of these are delivered; the others are committed (filters.ts). */
+  filters?: FilterPattern[];
 }
 
 export const consumerDefaults = {
@@ -72,6 +75,7 @@ export function checkConsumer(c: ConsumerConfig): void {
   range('maxRecordsPerSecond', c.maxRecordsPerSecond, 1, 1_000_000);
   range('maxConcurrency', c.maxConcurrency, 1, 10_000);
   range('timeoutMs', c.timeoutMs, 1, 900_000);
+  problems.push(...filterProblems(c.filters));
   if (c.deadLetterTopic === c.topic) problems.push('deadLetterTopic must differ from the topic it serves');
   if (problems.length) throw invalid(`${at}: ${problems.join('; ')}`, { problems });
 }

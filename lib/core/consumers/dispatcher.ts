@@ -20,6 +20,7 @@ import { RateLimiter, Semaphore } from './flow-control';
 import { PartitionLeases, type DispatchState } from './lease';
 import { dispatchStateItem } from '../storage/dispatch-items';
 import { ConsumerControl } from './control';
+import { passes } from './filters';
 
 export type TickOutcome =
   | { kind: 'leased-elsewhere' }
@@ -47,6 +48,9 @@ export interface DispatchSettings {
 }
 
 export const defaultDispatchSettings: DispatchSettings = { leaseMs: 30_000, retryBaseMs: 200, retryMaxMs: 60_000 };
+
+/** A partition's retry state once its batch is settled. */
+const CLEAR = { attempts: 0, misses: 0, retryAt: 0, limit: 0 };
 
 /** Added to the handler's timeout for the lease held during an invocation (the invoke's own round trip). */
 const INVOKE_LEASE_MARGIN_MS = 10_000;
@@ -147,11 +151,25 @@ export class Dispatcher {
     }
     this.reportLag(page.highWatermark - state.offset, page.records[0]?.timestamp, now);
     if (page.records.length === 0) return { kind: 'idle' };
+    if (this.config.filters?.length) return this.filtered(topic, partition, state, page.records, now);
     const windowEnds = page.records[0].timestamp + this.config.maxBatchingWindowMs;
     if (page.records.length < take && this.config.maxBatchingWindowMs > 0 && now < windowEnds && state.attempts === 0) {
       return { kind: 'waiting', until: windowEnds };
     }
     return this.deliver(topic, partition, state, page.records, now);
+  }
+
+  /**
+   * With filters only matching records are delivered (a commit past them covers the skipped ones between);
+   * a page with none is committed past without an invocation.
+   */
+  private async filtered(topic: TopicConfig, partition: number, state: DispatchState, page: FetchedRecord[], now: number) {
+    const wanted = page.filter((r) => passes(this.config.filters, r));
+    if (wanted.length === 0) {
+      const next = await this.leases.commit(topic, partition, state, { offset: page[page.length - 1].offset + 1n, ...CLEAR });
+      return next ? ({ kind: 'delivered', count: 0 } as const) : ({ kind: 'fenced' } as const);
+    }
+    return this.deliver(topic, partition, state, wanted, now);
   }
 
   /** Delivers a batch read at the committed offset: dead-letters what cannot go, invokes, settles the outcome. */
@@ -332,14 +350,8 @@ export class Dispatcher {
     if (!(await this.leases.isCurrent(topic, partition, state))) return { kind: 'fenced' };
     await sendToDeadLetterTopic(this.log, this.config, topic, partition, records, error);
     this.count('DeadLettered', records.length);
-    const next = await this.leases.commit(topic, partition, state, {
-      offset: resumeAt,
-      attempts: 0,
-      misses: 0,
-      retryAt: 0,
-      limit: 0,
-      leaseUntil: this.ctx.clock.now() + this.settings.leaseMs,
-    });
+    const leaseUntil = this.ctx.clock.now() + this.settings.leaseMs;
+    const next = await this.leases.commit(topic, partition, state, { offset: resumeAt, ...CLEAR, leaseUntil });
     return next ? { kind: 'dead-lettered', count: records.length, error } : { kind: 'fenced' };
   }
 

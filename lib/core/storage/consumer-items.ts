@@ -29,6 +29,7 @@ function shapeProblems(d: ItemData): string[] {
   for (const f of ['batchSize', 'maxBatchingWindowMs', 'maxRetries', 'maxRecordAgeMs'] as const) if (!isNumber(d[f])) wrong.push(f);
   for (const f of ['maxRecordsPerSecond', 'maxConcurrency', 'timeoutMs'] as const) if (d[f] !== undefined && !isNumber(d[f])) wrong.push(f);
   if (typeof d.bisectOnError !== 'boolean') wrong.push('bisectOnError');
+  if (d.filters !== undefined && !Array.isArray(d.filters)) wrong.push('filters');
   if (!isStartingPosition(d.startingPosition)) wrong.push('startingPosition');
   return wrong;
 }
@@ -57,6 +58,7 @@ export const consumerItem = {
       ...(c.maxRecordsPerSecond !== undefined && { maxRecordsPerSecond: c.maxRecordsPerSecond }),
       ...(c.maxConcurrency !== undefined && { maxConcurrency: c.maxConcurrency }),
       ...(c.timeoutMs !== undefined && { timeoutMs: c.timeoutMs }),
+      ...(c.filters !== undefined && { filters: c.filters }),
     };
   },
 };
