@@ -186,10 +186,17 @@ export interface FixedAssumptions {
   /** Memory of the groups function (heartbeats) and of the fetch function (long polls), GB: the constructs' defaults. */
   groupsGb: number;
   fetchGb: number;
-  /** Push consumers: the dispatcher runs 55 s of every minute, and each idle consumer-partition writes its lease every 250 ms. */
-  dispatcherSecondsPerMinute: number;
+  /**
+   * Push consumers (issue 14): with nothing produced no run starts; a sweep every 5 minutes reads the run
+   * lease, the registry, each consumer's states and heads (≈ 200 ms at 1 GB) and writes nothing. Idle
+   * consumer-partitions write nothing (before: the dispatcher ran 55 s of every minute and each idle
+   * consumer-partition wrote its lease every 250 ms: $31.69 and $6.48 a month).
+   */
+  dispatcherSweepEveryS: number;
+  dispatcherSweepMs: number;
   dispatcherGb: number;
-  leaseWritesPerSecond: number;
+  /** Reads per consumer-partition per sweep (its head; the states are one query per consumer). */
+  sweepReadsPerPartition: number;
   /** Index reads per idle topic-partition per maintenance pass (head, chunks, fence). */
   readsPerPartitionPass: number;
 }
@@ -206,9 +213,10 @@ export const FIXED_ASSUMPTIONS: FixedAssumptions = {
   longPollS: 5,
   groupsGb: 0.5,
   fetchGb: 0.5,
-  dispatcherSecondsPerMinute: 55,
+  dispatcherSweepEveryS: 300,
+  dispatcherSweepMs: 200,
   dispatcherGb: 1,
-  leaseWritesPerSecond: 4,
+  sweepReadsPerPartition: 1,
   readsPerPartitionPass: 3,
 };
 
@@ -231,7 +239,7 @@ export function fixedCosts(f: FixedAssumptions = FIXED_ASSUMPTIONS): FixedLine[]
   const timer = invocations(f.delayTimerEveryS);
   const beats = invocations(f.heartbeatEveryS);
   const polls = invocations(f.longPollS);
-  const dispatcherSeconds = (f.monthSeconds / 60) * f.dispatcherSecondsPerMinute;
+  const sweeps = invocations(f.dispatcherSweepEveryS);
   return [
     {
       item: 'maintenance pass',
@@ -258,16 +266,16 @@ export function fixedCosts(f: FixedAssumptions = FIXED_ASSUMPTIONS): FixedLine[]
       how: `${Math.round(polls)} polls × ${f.longPollS} s at ${f.fetchGb} GB (one request for all the member's partitions)`,
     },
     {
-      item: 'dispatcher runs (one-minute rule, 55 s long)',
+      item: 'dispatcher sweep (no run starts while idle)',
       per: 'push consumers (cluster)',
-      dollars: run(f.monthSeconds / 60, (dispatcherSeconds * 1000) / (f.monthSeconds / 60), f.dispatcherGb),
-      how: `${Math.round(dispatcherSeconds)} s at ${f.dispatcherGb} GB`,
+      dollars: run(sweeps, f.dispatcherSweepMs, f.dispatcherGb),
+      how: `${Math.round(sweeps)} sweeps × ${f.dispatcherSweepMs} ms at ${f.dispatcherGb} GB, reads only`,
     },
     {
-      item: 'lease writes while idle',
+      item: 'sweep reads (no writes while idle)',
       per: 'push consumer-partition',
-      dollars: (f.monthSeconds * f.leaseWritesPerSecond * ddb.perMillionWriteUnits) / 1e6,
-      how: `${f.leaseWritesPerSecond} writes/s × 1 WCU`,
+      dollars: (sweeps * f.sweepReadsPerPartition * ddb.perMillionReadUnits) / 1e6,
+      how: `${f.sweepReadsPerPartition} read per sweep`,
     },
     {
       item: 'index reads by maintenance',

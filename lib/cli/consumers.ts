@@ -1,6 +1,6 @@
 /** `ferry consumers list|describe|pause|resume|seek`: push consumers as resources. */
 import type { Command } from 'commander';
-import type { PushConsumerDescription } from '../client/admin';
+import type { PushConsumerDescription } from '../protocol/v1';
 import { clientFor, printJson, printTable, withCommon, type CommonOptions } from './common';
 import { seekOptions, seekToOf, type SeekOptions } from './groups';
 

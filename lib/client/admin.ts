@@ -9,6 +9,7 @@
  *   await admin.seek({ groupId: 'billing', topic: 'orders', to: { timestamp: Date.now() - 3_600_000 } });
  */
 import { FerryError } from '../protocol/errors';
+import type { PushConsumerDescription, PushConsumerInfo } from '../protocol/v1';
 import type { Transport } from './http';
 import type { CommittedOffsets, GroupInfo, SeekTo, TopicInfo } from './types';
 
@@ -251,33 +252,3 @@ export class Admin {
 
 const consumerPath = (topic: string, name?: string) =>
   `/v1/topics/${encodeURIComponent(topic)}/consumers${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
-
-/** A push consumer as `GET /v1/topics/{t}/consumers` lists it. */
-export interface PushConsumerInfo {
-  topic: string;
-  name: string;
-  handler: string;
-  paused: boolean;
-  batchSize: number;
-  maxRetries: number;
-  deadLetterTopic: string;
-  [setting: string]: unknown;
-}
-
-/** `GET /v1/topics/{t}/consumers/{c}`. */
-export interface PushConsumerDescription extends PushConsumerInfo {
-  pausedSince: number | null;
-  partitions: Array<{
-    partition: number;
-    committedOffset: string | null;
-    logStartOffset: string;
-    highWatermark: string;
-    lag: string;
-    lagSeconds: number;
-    leaseOwner: string | null;
-    leaseUntil: number | null;
-    retrying: { attempts: number; misses: number; retryAt: number } | null;
-  }>;
-  totalLag: string;
-  maxLagSeconds: number;
-}

@@ -56,4 +56,5 @@ export type { ProducerConfig } from './producer';
 export type { PartitionPage, ReadOptions } from './partition-reader';
 export type { PartitionSelection } from './partition-controls';
 export type { RetryOptions } from './http';
+export type { PushConsumerDescription, PushConsumerInfo } from '../protocol/v1';
 export type * from './types';

@@ -98,3 +98,40 @@ export interface ErrorBody {
   message: string;
   details: Record<string, unknown>;
 }
+
+/** A push consumer as `GET /v1/topics/{t}/consumers` lists it: its settings and whether it is paused. */
+export interface PushConsumerInfo {
+  topic: string;
+  name: string;
+  handler: string;
+  batchSize: number;
+  maxBatchingWindowMs: number;
+  startingPosition: 'earliest' | 'latest' | { timestamp: number };
+  maxRetries: number;
+  maxRecordAgeMs: number;
+  bisectOnError: boolean;
+  deadLetterTopic: string;
+  maxRecordsPerSecond: number | null;
+  maxConcurrency: number | null;
+  timeoutMs: number | null;
+  filters: unknown[] | null;
+  paused: boolean;
+}
+
+/** `GET /v1/topics/{t}/consumers/{c}` (and the answer of pause, resume, seek). */
+export interface PushConsumerDescription extends PushConsumerInfo {
+  pausedSince: number | null;
+  partitions: Array<{
+    partition: number;
+    committedOffset: string | null;
+    logStartOffset: string;
+    highWatermark: string;
+    lag: string;
+    lagSeconds: number;
+    leaseOwner: string | null;
+    leaseUntil: number | null;
+    retrying: { attempts: number; misses: number; retryAt: number } | null;
+  }>;
+  totalLag: string;
+  maxLagSeconds: number;
+}

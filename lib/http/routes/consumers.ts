@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { ConsumerRegistry } from '../../core/consumers/registry';
 import { PushConsumers, type PushConsumerDescription } from '../../core/consumers/push-consumers';
+import type { PushConsumerDescription as PushConsumerAnswer, PushConsumerInfo } from '../../protocol/v1';
 import type { ConsumerConfig } from '../../core/consumers/config';
 import { validateConsumerName } from '../../core/storage/keys';
 import { consumerSeekSchema } from '../group-schemas';
@@ -61,7 +62,7 @@ async function emptyBody(c: Context, body: RouteDeps['body']): Promise<void> {
 
 const consumerControlSchema = z.strictObject({});
 
-function configJson(c: ConsumerConfig) {
+function configJson(c: ConsumerConfig): Omit<PushConsumerInfo, 'paused'> {
   return {
     topic: c.topic,
     name: c.name,
@@ -76,10 +77,11 @@ function configJson(c: ConsumerConfig) {
     maxRecordsPerSecond: c.maxRecordsPerSecond ?? null,
     maxConcurrency: c.maxConcurrency ?? null,
     timeoutMs: c.timeoutMs ?? null,
+    filters: c.filters ?? null,
   };
 }
 
-function describeJson(d: PushConsumerDescription) {
+function describeJson(d: PushConsumerDescription): PushConsumerAnswer {
   const round = (s: number) => Math.round(s * 1000) / 1000;
   return {
     ...configJson(d.config),
