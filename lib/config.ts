@@ -38,6 +38,7 @@ const consumerSchema = z.strictObject({
   deadLetterTopic: z.string().optional(),
   // Checked by the consumer rules (filters.ts), every problem named.
   filters: z.array(z.unknown()).optional(),
+  parallelizationFactor: int.optional(),
 });
 
 // The file's outline only: each entry is checked on its own below, so one bad entry hides nothing else.

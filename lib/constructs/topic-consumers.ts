@@ -43,6 +43,11 @@ export interface ConsumerProps {
    * @default - every record
    */
   readonly filters?: Array<Record<string, unknown>>;
+  /**
+   * Concurrent batches per partition (1–10): records split by key hash, one key never in two in-flight
+   * batches. Cannot change once deployed (a new consumer name can). @default 1
+   */
+  readonly parallelizationFactor?: number;
 }
 
 /** A consumer as recorded in the topic custom resource (`consumers` property) for the dispatcher. */
@@ -62,6 +67,7 @@ export interface ConsumerDefinition {
   readonly timeoutMs?: number;
   /** The filters as JSON text (CloudFormation would turn their numbers into strings). */
   readonly filters?: string;
+  readonly parallelizationFactor?: number;
 }
 
 /** What the consumer rules need to know of the topic (`Topic` provides it). */
@@ -79,11 +85,17 @@ const CONSUMER_RULES: Rule<ConsumerProps & { name: string; topic: ConsumerHost }
   durationRule('maxBatchingWindow', (p) => p.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5)),
   integerRule('maxRetries', (p) => p.maxRetries, 0, 10_000),
   integerRule('maxRecordsPerSecond', (p) => p.maxRecordsPerSecond, 1, 1_000_000),
-  // At most one invocation per partition; skipped while the partition count is a token.
+  integerRule('parallelizationFactor', (p) => p.parallelizationFactor, 1, 10),
+  // At most one invocation per partition lane; skipped while the partition count is a token.
   (p) =>
     Token.isUnresolved(p.topic.partitionCount)
       ? undefined
-      : integerRule<ConsumerProps>('maxConcurrency', (c) => c.maxConcurrency, 1, p.topic.partitionCount)(p),
+      : integerRule<ConsumerProps>(
+          'maxConcurrency',
+          (c) => c.maxConcurrency,
+          1,
+          p.topic.partitionCount * (p.parallelizationFactor ?? 1),
+        )(p),
   (p) => {
     const problems = filterProblems(p.filters);
     return problems.length ? problems.join('; ') : undefined;
@@ -116,6 +128,7 @@ export function consumerDefinition(topic: ConsumerHost, name: string, props: Con
     maxRecordAgeMs: props.maxRecordAge?.toMilliseconds(),
     timeoutMs: handlerTimeoutMs(props.handler),
     filters: props.filters && JSON.stringify(props.filters),
+    parallelizationFactor: props.parallelizationFactor,
   };
 }
 

@@ -103,6 +103,7 @@ export function parseConsumers(raw: unknown): Array<Partial<ConsumerConfig> & Pi
       maxRecordsPerSecond: num(c.maxRecordsPerSecond),
       maxConcurrency: num(c.maxConcurrency),
       timeoutMs: num(c.timeoutMs),
+      parallelizationFactor: num(c.parallelizationFactor),
       filters: typeof c.filters === 'string' && c.filters ? (JSON.parse(c.filters) as ConsumerConfig['filters']) : undefined,
       deadLetterTopic: c.deadLetterTopic === undefined || c.deadLetterTopic === '' ? undefined : String(c.deadLetterTopic),
     }))

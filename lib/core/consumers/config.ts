@@ -31,6 +31,12 @@ export interface ConsumerConfig {
   timeoutMs?: number;
   /** Only records matching one of these are delivered; the others are committed (filters.ts). */
   filters?: FilterPattern[];
+  /**
+   * Concurrent batches per partition (1–10, Kinesis's ParallelizationFactor): records are split into lanes by
+   * their key's hash, so one key's records are never in two in-flight batches and keep their order. Fixed for a
+   * consumer's life (a new factor would re-map keys to lanes whose offsets differ).
+   */
+  parallelizationFactor?: number;
 }
 
 export const consumerDefaults = {
@@ -75,6 +81,7 @@ export function checkConsumer(c: ConsumerConfig): void {
   range('maxRecordsPerSecond', c.maxRecordsPerSecond, 1, 1_000_000);
   range('maxConcurrency', c.maxConcurrency, 1, 10_000);
   range('timeoutMs', c.timeoutMs, 1, 900_000);
+  range('parallelizationFactor', c.parallelizationFactor, 1, 10);
   problems.push(...filterProblems(c.filters));
   if (c.deadLetterTopic === c.topic) problems.push('deadLetterTopic must differ from the topic it serves');
   if (problems.length) throw invalid(`${at}: ${problems.join('; ')}`, { problems });

@@ -11,6 +11,7 @@ import type { Invoker } from '../../ports/invoker';
 import type { ConsumerConfig } from './config';
 import { Dispatcher, type DispatchSettings, type TickOutcome } from './dispatcher';
 import { ConsumerRunner } from './runner';
+import { hasWork } from './pending';
 import { DispatchRunLease, type RunLease } from './run-lease';
 import { RUN_LINGER_MS } from './wake';
 
@@ -51,13 +52,13 @@ export async function runDispatch(core: Core, options: DispatchRunOptions): Prom
   const lease = new DispatchRunLease(core.ctx);
   const dispatchers = () =>
     consumers.map((c: ConsumerConfig) => new Dispatcher(core.log, options.invoker, c, options.owner, options.settings));
-  const hasWork = async () => {
-    for (const d of dispatchers()) if (await d.hasWork()) return true;
+  const anyWork = async () => {
+    for (const d of dispatchers()) if (await hasWork(d)) return true;
     return false;
   };
   if (options.reason === 'sweep') {
     if (await lease.live()) return { ...report, skipped: 'running' };
-    if (!(await hasWork())) return { ...report, skipped: 'nothing-to-do' };
+    if (!(await anyWork())) return { ...report, skipped: 'nothing-to-do' };
   }
   for (;;) {
     let held = await lease.acquire(options.owner, RUN_LEASE_MS);
@@ -66,11 +67,11 @@ export async function runDispatch(core: Core, options: DispatchRunOptions): Prom
     held = await dispatchRound(core, options, dispatchers(), lease, held);
     if (held) await lease.release(held);
     if (clock.now() >= options.deadline) {
-      report.unfinished = await hasWork();
+      report.unfinished = await anyWork();
       return report;
     }
     await clock.sleep(RUN_LINGER_MS);
-    if (!(await hasWork())) return report;
+    if (!(await anyWork())) return report;
   }
 }
 

@@ -21,6 +21,7 @@ import { PartitionLeases, type DispatchState } from './lease';
 import { dispatchStateItem } from '../storage/dispatch-items';
 import { ConsumerControl } from './control';
 import { passes } from './filters';
+import { keyHashBytes, murmur2 } from '../log/partitioner';
 
 export type TickOutcome =
   | { kind: 'leased-elsewhere' }
@@ -77,11 +78,11 @@ export class Dispatcher {
   /** Invocations in flight now, and the most ever seen (tests check maxConcurrency with it). */
   inFlight = 0;
   maxInFlight = 0;
-  private readonly leases: PartitionLeases;
-  private readonly control: ConsumerControl;
+  readonly leases: PartitionLeases;
+  readonly control: ConsumerControl;
 
   constructor(
-    private readonly log: Log,
+    readonly log: Log,
     private readonly invoker: Invoker,
     readonly config: ConsumerConfig,
     /** This dispatcher's identity in leases. */
@@ -99,6 +100,17 @@ export class Dispatcher {
     return this.log.ctx;
   }
 
+  /** Lanes per partition (`parallelizationFactor`): each its own lease, offset and in-flight batch. */
+  get lanes(): number {
+    return this.config.parallelizationFactor ?? 1;
+  }
+
+  /** The lane a record belongs to: by its key's murmur2 (one key, one lane: its order kept), else by offset. */
+  private laneOf(r: FetchedRecord): number {
+    const n = this.lanes;
+    return r.key ? (murmur2(keyHashBytes(r.key)) & 0x7fffffff) % n : Number(r.offset % BigInt(n));
+  }
+
   /** Takes or renews the lease of a partition; undefined if another live dispatcher holds it. */
   lease(topic: TopicConfig, partition: number): Promise<DispatchState | undefined> {
     return this.leases.take(topic, partition, () => this.startOffset(topic, partition));
@@ -113,10 +125,10 @@ export class Dispatcher {
   }
 
   /** One step for one partition. */
-  async tick(partition: number): Promise<TickOutcome> {
+  async tick(partition: number, lane = 0): Promise<TickOutcome> {
     const topic = await this.log.topics.get(this.config.topic);
     if (await this.control.paused(topic)) return { kind: 'paused' };
-    const item = await this.leases.read(topic, partition);
+    const item = await this.leases.read(topic, partition, lane);
     if (item) {
       // Nothing to deliver, no retry waiting: idle, and no lease needed to say so (an idle partition costs
       // reads, never writes).
@@ -131,7 +143,7 @@ export class Dispatcher {
         }
       }
     }
-    const state = await this.leases.take(topic, partition, () => this.startOffset(topic, partition), { item });
+    const state = await this.leases.take(topic, partition, () => this.startOffset(topic, partition), { item }, lane);
     if (!state) return { kind: 'leased-elsewhere' };
     const now = this.ctx.clock.now();
     if (state.retryAt > now) return { kind: 'waiting', until: state.retryAt };
@@ -151,7 +163,7 @@ export class Dispatcher {
     }
     this.reportLag(page.highWatermark - state.offset, page.records[0]?.timestamp, now);
     if (page.records.length === 0) return { kind: 'idle' };
-    if (this.config.filters?.length) return this.filtered(topic, partition, state, page.records, now);
+    if (this.config.filters?.length || this.lanes > 1) return this.filtered(topic, partition, state, page.records, now);
     const windowEnds = page.records[0].timestamp + this.config.maxBatchingWindowMs;
     if (page.records.length < take && this.config.maxBatchingWindowMs > 0 && now < windowEnds && state.attempts === 0) {
       return { kind: 'waiting', until: windowEnds };
@@ -160,11 +172,11 @@ export class Dispatcher {
   }
 
   /**
-   * With filters only matching records are delivered (a commit past them covers the skipped ones between);
-   * a page with none is committed past without an invocation.
+   * With filters (or lanes) only matching records (of this lane) are delivered — a commit past them covers the
+   * skipped ones between; a page with none is committed past without an invocation.
    */
   private async filtered(topic: TopicConfig, partition: number, state: DispatchState, page: FetchedRecord[], now: number) {
-    const wanted = page.filter((r) => passes(this.config.filters, r));
+    const wanted = page.filter((r) => (this.lanes === 1 || this.laneOf(r) === state.lane) && passes(this.config.filters, r));
     if (wanted.length === 0) {
       const next = await this.leases.commit(topic, partition, state, { offset: page[page.length - 1].offset + 1n, ...CLEAR });
       return next ? ({ kind: 'delivered', count: 0 } as const) : ({ kind: 'fenced' } as const);
@@ -360,27 +372,8 @@ export class Dispatcher {
   }
 
   /** Gives up the lease of a partition (when stopping), so the next dispatcher need not wait for it to expire. */
-  async release(partition: number): Promise<void> {
-    await this.leases.release(await this.log.topics.get(this.config.topic), partition);
-  }
-
-  /**
-   * True when some partition has records past its committed offset, or a retry waiting (reads only: a sweep
-   * that finds nothing to do writes nothing).
-   */
-  async hasWork(): Promise<boolean> {
-    const topic = await this.log.topics.get(this.config.topic);
-    if (await this.control.paused(topic)) return false;
-    const states = new Map((await this.leases.all(topic)).map((s) => [s.partition, s]));
-    for (let p = 0; p < topic.partitionCount; p++) {
-      const head = await this.log.fetcher.head(topic, p);
-      const s = states.get(p);
-      if (
-        s ? head.nextOffset > s.offset || s.retryAt > 0 : this.config.startingPosition !== 'latest' && head.nextOffset > head.logStartOffset
-      )
-        return true;
-    }
-    return false;
+  async release(partition: number, lane = 0): Promise<void> {
+    await this.leases.release(await this.log.topics.get(this.config.topic), partition, lane);
   }
 
   /** Committed offset and lease of each partition (for describe / tests). */

@@ -31,10 +31,11 @@ export class PartitionLeases {
     startOffset: () => Promise<bigint>,
     /** The state item as just read (`read`), to spare a second read; omitted: read now. */
     known?: { item: Item | undefined },
+    lane = 0,
   ): Promise<DispatchState | undefined> {
     const pk = metaKeys.dispatchPk(topic.topicId, this.consumer);
     const now = this.ctx.clock.now();
-    const item = known ? known.item : await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
+    const item = known ? known.item : await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition, lane));
     if (item) {
       const held = dispatchStateItem.decode(item);
       if (held.owner === this.owner && held.leaseUntil - now > this.leaseMs / 2) return held;
@@ -50,6 +51,7 @@ export class PartitionLeases {
         misses: 0,
         retryAt: 0,
         limit: 0,
+        lane,
       };
     } else {
       const s = dispatchStateItem.decode(item);
@@ -57,15 +59,21 @@ export class PartitionLeases {
       state = { ...s, epoch: s.owner === this.owner ? s.epoch : s.epoch + 1, owner: this.owner, leaseUntil: now + this.leaseMs };
     }
     const res = await this.ctx.meta.write([
-      { op: 'put', pk, sk: metaKeys.dispatchSk(partition), data: dispatchStateItem.encode(state), expect: item ? item.version : 'absent' },
+      {
+        op: 'put',
+        pk,
+        sk: metaKeys.dispatchSk(partition, lane),
+        data: dispatchStateItem.encode(state),
+        expect: item ? item.version : 'absent',
+      },
     ]);
     if (!res.ok) return undefined; // another dispatcher moved first
     return { ...state, version: item ? item.version + 1 : 1 };
   }
 
   /** The partition's state item as stored (undefined: the consumer never dispatched it). */
-  read(topic: TopicConfig, partition: number): Promise<Item | undefined> {
-    return this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition));
+  read(topic: TopicConfig, partition: number, lane = 0): Promise<Item | undefined> {
+    return this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition, lane));
   }
 
   /** Writes the state if this dispatcher still holds the lease at the version it last wrote. */
@@ -80,7 +88,7 @@ export class PartitionLeases {
       {
         op: 'put',
         pk: metaKeys.dispatchPk(topic.topicId, this.consumer),
-        sk: metaKeys.dispatchSk(partition),
+        sk: metaKeys.dispatchSk(partition, state.lane),
         data: dispatchStateItem.encode(updated),
         expect: state.version,
       },
@@ -126,19 +134,19 @@ export class PartitionLeases {
 
   /** True while nobody else has written the state since `state` (this dispatcher still holds the lease). */
   async isCurrent(topic: TopicConfig, partition: number, state: DispatchState): Promise<boolean> {
-    const item = await this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition));
+    const item = await this.ctx.meta.get(metaKeys.dispatchPk(topic.topicId, this.consumer), metaKeys.dispatchSk(partition, state.lane));
     return item?.version === state.version;
   }
 
   /** Gives up the lease of a partition (when stopping), so the next dispatcher need not wait for it to expire. */
-  async release(topic: TopicConfig, partition: number): Promise<void> {
+  async release(topic: TopicConfig, partition: number, lane = 0): Promise<void> {
     const pk = metaKeys.dispatchPk(topic.topicId, this.consumer);
-    const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition));
+    const item = await this.ctx.meta.get(pk, metaKeys.dispatchSk(partition, lane));
     if (!item) return;
     const s = dispatchStateItem.decode(item);
     if (s.owner !== this.owner) return;
     const data = dispatchStateItem.encode({ ...s, leaseUntil: 0 });
-    await this.ctx.meta.write([{ op: 'put', pk, sk: metaKeys.dispatchSk(partition), data, expect: item.version }]);
+    await this.ctx.meta.write([{ op: 'put', pk, sk: metaKeys.dispatchSk(partition, lane), data, expect: item.version }]);
   }
 
   /** Every partition's state. */

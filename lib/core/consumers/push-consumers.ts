@@ -11,7 +11,7 @@ import type { TopicConfig } from '../model';
 import { Positions } from '../groups/positions';
 import type { SeekTarget } from '../groups/types';
 import { RETRY, withRetry, type Attempt } from '../storage/cas';
-import { dispatchStateItem } from '../storage/dispatch-items';
+import { dispatchStateItem, type DispatchState } from '../storage/dispatch-items';
 import { metaKeys } from '../storage/keys';
 import type { ConsumerConfig } from './config';
 import { readControl, writeControl } from './control';
@@ -67,7 +67,18 @@ export class PushConsumers {
     const { topic, config } = await this.find(topicName, name);
     const control = await readControl(this.ctx, topic, name);
     const items = await this.ctx.meta.query(metaKeys.dispatchPk(topic.topicId, name), { prefix: metaKeys.dispatchSkPrefix });
-    const states = new Map(items.map((i) => [metaKeys.dispatchPartition(i.sk), dispatchStateItem.decode(i)]));
+    // Lanes of a parallel consumer: the partition's committed offset is the lowest of its lanes'.
+    const lanes = config.parallelizationFactor ?? 1;
+    const states = new Map<number, DispatchState>();
+    const owners = new Map<number, DispatchState>();
+    for (const i of items) {
+      const s = dispatchStateItem.decode(i);
+      if (s.lane >= lanes) continue;
+      const p = metaKeys.dispatchPartition(i.sk);
+      const low = states.get(p);
+      if (!low || s.offset < low.offset || (s.offset === low.offset && s.retryAt > low.retryAt)) states.set(p, s);
+      if (s.leaseUntil > this.ctx.clock.now() && !owners.has(p)) owners.set(p, s);
+    }
     const now = this.ctx.clock.now();
     const partitions = await mapLimit(
       Array.from({ length: topic.partitionCount }, (_, p) => p),
@@ -82,7 +93,7 @@ export class PushConsumers {
           const e = await this.log.fetcher.index.entryAt(metaKeys.partitionPk(topic.topicId, partition), head, from);
           lagSeconds = e ? Math.max(0, (now - e.maxTimestamp) / 1000) : 0;
         }
-        const live = s && s.leaseUntil > now;
+        const held = owners.get(partition);
         return {
           partition,
           committedOffset: s ? s.offset : null,
@@ -90,8 +101,8 @@ export class PushConsumers {
           highWatermark: head.nextOffset,
           lag,
           lagSeconds,
-          leaseOwner: live ? s.owner : null,
-          leaseUntil: live ? s.leaseUntil : null,
+          leaseOwner: held ? held.owner : null,
+          leaseUntil: held ? held.leaseUntil : null,
           retrying: s && s.retryAt > 0 ? { attempts: s.attempts, misses: s.misses, retryAt: s.retryAt } : null,
         };
       },
@@ -136,14 +147,19 @@ export class PushConsumers {
     }
     const partitions = partition !== undefined ? [partition] : Array.from({ length: topic.partitionCount }, (_, p) => p);
     const targets = await Promise.all(partitions.map(async (p) => [p, await this.positions.resolve(topic, p, to)] as const));
-    await mapLimit(targets, 16, ([p, offset]) => this.setOffset(topic, name, p, offset));
+    const lanes = Array.from({ length: (await this.find(topicName, name)).config.parallelizationFactor ?? 1 }, (_, l) => l);
+    await mapLimit(
+      targets.flatMap(([p, offset]) => lanes.map((lane) => [p, lane, offset] as const)),
+      16,
+      ([p, lane, offset]) => this.setOffset(topic, name, p, lane, offset),
+    );
     await this.ctx.wake?.wake();
     return this.describe(topicName, name);
   }
 
-  private setOffset(topic: TopicConfig, name: string, partition: number, offset: bigint): Promise<true> {
+  private setOffset(topic: TopicConfig, name: string, partition: number, lane: number, offset: bigint): Promise<true> {
     const pk = metaKeys.dispatchPk(topic.topicId, name);
-    const sk = metaKeys.dispatchSk(partition);
+    const sk = metaKeys.dispatchSk(partition, lane);
     return withRetry(this.ctx, { busy: `could not seek consumer "${name}"; try again` }, async (): Promise<Attempt<true>> => {
       const item = await this.ctx.meta.get(pk, sk);
       const epoch = item ? dispatchStateItem.decode(item).epoch + 1 : 1;

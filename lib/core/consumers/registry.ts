@@ -6,6 +6,7 @@ import type { CoreContext } from '../context';
 import { checkConsumer, consumerDefaults, defaultDeadLetterTopic, type ConsumerConfig } from './config';
 import { consumerItem, damagedConsumer } from '../storage/consumer-items';
 import { metaKeys } from '../storage/keys';
+import { invalid } from '../../protocol/errors';
 import type { Item, WriteOp } from '../../ports/metadata-store';
 
 export class ConsumerRegistry {
@@ -32,6 +33,16 @@ export class ConsumerRegistry {
       return config;
     });
     const existing = await this.ctx.meta.query(metaKeys.consumersPk, { prefix: metaKeys.consumerSkPrefix(topic) });
+    for (const c of configs) {
+      const before = existing.find((i) => i.sk === metaKeys.consumerSk(topic, c.name));
+      const was = before ? (decodeConsumer(before).parallelizationFactor ?? 1) : undefined;
+      if (was !== undefined && was !== (c.parallelizationFactor ?? 1)) {
+        throw invalid(
+          `consumer "${c.name}" of "${topic}": parallelizationFactor cannot change (${was} → ${c.parallelizationFactor ?? 1}): ` +
+            'its keys would move to lanes at other offsets; add a consumer under a new name instead',
+        );
+      }
+    }
     const keep = new Set(configs.map((c) => metaKeys.consumerSk(topic, c.name)));
     const ops: WriteOp[] = [
       ...existing.filter((i) => !keep.has(i.sk)).map((i): WriteOp => ({ op: 'delete', pk: i.pk, sk: i.sk })),

@@ -10,7 +10,7 @@ import type { Dispatcher, TickOutcome } from './dispatcher';
  */
 export class ConsumerRunner {
   private stopped = false;
-  private readonly loops = new Map<string, { dispatcher: Dispatcher; partition: number; done: Promise<void> }>();
+  private readonly loops = new Map<string, { dispatcher: Dispatcher; partition: number; lane: number; done: Promise<void> }>();
   private readonly abort = new AbortController();
   /** Per loop: since when its partition has been idle (undefined: busy, or not yet looked at). */
   private readonly idleSince = new Map<string, number | undefined>();
@@ -31,10 +31,11 @@ export class ConsumerRunner {
     for (const d of this.dispatchers) {
       const topic = await this.log.topics.get(d.config.topic);
       for (let p = 0; p < topic.partitionCount; p++) {
-        const key = `${d.config.topic}/${d.config.name}/${p}`;
-        if (!this.loops.has(key)) {
+        for (let lane = 0; lane < d.lanes; lane++) {
+          const key = `${d.config.topic}/${d.config.name}/${p}~${lane}`;
+          if (this.loops.has(key)) continue;
           this.idleSince.set(key, undefined);
-          this.loops.set(key, { dispatcher: d, partition: p, done: this.loop(d, topic, p, key) });
+          this.loops.set(key, { dispatcher: d, partition: p, lane, done: this.loop(d, topic, p, lane, key) });
         }
       }
     }
@@ -58,14 +59,14 @@ export class ConsumerRunner {
     else if (this.idleSince.get(key) === undefined) this.idleSince.set(key, this.log.ctx.clock.now());
   }
 
-  private async loop(d: Dispatcher, topic: TopicConfig, partition: number, key: string): Promise<void> {
+  private async loop(d: Dispatcher, topic: TopicConfig, partition: number, lane: number, key: string): Promise<void> {
     const clock = this.log.ctx.clock;
     const idle = this.options.idlePollMs ?? 250;
     const pk = metaKeys.partitionPk(topic.topicId, partition);
     while (!this.stopped) {
       let wait = 0;
       try {
-        const out = await d.tick(partition);
+        const out = await d.tick(partition, lane);
         this.markIdle(key, out.kind === 'idle' || out.kind === 'leased-elsewhere' || out.kind === 'paused');
         if (out.kind === 'failed' || out.kind === 'dead-lettered') this.options.onOutcome?.(d, partition, out);
         if (out.kind === 'idle') {
@@ -89,6 +90,6 @@ export class ConsumerRunner {
     this.stopped = true;
     this.abort.abort();
     await Promise.all([...this.loops.values()].map((l) => l.done));
-    await Promise.all([...this.loops.values()].map((l) => l.dispatcher.release(l.partition).catch(() => undefined)));
+    await Promise.all([...this.loops.values()].map((l) => l.dispatcher.release(l.partition, l.lane).catch(() => undefined)));
   }
 }

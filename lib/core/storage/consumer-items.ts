@@ -27,7 +27,8 @@ function shapeProblems(d: ItemData): string[] {
   const wrong: string[] = [];
   for (const f of ['topic', 'name', 'handler', 'deadLetterTopic'] as const) if (typeof d[f] !== 'string') wrong.push(f);
   for (const f of ['batchSize', 'maxBatchingWindowMs', 'maxRetries', 'maxRecordAgeMs'] as const) if (!isNumber(d[f])) wrong.push(f);
-  for (const f of ['maxRecordsPerSecond', 'maxConcurrency', 'timeoutMs'] as const) if (d[f] !== undefined && !isNumber(d[f])) wrong.push(f);
+  for (const f of ['maxRecordsPerSecond', 'maxConcurrency', 'timeoutMs', 'parallelizationFactor'] as const)
+    if (d[f] !== undefined && !isNumber(d[f])) wrong.push(f);
   if (typeof d.bisectOnError !== 'boolean') wrong.push('bisectOnError');
   if (d.filters !== undefined && !Array.isArray(d.filters)) wrong.push('filters');
   if (!isStartingPosition(d.startingPosition)) wrong.push('startingPosition');
@@ -59,6 +60,7 @@ export const consumerItem = {
       ...(c.maxConcurrency !== undefined && { maxConcurrency: c.maxConcurrency }),
       ...(c.timeoutMs !== undefined && { timeoutMs: c.timeoutMs }),
       ...(c.filters !== undefined && { filters: c.filters }),
+      ...(c.parallelizationFactor !== undefined && { parallelizationFactor: c.parallelizationFactor }),
     };
   },
 };

@@ -5,6 +5,7 @@
  */
 import { FerryError } from '../../protocol/errors';
 import type { Item, ItemData } from '../../ports/metadata-store';
+import { metaKeys } from './keys';
 
 /** Per (consumer, partition): the committed offset, the lease, and the retry state of the batch at that offset. */
 export interface DispatchState {
@@ -18,6 +19,8 @@ export interface DispatchState {
   retryAt: number;
   /** Bisect-on-error: how many records the next attempt may take. */
   limit: number;
+  /** The lane of a consumer with parallelizationFactor > 1 (0 otherwise), from the item's key. */
+  lane: number;
   version: number;
 }
 
@@ -25,7 +28,7 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 const numberOrAbsent = (v: unknown) => v === undefined || isNumber(v);
 
 export const dispatchStateItem = {
-  encode(s: Omit<DispatchState, 'version'>): ItemData {
+  encode(s: Omit<DispatchState, 'version' | 'lane'>): ItemData {
     return {
       offset: s.offset.toString(),
       epoch: s.epoch,
@@ -64,6 +67,7 @@ export const dispatchStateItem = {
       misses: (d.misses as number | undefined) ?? 0,
       retryAt: (d.retryAt as number | undefined) ?? 0,
       limit: (d.limit as number | undefined) ?? 0,
+      lane: metaKeys.dispatchLane(item.sk),
       version: item.version,
     };
   },

@@ -99,10 +99,12 @@ export const metaKeys = {
 
   /** A push consumer's position and lease on one partition (consumers/lease.ts). */
   dispatchPk: (topicId: string, consumer: string) => `c#${validateId(topicId)}#${validateConsumerName(consumer)}`,
-  dispatchSk: (partition: number) => `p#${partition}`,
+  /** Lane 0 (every consumer without parallelizationFactor) is `p#N`; lane L of a parallel consumer `p#N~L`. */
+  dispatchSk: (partition: number, lane = 0) => (lane === 0 ? `p#${partition}` : `p#${partition}~${lane}`),
   dispatchSkPrefix: 'p#',
   /** The partition a dispatch state item belongs to (NaN if the sk is not one). */
-  dispatchPartition: (sk: string) => (/^p#\d{1,6}$/.test(sk) ? Number(sk.slice(2)) : Number.NaN),
+  dispatchPartition: (sk: string) => (/^p#\d{1,6}(~\d{1,2})?$/.test(sk) ? Number(sk.slice(2).split('~')[0]) : Number.NaN),
+  dispatchLane: (sk: string) => (/^p#\d{1,6}~\d{1,2}$/.test(sk) ? Number(sk.split('~')[1]) : 0),
 
   /** The garbage-collection fence of one topic partition (see gc-fence.ts). */
   gcFencePk: (topicId: string, partition: number) => `f#${validateId(topicId)}#${partition}`,

@@ -1,7 +1,8 @@
-/** Push-consumer filters (FilterCriteria-style patterns): what matches, what is refused, and the dispatcher skipping. */
+/** Push-consumer options beyond the basics: filters (FilterCriteria-style patterns) and parallelizationFactor (key lanes). */
 import { filterProblems, passes, type FilterPattern } from '../../lib/core/consumers/filters';
 import { consumerDefaults, defaultDeadLetterTopic } from '../../lib/core/consumers/config';
 import { Dispatcher } from '../../lib/core/consumers/dispatcher';
+import { ConsumerRegistry } from '../../lib/core/consumers/registry';
 import type { FetchedRecord } from '../../lib/core/model';
 import type { ConsumerEvent, InvokeResult } from '../../lib/ports/invoker';
 import { jsonPayload } from '../helpers/records';
@@ -81,6 +82,86 @@ describe('filters', () => {
       expect((await d.states())[0].offset).toBe(4n); // the trailing filtered record is committed too
       expect(kinds).toContain('idle');
       expect(() => new Dispatcher(l.log, invoker, { ...config, filters: [{ value: 'x' }] as never }, 'b')).toThrow(/filters\[0\]\.value/);
+    } finally {
+      await l.cleanup();
+    }
+  });
+});
+
+describe('parallelizationFactor', () => {
+  it('runs up to F batches of one partition at once, never one key in two, each key in order, every record once', async () => {
+    const l = await makeLocalLog();
+    try {
+      await l.log.topics.create({ name: 'orders', partitions: 1 });
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+      await l.log.produce(
+        'orders',
+        Array.from({ length: 60 }, (_, i) => rec({ k: keys[i % 6], i }, { key: jsonPayload(keys[i % 6]) })),
+      );
+      const inFlightKeys = new Set<string>();
+      let clash = 0;
+      let active = 0;
+      let peak = 0;
+      const seen: Array<{ k: string; i: number }> = [];
+      const invoker = {
+        invoke: async (_t: string, e: ConsumerEvent): Promise<InvokeResult> => {
+          const ks = new Set(e.records.map((r) => (r.value as { k: string }).k));
+          for (const k of ks) {
+            if (inFlightKeys.has(k)) clash++;
+            inFlightKeys.add(k);
+          }
+          peak = Math.max(peak, ++active);
+          await new Promise((r) => setTimeout(r, 5));
+          seen.push(...e.records.map((r) => r.value as { k: string; i: number }));
+          active--;
+          for (const k of ks) inFlightKeys.delete(k);
+          return { batchItemFailures: [] };
+        },
+      };
+      const config = {
+        ...consumerDefaults,
+        topic: 'orders',
+        name: 'ship',
+        handler: 'h',
+        batchSize: 5,
+        deadLetterTopic: defaultDeadLetterTopic('orders', 'ship'),
+        parallelizationFactor: 3,
+      };
+      const d = new Dispatcher(l.log, invoker, config, 'a');
+      const drainLane = async (lane: number) => {
+        for (let i = 0; i < 200; i++) if ((await d.tick(0, lane)).kind === 'idle') return;
+        throw new Error(`lane ${lane} did not drain`);
+      };
+      await Promise.all([0, 1, 2].map(drainLane));
+      expect(clash).toBe(0);
+      expect(peak).toBeGreaterThan(1);
+      expect(seen.map((v) => v.i).sort((a, b) => a - b)).toEqual([...Array(60).keys()]);
+      for (const k of keys) {
+        const order = seen.filter((v) => v.k === k).map((v) => v.i);
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+      }
+      const states = await d.states();
+      expect(states).toHaveLength(3);
+      expect(states.every((s) => s.offset === 60n)).toBe(true);
+    } finally {
+      await l.cleanup();
+    }
+  });
+});
+
+describe('parallelizationFactor in the registry', () => {
+  it('is fixed for a consumer: a change is refused, naming why', async () => {
+    const l = await makeLocalLog();
+    try {
+      const registry = new ConsumerRegistry(l.ctx);
+      await registry.replaceForTopic('orders', [{ name: 'ship', handler: 'h', parallelizationFactor: 2 }]);
+      await expect(registry.replaceForTopic('orders', [{ name: 'ship', handler: 'h', parallelizationFactor: 4 }])).rejects.toThrow(
+        /parallelizationFactor cannot change \(2 → 4\)/,
+      );
+      await expect(registry.replaceForTopic('orders', [{ name: 'ship', handler: 'h', parallelizationFactor: 11 }])).rejects.toThrow(
+        /parallelizationFactor must be an integer from 1 to 10/,
+      );
+      expect((await registry.list())[0].parallelizationFactor).toBe(2);
     } finally {
       await l.cleanup();
     }
