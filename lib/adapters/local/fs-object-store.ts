@@ -144,6 +144,9 @@ export class FsObjectStore implements ObjectStore {
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
     const created = await fs.mkdir(dir, { recursive: true });
+    // The mkdir made `objects` itself (or the root) again: the store's directory was removed under us (a
+    // replaced disk). Name the store before any object lands in it, or the next start could not tell it.
+    if (created && !path.resolve(created).startsWith(this.objects + path.sep)) await this.writeName();
     if (created) {
       // Make the new directory entries durable, from the parent of the first one created up to `objects`.
       let d = dir;
