@@ -111,11 +111,6 @@ export class Dispatcher {
     return r.key ? (murmur2(keyHashBytes(r.key)) & 0x7fffffff) % n : Number(r.offset % BigInt(n));
   }
 
-  /** Takes or renews the lease of a partition; undefined if another live dispatcher holds it. */
-  lease(topic: TopicConfig, partition: number): Promise<DispatchState | undefined> {
-    return this.leases.take(topic, partition, () => this.startOffset(topic, partition));
-  }
-
   private async startOffset(topic: TopicConfig, partition: number): Promise<bigint> {
     const head = await this.log.fetcher.head(topic, partition);
     const pos = this.config.startingPosition;
@@ -163,11 +158,11 @@ export class Dispatcher {
     }
     this.reportLag(page.highWatermark - state.offset, page.records[0]?.timestamp, now);
     if (page.records.length === 0) return { kind: 'idle' };
-    if (this.config.filters?.length || this.lanes > 1) return this.filtered(topic, partition, state, page.records, now);
     const windowEnds = page.records[0].timestamp + this.config.maxBatchingWindowMs;
     if (page.records.length < take && this.config.maxBatchingWindowMs > 0 && now < windowEnds && state.attempts === 0) {
       return { kind: 'waiting', until: windowEnds };
     }
+    if (this.config.filters?.length || this.lanes > 1) return this.filtered(topic, partition, state, page.records, now);
     return this.deliver(topic, partition, state, page.records, now);
   }
 
